@@ -1,0 +1,90 @@
+package actors
+
+import (
+	"crypto/subtle"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+// Route is what an authenticated key maps to.
+type Route struct {
+	// Master is true for the master key: it may call every global
+	// deployment and no team limits apply.
+	Master bool
+	// TeamID is the key's team ("" for the master key).
+	TeamID string
+	// Key is the virtual key's configuration (nil for the master key).
+	Key *configs.Key
+	// PID is the actor that serves the route's calls.
+	PID *actor.PID
+}
+
+// Directory is the read side of the registry: the key index and the team
+// actors' addresses, swapped atomically with each applied snapshot so that
+// authentication needs no actor hop.
+type Directory struct {
+	state atomic.Pointer[directoryState]
+}
+
+type directoryState struct {
+	snapshot  *configs.Snapshot
+	masterKey []byte
+	master    *Route
+	keys      map[string]*Route // sha256 hex -> route
+	teams     map[string]*actor.PID
+}
+
+// Ready reports whether a snapshot has been applied.
+func (d *Directory) Ready() bool { return d.state.Load() != nil }
+
+// Snapshot returns the configuration currently live (nil before the first).
+func (d *Directory) Snapshot() *configs.Snapshot {
+	if s := d.state.Load(); s != nil {
+		return s.snapshot
+	}
+	return nil
+}
+
+// Authenticate maps a presented key to its route. The master key is
+// compared in constant time; virtual keys are looked up by their sha256.
+func (d *Directory) Authenticate(key string) (*Route, bool) {
+	s := d.state.Load()
+	if s == nil || key == "" {
+		return nil, false
+	}
+	if len(s.masterKey) > 0 && subtle.ConstantTimeCompare([]byte(key), s.masterKey) == 1 {
+		return s.master, true
+	}
+	r, ok := s.keys[configs.HashKey(key)]
+	return r, ok
+}
+
+// Team returns the actor of a team.
+func (d *Directory) Team(id string) (*actor.PID, bool) {
+	s := d.state.Load()
+	if s == nil {
+		return nil, false
+	}
+	pid, ok := s.teams[id]
+	return pid, ok
+}
+
+func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map[string]*actor.PID) {
+	s := &directoryState{
+		snapshot:  snap,
+		masterKey: []byte(snap.Settings.MasterKey),
+		master:    &Route{Master: true, PID: master},
+		keys:      map[string]*Route{},
+		teams:     make(map[string]*actor.PID, len(teams)),
+	}
+	for id, pid := range teams {
+		s.teams[id] = pid
+		for _, k := range snap.Teams[id].Keys {
+			s.keys[k.Token] = &Route{TeamID: id, Key: k, PID: pid}
+		}
+	}
+	d.state.Store(s)
+}

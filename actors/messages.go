@@ -1,0 +1,84 @@
+package actors
+
+import (
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// ApplySnapshot asks the registry to make a validated snapshot live. The
+// registry answers *Applied once every team actor has its new configuration
+// and the directory is swapped.
+type ApplySnapshot struct {
+	Snapshot *configs.Snapshot
+}
+
+// Applied answers ApplySnapshot.
+type Applied struct {
+	Spawned, Updated, Stopped int
+}
+
+// Chat asks a team actor to resolve a model name and perform a chat
+// completion through a per-request worker. The answer is *ChatResult, sent
+// by the worker.
+type Chat struct {
+	// Model is the name the client asked for.
+	Model string
+	// Body is the client's request body; it is not modified.
+	Body []byte
+	// Stream is true for "stream": true requests.
+	Stream bool
+	// Key is the caller's virtual key (nil for the master key).
+	Key *configs.Key
+}
+
+// ChatResult answers Chat. Exactly one of Err, Body or Stream is set.
+type ChatResult struct {
+	Err *wire.Error
+	// Body is the upstream's unary answer with "model" set to the name the
+	// client asked for.
+	Body []byte
+	// Stream is the open upstream stream. The receiver copies it to the
+	// client and must call Done exactly once when it ends.
+	Stream providers.Stream
+	// Deployment is the deployment that served the call.
+	Deployment *configs.Deployment
+	// Done reports the end of a streamed call to the team actor. Nil for
+	// unary calls, whose worker reports by itself.
+	Done func(Usage)
+}
+
+// Usage is what one call consumed, reported to the team actor when the
+// call ends (successfully or not).
+type Usage struct {
+	PromptTokens     int64
+	CompletionTokens int64
+	Failed           bool
+}
+
+// finished is sent to a team actor when a call it admitted ends.
+type finished struct {
+	deploymentID string
+	usage        Usage
+}
+
+// ListModels asks a team actor for the names its caller may use. The
+// answer is *ModelList.
+type ListModels struct{}
+
+// ModelList answers ListModels.
+type ModelList struct {
+	Models []ModelEntry
+}
+
+// ModelEntry is one callable name.
+type ModelEntry struct {
+	Name    string
+	Owner   string // team id for team models and aliases, "gateway" for global ones
+	Created int64  // unix seconds
+}
+
+// updateTeam replaces a team actor's configuration.
+type updateTeam struct {
+	cfg *teamConfig
+}

@@ -1,0 +1,177 @@
+package actors
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// fakeProvider answers after its gate opens for models named "slow", at
+// once otherwise, and panics for models named "boom".
+type fakeProvider struct {
+	gate     chan struct{}
+	inFlight atomic.Int64
+	peak     atomic.Int64
+}
+
+func (f *fakeProvider) Complete(call *providers.Call) (*providers.Response, error) {
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		p := f.peak.Load()
+		if n <= p || f.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	switch call.Deployment.UpstreamModel {
+	case "slow":
+		<-f.gate
+	case "boom":
+		panic("provider bug")
+	}
+	return &providers.Response{Status: 200, Body: []byte(`{"model":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}`)}, nil
+}
+
+func (f *fakeProvider) OpenStream(*providers.Call) (providers.Stream, error) {
+	return nil, wire.Errorf(502, wire.TypeUpstream, "no streams here")
+}
+
+func dep(id, public, upstream string) *configs.Deployment {
+	return &configs.Deployment{
+		ModelName:     "model_name_t1_" + id,
+		LiteLLMParams: configs.LiteLLMParams{Model: "fake/" + upstream},
+		ModelInfo:     configs.ModelInfo{ID: id, TeamID: "t1", TeamPublicModelName: public},
+		Provider:      "fake",
+		UpstreamModel: upstream,
+	}
+}
+
+func startTeam(t *testing.T, f *fakeProvider, deps ...*configs.Deployment) (*actor.ActorSystem, *Directory) {
+	t.Helper()
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(system.Shutdown)
+	snap := &configs.Snapshot{
+		Settings:        configs.Settings{Timeout: time.Minute},
+		Teams:           map[string]*configs.Team{"t1": {TeamID: "t1"}},
+		TeamDeployments: map[string][]*configs.Deployment{"t1": deps},
+		Files:           map[string]string{},
+	}
+	dir := &Directory{}
+	reg := system.Root.Spawn(RegistryProps(dir, map[string]providers.Provider{"fake": f}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if _, err := system.Root.RequestFuture(reg, &ApplySnapshot{Snapshot: snap}, 5*time.Second).Result(); err != nil {
+		t.Fatal(err)
+	}
+	return system, dir
+}
+
+func ask(t *testing.T, system *actor.ActorSystem, pid *actor.PID, model string) *ChatResult {
+	t.Helper()
+	v, err := system.Root.RequestFuture(pid, &Chat{Model: model, Body: []byte(`{"model":"` + model + `","messages":[]}`)}, 10*time.Second).Result()
+	if err != nil {
+		t.Errorf("asking for %s: %v", model, err)
+		return nil
+	}
+	return v.(*ChatResult)
+}
+
+func TestTeamActorAnswersWhileACallHangs(t *testing.T) {
+	f := &fakeProvider{gate: make(chan struct{})}
+	system, dir := startTeam(t, f, dep("d1", "slow-model", "slow"), dep("d2", "fast-model", "fast"))
+	pid, _ := dir.Team("t1")
+
+	hung := make(chan *ChatResult, 1)
+	go func() { hung <- ask(t, system, pid, "slow-model") }()
+	for f.inFlight.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// The slow call is in flight; the team keeps answering other calls.
+	for i := 0; i < 20; i++ {
+		res := ask(t, system, pid, "fast-model")
+		if res == nil || res.Err != nil || string(res.Body) == "" {
+			t.Fatalf("fast call %d while another hangs: %+v", i, res)
+		}
+	}
+	select {
+	case <-hung:
+		t.Fatal("the hanging call returned before its upstream answered")
+	default:
+	}
+	close(f.gate)
+	if res := <-hung; res == nil || res.Err != nil {
+		t.Fatalf("slow call: %+v", res)
+	}
+}
+
+func TestHundredCallsRunConcurrently(t *testing.T) {
+	f := &fakeProvider{gate: make(chan struct{})}
+	system, dir := startTeam(t, f, dep("d1", "slow-model", "slow"))
+	pid, _ := dir.Team("t1")
+
+	var wg sync.WaitGroup
+	results := make(chan *ChatResult, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); results <- ask(t, system, pid, "slow-model") }()
+	}
+	// All 100 reach the upstream at once: none waits for another.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.inFlight.Load() < 100 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := f.inFlight.Load(); got != 100 {
+		t.Fatalf("%d calls in flight at once, want 100", got)
+	}
+	close(f.gate)
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r == nil || r.Err != nil {
+			t.Fatalf("call failed: %+v", r)
+		}
+	}
+}
+
+func TestWorkerPanicKeepsTeamAlive(t *testing.T) {
+	f := &fakeProvider{gate: make(chan struct{})}
+	system, dir := startTeam(t, f, dep("d1", "boom-model", "boom"), dep("d2", "fast-model", "fast"))
+	pid, _ := dir.Team("t1")
+	res := ask(t, system, pid, "boom-model")
+	if res == nil || res.Err == nil || res.Err.Status != 500 {
+		t.Fatalf("panicking call: want a 500 answer, got %+v", res)
+	}
+	if res := ask(t, system, pid, "fast-model"); res == nil || res.Err != nil {
+		t.Fatalf("team after a worker panic: %+v", res)
+	}
+}
+
+func TestResolutionOrderAndRoundRobin(t *testing.T) {
+	f := &fakeProvider{gate: make(chan struct{})}
+	a, b := dep("a", "grp", "fast"), dep("b", "grp", "fast")
+	system, dir := startTeam(t, f, a, b)
+	pid, _ := dir.Team("t1")
+	var got []string
+	for i := 0; i < 4; i++ {
+		got = append(got, ask(t, system, pid, "grp").Deployment.ModelInfo.ID)
+	}
+	if got[0] == got[1] || got[0] != got[2] || got[1] != got[3] {
+		t.Fatalf("round robin over a group of two: got %v", got)
+	}
+	if res := ask(t, system, pid, "nope"); res.Err == nil || res.Err.Status != 400 {
+		t.Fatalf("unknown model: want 400, got %+v", res)
+	}
+	// the internal name also resolves for the owning team
+	if res := ask(t, system, pid, a.ModelName); res.Err != nil {
+		t.Fatalf("internal name: %+v", res.Err)
+	}
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway"
+	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/gateway/providers/azure"
+	"github.com/llmgateway/gateway/gateway/providers/mock"
+	"github.com/llmgateway/gateway/gateway/providers/openai"
+)
+
+// serveFlags are the flags of `gateway serve`.
+type serveFlags struct {
+	config    string
+	teamsDir  string
+	modelsDir string
+	stateDir  string
+	addr      string
+	logFormat string
+	logLevel  string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "gateway settings file (default: configs/gateway.yaml if present, else the embedded default)")
+	fs.StringVar(&f.teamsDir, "teams-dir", "teams.d", "directory of team files")
+	fs.StringVar(&f.modelsDir, "models-dir", "models.d", "directory of model files")
+	fs.StringVar(&f.stateDir, "state-dir", ".gateway", "directory for runtime state (spend); never under teams.d or models.d")
+	fs.StringVar(&f.addr, "addr", ":4000", "listen address")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if f.config == "" {
+		if _, err := os.Stat("configs/gateway.yaml"); err == nil {
+			f.config = "configs/gateway.yaml"
+		}
+	}
+	return f, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// load reads and validates the whole configuration, printing every
+// problem. It returns nil when the configuration is invalid.
+func load(f *serveFlags, log *slog.Logger) *configs.Snapshot {
+	in, err := configs.ReadDirs(f.config, f.teamsDir, f.modelsDir)
+	if err != nil {
+		log.Error("reading configuration", "err", err)
+		return nil
+	}
+	snap, problems := configs.Build(in, os.LookupEnv)
+	for _, p := range problems {
+		if p.Warning {
+			log.Warn(p.String())
+		} else {
+			log.Error(p.String())
+		}
+	}
+	if snap == nil {
+		n := 0
+		for _, p := range problems {
+			if !p.Warning {
+				n++
+			}
+		}
+		log.Error(fmt.Sprintf("configuration is invalid: %d error(s); fix them and start again (gateway check validates offline)", n))
+	}
+	return snap
+}
+
+// serve runs the gateway until ctx ends. ready, when set, gets the bound
+// address once the server accepts connections (tests use it).
+func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) int {
+	f, err := parseServeFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		return 2
+	}
+	snap := load(f, log)
+	if snap == nil {
+		return 1
+	}
+	if snap.Settings.MasterKey == "" {
+		log.Warn("no master key: the management API answers 403 to everyone; set GATEWAY_MASTER_KEY (general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) to enable it. Team keys work as usual.")
+	}
+	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
+		log.Error("creating the state directory", "dir", f.stateDir, "err", err)
+		return 1
+	}
+
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return log.With("component", "actors")
+	}))
+	defer system.Shutdown()
+	client := providers.NewClient()
+	provs := map[string]providers.Provider{
+		"openai": openai.New(client),
+		"azure":  azure.New(client),
+		"mock":   mock.New(),
+	}
+	dir := &actors.Directory{}
+	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log))
+	if _, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result(); err != nil {
+		log.Error("applying the configuration", "err", err)
+		return 1
+	}
+
+	srv := gateway.New(gateway.Options{
+		Directory:      dir,
+		Root:           system.Root,
+		Log:            log,
+		MaxRequestBody: snap.Settings.MaxRequestBody,
+	})
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		log.Error("listening", "addr", f.addr, "err", err)
+		return 1
+	}
+	keys, deployments := 0, len(snap.Global)
+	for id, t := range snap.Teams {
+		keys += len(t.Keys)
+		deployments += len(snap.TeamDeployments[id])
+	}
+	log.Info("gateway listening", "addr", ln.Addr().String(), "version", version,
+		"teams", len(snap.Teams), "keys", keys, "deployments", deployments, "config_hash", snap.Hash)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new connections; waiting up to 30s for in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,47 @@
+// Package configs is the only code in the gateway that reads or writes
+// YAML. It turns the --config file (a LiteLLM config.yaml superset, or the
+// embedded default gateway.yaml) and the teams.d/ and models.d/ files into
+// one immutable, validated Snapshot.
+//
+// # Contract
+//
+// Build is pure: it works on bytes (an Input) and an environment lookup
+// function, never on the disk, so tests need no files. ReadDirs and ReadFS
+// are the thin readers that gather an Input from a directory tree: files are
+// found recursively, only *.yaml and *.yml, any path component starting with
+// "." is skipped (editor temp files, .git, a Kubernetes ConfigMap's ..data
+// folders), symlinks to files and directories are followed (with a loop
+// guard), and a missing directory reads as empty.
+//
+// Strictness: decoding walks yaml.Node trees, so every problem in every file
+// is reported at once as "path:line:col: message", sorted by file and
+// position, and each message says what is wrong and what to do. Unknown keys
+// are errors (typos are caught), with one exception: a LiteLLM config.yaml
+// must load unchanged, so unknown top-level sections of the --config file
+// and unknown keys under general_settings and router_settings are warnings.
+// litellm_params accepts only the fields of LiteLLMParams; model_info keeps
+// any extra keys in ModelInfo.Extra. Wrong types name the field and the
+// expected type. Cross-file checks cover duplicate team ids, key tokens and
+// deployment ids, team deployments of unknown teams and model_aliases that
+// point nowhere.
+//
+// Errors vs warnings: Build returns a nil Snapshot if any problem is an
+// error; warnings (ignored LiteLLM settings, plaintext secrets, an unset
+// master or salt key) never stop a load, and `gateway check` prints them.
+//
+// Secrets: a value "os.environ/NAME" is read from the environment; an
+// unset variable in a deployment's api_key is an error, while the master
+// and salt keys fail closed (an empty value and a warning). A value
+// "enc:v1:..." is AES-256-GCM encrypted under a key derived from the salt
+// key (see Encrypt and Decrypt); it is decrypted at load time and a wrong
+// salt key or an altered value is an error, never a panic. A literal
+// api_key loads with a warning. Resolved secrets live only in fields that
+// are never serialized (Deployment.APIKey, Settings.MasterKey, ...), and
+// virtual keys are stored only as their sha256 (HashKey).
+//
+// Determinism: files are sorted by path, a deployment without model_info.id
+// gets an id derived from its model_name and litellm_params (DeploymentID),
+// and Snapshot.Hash is the sha256 over every (path, content hash), so the
+// same files always give the same snapshot and hash, and an unchanged
+// rescan can be recognised and dropped.
+package configs

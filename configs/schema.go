@@ -1,0 +1,194 @@
+package configs
+
+import (
+	"time"
+)
+
+// GatewayFile is the --config file: a LiteLLM config.yaml superset.
+type GatewayFile struct {
+	ModelList       []*Deployment   `yaml:"model_list"`
+	GeneralSettings GeneralSettings `yaml:"general_settings"`
+	RouterSettings  RouterSettings  `yaml:"router_settings"`
+	GitOps          GitOpsSettings  `yaml:"gitops"`
+}
+
+// GeneralSettings holds the proxy-wide settings. Unknown keys here are
+// warnings, not errors, so a LiteLLM config loads unchanged.
+type GeneralSettings struct {
+	MasterKey string `yaml:"master_key"`
+	SaltKey   string `yaml:"salt_key"`
+	// MaxRequestBodyMB caps a request body (default 8).
+	MaxRequestBodyMB float64 `yaml:"max_request_size_mb"`
+	// TeamAPIBaseAllow / TeamAPIBaseDeny restrict the api_base a team key
+	// may register (host names and CIDRs).
+	TeamAPIBaseAllow []string `yaml:"team_api_base_allow"`
+	TeamAPIBaseDeny  []string `yaml:"team_api_base_deny"`
+	// RescanInterval is the periodic full rescan of the config folders
+	// (a Go duration such as "30s"; default 30s).
+	RescanInterval string `yaml:"rescan_interval"`
+}
+
+// RouterSettings holds routing defaults.
+type RouterSettings struct {
+	// Timeout is the default upstream timeout in seconds (default 600).
+	Timeout float64 `yaml:"timeout"`
+}
+
+// GitOpsSettings controls committing the management API's write-backs.
+type GitOpsSettings struct {
+	Commit      bool   `yaml:"commit"`
+	Push        bool   `yaml:"push"`
+	Remote      string `yaml:"remote"`
+	Branch      string `yaml:"branch"`
+	AuthorName  string `yaml:"author_name"`
+	AuthorEmail string `yaml:"author_email"`
+}
+
+// Member is one entry of a team's members_with_roles.
+type Member struct {
+	UserID string `yaml:"user_id" json:"user_id"`
+	Role   string `yaml:"role" json:"role"` // "admin" or "user"
+}
+
+// Limits are the governance fields shared by teams and keys. A nil
+// pointer means unlimited.
+type Limits struct {
+	TPMLimit            *int64   `yaml:"tpm_limit,omitempty" json:"tpm_limit"`
+	RPMLimit            *int64   `yaml:"rpm_limit,omitempty" json:"rpm_limit"`
+	MaxParallelRequests *int64   `yaml:"max_parallel_requests,omitempty" json:"max_parallel_requests"`
+	MaxBudget           *float64 `yaml:"max_budget,omitempty" json:"max_budget"`
+	BudgetDuration      string   `yaml:"budget_duration,omitempty" json:"budget_duration"`
+}
+
+// Team is one teams.d/*.yaml file.
+type Team struct {
+	TeamID           string         `yaml:"team_id" json:"team_id"`
+	TeamAlias        string         `yaml:"team_alias,omitempty" json:"team_alias"`
+	OrganizationID   *string        `yaml:"organization_id,omitempty" json:"organization_id"`
+	MembersWithRoles []Member       `yaml:"members_with_roles,omitempty" json:"members_with_roles"`
+	Metadata         map[string]any `yaml:"metadata,omitempty" json:"metadata"`
+	Models           []string       `yaml:"models,omitempty" json:"models"`
+	Blocked          bool           `yaml:"blocked,omitempty" json:"blocked"`
+	Limits           `yaml:",inline"`
+	Tags             []string          `yaml:"tags,omitempty" json:"tags"`
+	Guardrails       []string          `yaml:"guardrails,omitempty" json:"guardrails"`
+	ModelAliases     map[string]string `yaml:"model_aliases,omitempty" json:"model_aliases"`
+	Keys             []*Key            `yaml:"keys,omitempty" json:"-"`
+	CreatedAt        *time.Time        `yaml:"created_at,omitempty" json:"created_at"`
+	CreatedBy        string            `yaml:"created_by,omitempty" json:"created_by,omitempty"`
+	UpdatedAt        *time.Time        `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
+	UpdatedBy        string            `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
+
+	// Source is where the team was defined (not serialized).
+	Source Pos `yaml:"-" json:"-"`
+}
+
+// Key is a virtual key. Only the sha256 of the key is ever stored.
+type Key struct {
+	Token     string         `yaml:"token" json:"token"` // lowercase hex sha256 of the whole key
+	KeyName   string         `yaml:"key_name,omitempty" json:"key_name"`
+	KeyAlias  string         `yaml:"key_alias,omitempty" json:"key_alias"`
+	UserID    string         `yaml:"user_id,omitempty" json:"user_id"`
+	Models    []string       `yaml:"models,omitempty" json:"models"`
+	Expires   *time.Time     `yaml:"expires,omitempty" json:"expires"`
+	Blocked   bool           `yaml:"blocked,omitempty" json:"blocked"`
+	Metadata  map[string]any `yaml:"metadata,omitempty" json:"metadata"`
+	Limits    `yaml:",inline"`
+	CreatedAt *time.Time `yaml:"created_at,omitempty" json:"created_at"`
+	CreatedBy string     `yaml:"created_by,omitempty" json:"created_by,omitempty"`
+	UpdatedAt *time.Time `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
+	UpdatedBy string     `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
+
+	Source Pos `yaml:"-" json:"-"`
+}
+
+// ModelsFile is one models.d/**/*.yaml file.
+type ModelsFile struct {
+	ModelList []*Deployment `yaml:"model_list"`
+}
+
+// Deployment is one entry of a model_list.
+type Deployment struct {
+	ModelName     string        `yaml:"model_name" json:"model_name"`
+	LiteLLMParams LiteLLMParams `yaml:"litellm_params" json:"litellm_params"`
+	ModelInfo     ModelInfo     `yaml:"model_info,omitempty" json:"model_info"`
+
+	// Resolved at load time, never serialized.
+	Source        Pos    `yaml:"-" json:"-"` // where the deployment was defined
+	Provider      string `yaml:"-" json:"-"` // "openai", "azure", "mock"
+	UpstreamModel string `yaml:"-" json:"-"` // model without its provider prefix
+	APIKey        string `yaml:"-" json:"-"` // resolved secret (os.environ/ or enc:v1: or literal)
+}
+
+// LiteLLMParams are the accepted litellm_params; anything else is an error.
+type LiteLLMParams struct {
+	Model              string   `yaml:"model" json:"model"`
+	APIBase            string   `yaml:"api_base,omitempty" json:"api_base,omitempty"`
+	APIVersion         string   `yaml:"api_version,omitempty" json:"api_version,omitempty"`
+	APIKey             string   `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	CustomLLMProvider  string   `yaml:"custom_llm_provider,omitempty" json:"custom_llm_provider,omitempty"`
+	Organization       string   `yaml:"organization,omitempty" json:"organization,omitempty"`
+	Timeout            *float64 `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	StreamTimeout      *float64 `yaml:"stream_timeout,omitempty" json:"stream_timeout,omitempty"`
+	MaxRetries         *int     `yaml:"max_retries,omitempty" json:"max_retries,omitempty"`
+	RPM                *int64   `yaml:"rpm,omitempty" json:"rpm,omitempty"`
+	TPM                *int64   `yaml:"tpm,omitempty" json:"tpm,omitempty"`
+	InputCostPerToken  *float64 `yaml:"input_cost_per_token,omitempty" json:"input_cost_per_token,omitempty"`
+	OutputCostPerToken *float64 `yaml:"output_cost_per_token,omitempty" json:"output_cost_per_token,omitempty"`
+	MockResponse       string   `yaml:"mock_response,omitempty" json:"mock_response,omitempty"`
+}
+
+// ModelInfo accepts any extra keys; they are kept in Extra and returned by
+// /model/info.
+type ModelInfo struct {
+	ID                  string         `yaml:"id,omitempty" json:"id"`
+	TeamID              string         `yaml:"team_id,omitempty" json:"team_id,omitempty"`
+	TeamPublicModelName string         `yaml:"team_public_model_name,omitempty" json:"team_public_model_name,omitempty"`
+	BaseModel           string         `yaml:"base_model,omitempty" json:"base_model,omitempty"`
+	Extra               map[string]any `yaml:",inline" json:"-"`
+}
+
+// Pos is a position in a file, for file:line:col messages.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// Settings are the resolved gateway-wide settings of a snapshot.
+type Settings struct {
+	MasterKey        string        // "" means no master key: the management API answers 403
+	SaltKey          string        // "" means raw upstream keys cannot be accepted by the API
+	Timeout          time.Duration // default upstream timeout
+	MaxRequestBody   int           // bytes
+	TeamAPIBaseAllow []string
+	TeamAPIBaseDeny  []string
+	RescanInterval   time.Duration
+	GitOps           GitOpsSettings
+}
+
+// Snapshot is one immutable, validated view of the whole configuration.
+// Nothing in it may be modified after Build returns it.
+type Snapshot struct {
+	Settings Settings
+	// Teams by team_id.
+	Teams map[string]*Team
+	// Global deployments (from --config model_list and models.d files whose
+	// deployments have no model_info.team_id), in file order.
+	Global []*Deployment
+	// TeamDeployments by team_id, in file order.
+	TeamDeployments map[string][]*Deployment
+	// Files maps every loaded file path to the sha256 of its content.
+	Files map[string]string
+	// Hash is the sha256 over all file paths and contents.
+	Hash string
+}
+
+// PublicName is the name a client calls a deployment by: the team's public
+// name for team deployments, model_name otherwise.
+func (d *Deployment) PublicName() string {
+	if d.ModelInfo.TeamPublicModelName != "" {
+		return d.ModelInfo.TeamPublicModelName
+	}
+	return d.ModelName
+}

@@ -1,0 +1,163 @@
+package configs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// checkTeam validates one team on its own: id, members, limits and keys.
+func (b *builder) checkTeam(t *Team) {
+	switch {
+	case t.TeamID == "" && b.has(t, "team_id"):
+		// its type error is reported already
+	case t.TeamID == "":
+		b.problems.errorf(t.Source, "team_id is missing; add team_id: <id> (the management API uses a UUID)")
+	case strings.ContainsAny(t.TeamID, `/\`) || strings.HasPrefix(t.TeamID, ".") || strings.TrimSpace(t.TeamID) != t.TeamID:
+		b.problems.errorf(b.posOf(t, "team_id", t.Source), "team_id %q cannot be used as a file name (no slashes, no leading dot or spaces); use e.g. a UUID", t.TeamID)
+	}
+	for i := range t.MembersWithRoles {
+		m := &t.MembersWithRoles[i]
+		if !b.has(m, "") {
+			continue // not a mapping: its type error is reported already
+		}
+		at := b.posOf(m, "", t.Source)
+		if m.UserID == "" {
+			b.problems.errorf(at, "members_with_roles[%d] has no user_id; add user_id: <user id>", i)
+		}
+		if m.Role != "admin" && m.Role != "user" {
+			b.problems.errorf(b.posOf(m, "role", at), "members_with_roles[%d].role is %q; use admin or user", i, m.Role)
+		}
+	}
+	b.checkLimits(t, &t.Limits, "", t.Source)
+	for i, k := range t.Keys {
+		prefix := fmt.Sprintf("keys[%d].", i)
+		if k.Token == "" && !b.has(k, "token") {
+			b.problems.errorf(k.Source, "%stoken is missing; add token: <sha256 hex of the key> (`gateway hash-key` or the /key/generate API computes it)", prefix)
+		} else if !isHexSHA256(k.Token) {
+			b.problems.errorf(b.posOf(k, "token", k.Source), "%stoken is not 64 lowercase hex characters; store the sha256 of the whole key (\"sk-\" included), never the key itself", prefix)
+		}
+		b.checkLimits(k, &k.Limits, prefix, k.Source)
+	}
+}
+
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLimits validates the limits inlined into owner (a team or a key).
+func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos) {
+	neg := func(name string, isNeg bool) {
+		if isNeg {
+			b.problems.errorf(b.posOf(owner, name, fallback), "%s%s is negative; use a positive number, or remove it for no limit", prefix, name)
+		}
+	}
+	neg("tpm_limit", l.TPMLimit != nil && *l.TPMLimit < 0)
+	neg("rpm_limit", l.RPMLimit != nil && *l.RPMLimit < 0)
+	neg("max_parallel_requests", l.MaxParallelRequests != nil && *l.MaxParallelRequests < 0)
+	neg("max_budget", l.MaxBudget != nil && *l.MaxBudget < 0)
+	if l.BudgetDuration != "" {
+		if _, _, err := ParseBudgetDuration(l.BudgetDuration); err != nil {
+			b.problems.errorf(b.posOf(owner, "budget_duration", fallback), "%s%v", prefix, err)
+		}
+	}
+}
+
+// assemble fills the snapshot's teams and deployments and runs the
+// cross-file checks: unique team ids, key tokens and deployment ids, team
+// deployments of existing teams, and model_aliases that resolve.
+func (b *builder) assemble(snap *Snapshot, teams []*Team, deployments []*Deployment) {
+	type keyOwner struct {
+		team *Team
+		key  *Key
+	}
+	tokens := map[string]keyOwner{}
+	for _, t := range teams {
+		if t.TeamID == "" {
+			continue
+		}
+		if first, dup := snap.Teams[t.TeamID]; dup {
+			b.problems.errorf(b.posOf(t, "team_id", t.Source), "team_id %q is already defined at %s; give each team its own id (one team per file)",
+				t.TeamID, b.posOf(first, "team_id", first.Source))
+			continue
+		}
+		snap.Teams[t.TeamID] = t
+		for _, k := range t.Keys {
+			if k.Token == "" {
+				continue
+			}
+			if first, dup := tokens[k.Token]; dup {
+				b.problems.errorf(b.posOf(k, "token", k.Source), "key token %s... is already used by team %q at %s; every key must be unique (generate a new key)",
+					k.Token[:min(8, len(k.Token))], first.team.TeamID, b.posOf(first.key, "token", first.key.Source))
+				continue
+			}
+			tokens[k.Token] = keyOwner{t, k}
+		}
+	}
+
+	ids := map[string]*Deployment{}
+	internal := map[string]*Deployment{} // team deployments by model_name
+	for _, d := range deployments {
+		if first, dup := ids[d.ModelInfo.ID]; dup {
+			if _, explicit := b.pos[posKey{&d.ModelInfo, "id"}]; explicit {
+				b.problems.errorf(b.posOf(&d.ModelInfo, "id", d.Source), "deployment id %q is already used at %s; give each deployment its own model_info.id",
+					d.ModelInfo.ID, first.Source)
+			} else {
+				b.problems.errorf(d.Source, "deployment is identical to the one at %s (same model_name and litellm_params, so the same generated id %s); remove one or set model_info.id",
+					first.Source, d.ModelInfo.ID)
+			}
+			continue
+		}
+		ids[d.ModelInfo.ID] = d
+		team := d.ModelInfo.TeamID
+		if team == "" {
+			snap.Global = append(snap.Global, d)
+			continue
+		}
+		if _, ok := snap.Teams[team]; !ok {
+			b.problems.errorf(b.posOf(&d.ModelInfo, "team_id", d.Source), "model_info.team_id %q does not match any team; create the team in teams.d/ or fix the id", team)
+		}
+		if first, dup := internal[d.ModelName]; dup && d.ModelName != "" {
+			b.problems.errorf(b.posOf(d, "model_name", d.Source), "model_name %q is already used by the team deployment at %s; a team deployment's model_name is its internal name and must be unique (share team_public_model_name to load-balance)",
+				d.ModelName, first.Source)
+		} else {
+			internal[d.ModelName] = d
+		}
+		snap.TeamDeployments[team] = append(snap.TeamDeployments[team], d)
+	}
+
+	global := map[string]bool{}
+	for _, d := range snap.Global {
+		global[d.ModelName] = true
+	}
+	for _, t := range teams {
+		if snap.Teams[t.TeamID] != t {
+			continue
+		}
+		names := map[string]bool{}
+		for _, d := range snap.TeamDeployments[t.TeamID] {
+			names[d.PublicName()] = true
+			names[d.ModelName] = true
+		}
+		aliases := make([]string, 0, len(t.ModelAliases))
+		for a := range t.ModelAliases {
+			aliases = append(aliases, a)
+		}
+		slices.Sort(aliases)
+		for _, a := range aliases {
+			target := t.ModelAliases[a]
+			if !names[target] && !global[target] {
+				b.problems.errorf(b.posOf(t, "model_aliases."+a, t.Source), "model_aliases: %q points at %q, which is neither a model of team %q nor a global model; add that model or fix the alias",
+					a, target, t.TeamID)
+			}
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"bufio"
+	"io"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// chatCompletions serves POST /v1/chat/completions, /chat/completions and
+// the Azure-style /openai/deployments/{model}/chat/completions (the path's
+// model wins; the api-version query is accepted and ignored).
+func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
+	route, werr := s.authenticate(ctx)
+	if werr != nil {
+		writeError(ctx, werr)
+		return
+	}
+	body := ctx.PostBody()
+	model, stream, werr := parseChat(body, ctx.UserValue("model"))
+	if werr != nil {
+		writeError(ctx, werr)
+		return
+	}
+	setLogModel(ctx, model)
+	res, werr := s.ask(route, &actors.Chat{Model: model, Body: body, Stream: stream, Key: route.Key})
+	if werr != nil {
+		writeError(ctx, werr)
+		return
+	}
+	if res.Deployment != nil {
+		setLogDeployment(ctx, res.Deployment.ModelInfo.ID)
+	}
+	switch {
+	case res.Err != nil:
+		writeError(ctx, res.Err)
+	case res.Stream != nil:
+		s.streamTo(ctx, model, res)
+	default:
+		ctx.SetStatusCode(200)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(res.Body)
+	}
+}
+
+// parseChat reads only what routing needs from the body: model and stream.
+// The body itself is forwarded untouched but for its model.
+func parseChat(body []byte, pathModel any) (model string, stream bool, werr *wire.Error) {
+	if len(body) == 0 {
+		return "", false, wire.BadRequest("request body is empty; send a JSON chat completion request with `model` and `messages`")
+	}
+	if !gjson.ValidBytes(body) {
+		return "", false, wire.BadRequest("request body is not valid JSON; send a JSON object with `model` and `messages`")
+	}
+	r := gjson.ParseBytes(body)
+	if !r.IsObject() {
+		return "", false, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
+	}
+	if pm, ok := pathModel.(string); ok && pm != "" {
+		model = pm
+	} else {
+		m := r.Get("model")
+		if m.Type != gjson.String || m.Str == "" {
+			return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+				Message: "`model` is missing or not a string; set it to a model name from GET /v1/models"}
+		}
+		model = m.Str
+	}
+	if msgs := r.Get("messages"); !msgs.IsArray() {
+		return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "messages",
+			Message: "`messages` is missing or not an array; send the conversation as a list of {role, content} objects"}
+	}
+	st := r.Get("stream")
+	if st.Exists() && st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
+		return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "stream",
+			Message: "`stream` must be true or false"}
+	}
+	return model, st.Type == gjson.True, nil
+}
+
+// ask sends a chat to the route's actor and waits for the worker's answer.
+func (s *Server) ask(route *actors.Route, msg *actors.Chat) (*actors.ChatResult, *wire.Error) {
+	v, err := s.opts.Root.RequestFuture(route.PID, msg, s.opts.CallTimeout).Result()
+	if err != nil {
+		return nil, wire.Errorf(503, wire.TypeInternal,
+			"the team's actor did not answer (%v); the team may have just been removed, retry", err)
+	}
+	res, ok := v.(*actors.ChatResult)
+	if !ok {
+		return nil, wire.Errorf(500, wire.TypeInternal, "unexpected actor answer %T", v)
+	}
+	return res, nil
+}
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+	doneEvent  = []byte("data: [DONE]\n\n")
+)
+
+// streamTo copies the upstream stream to the client chunk by chunk, each
+// flushed as soon as it arrives. A failed write (the client went away)
+// closes the upstream stream, which cancels the upstream request.
+func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.ChatResult) {
+	ctx.SetStatusCode(200)
+	ctx.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	stream, done := res.Stream, res.Done
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer stream.Close()
+		var usage actors.Usage
+		for {
+			data, err := stream.Next()
+			if err == io.EOF {
+				done(usage) // reaches the team actor before the last byte
+				_, _ = w.Write(doneEvent)
+				_ = w.Flush()
+				return
+			}
+			if err != nil {
+				usage.Failed = true
+				done(usage)
+				we := asWire(err)
+				_, _ = w.Write(dataPrefix)
+				_, _ = w.Write(we.JSON())
+				_, _ = w.Write(eventEnd)
+				_ = w.Flush()
+				return
+			}
+			if u := gjson.GetBytes(data, "usage"); u.IsObject() {
+				usage.PromptTokens = u.Get("prompt_tokens").Int()
+				usage.CompletionTokens = u.Get("completion_tokens").Int()
+			}
+			if m := gjson.GetBytes(data, "model"); m.Exists() && m.Str != model {
+				if out, err := sjson.SetBytes(data, "model", model); err == nil {
+					data = out
+				}
+			}
+			_, _ = w.Write(dataPrefix)
+			_, _ = w.Write(data)
+			_, _ = w.Write(eventEnd)
+			if err := w.Flush(); err != nil {
+				usage.Failed = true
+				done(usage)
+				return // deferred Close aborts the upstream request
+			}
+		}
+	})
+}
+
+func asWire(err error) *wire.Error {
+	if we, ok := err.(*wire.Error); ok {
+		return we
+	}
+	return wire.Errorf(502, wire.TypeUpstream, "upstream stream failed: %v", err)
+}

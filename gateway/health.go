@@ -1,0 +1,30 @@
+package gateway
+
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// liveliness answers 200 while the process runs.
+func (s *Server) liveliness(ctx *fasthttp.RequestCtx) {
+	writeJSON(ctx, map[string]string{"status": "healthy"})
+}
+
+// readiness answers 200 once the first configuration is applied.
+func (s *Server) readiness(ctx *fasthttp.RequestCtx) {
+	if !s.opts.Directory.Ready() {
+		writeError(ctx, wire.Errorf(503, wire.TypeInternal, "no configuration applied yet"))
+		return
+	}
+	snap := s.opts.Directory.Snapshot()
+	writeJSON(ctx, map[string]any{"status": "ready", "config_hash": snap.Hash})
+}
+
+func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
+	writeError(ctx, wire.Errorf(404, wire.TypeNotFound, "no route %s %s; see the README for the endpoints", ctx.Method(), ctx.Path()))
+}
+
+func (s *Server) methodNotAllowed(ctx *fasthttp.RequestCtx) {
+	writeError(ctx, wire.Errorf(405, wire.TypeInvalidRequest, "method %s is not allowed on %s", ctx.Method(), ctx.Path()))
+}

@@ -1,0 +1,36 @@
+// Package providers defines the contract every upstream kind implements
+// (openai, azure, mock, ...) and the HTTP machinery they share.
+// Subpackages hold one provider each.
+//
+// # The contract
+//
+// A Provider answers a Call, which carries the resolved deployment (its
+// APIKey already a plaintext secret), the request body with "model" already
+// replaced by the upstream model, and a deadline:
+//
+//   - Complete sends the call and returns the upstream's 2xx answer; the
+//     Response body is a copy the caller owns.
+//   - OpenStream sends the call and returns a Stream once the upstream has
+//     answered 2xx with its headers. Stream.Next returns each `data:` payload
+//     as soon as its event is complete, and io.EOF after "data: [DONE]" or a
+//     clean end. The deadline bounds the whole stream. The caller must call
+//     Close (safe twice, and safe while another goroutine waits in Next,
+//     which then fails); Close aborts an unfinished upstream response.
+//
+// Every error is a *wire.Error ready for the client: a non-2xx upstream
+// answer keeps the upstream's status, type and message; an unreachable
+// upstream is 502; a timeout is 504 and names the deployment and the setting
+// to raise. No message ever contains the deployment's API key (it is
+// replaced by MaskKey's form) or an upstream URL's path or query.
+//
+// # Shared HTTP machinery
+//
+// NewClient builds the one *fasthttp.Client all HTTP providers share.
+// HTTP is a Provider for every upstream that takes the OpenAI body as is:
+// a provider only supplies a Prepare that sets the URL and auth headers
+// (see the openai and azure subpackages). NewSSEStream is the incremental
+// server-sent-events parser behind HTTP.OpenStream, for providers that
+// need their own request handling.
+//
+// Providers hold no per-call state and are safe for concurrent use.
+package providers

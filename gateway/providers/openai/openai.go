@@ -1,0 +1,35 @@
+// Package openai is the provider for `openai/<model>` deployments: OpenAI
+// itself or any OpenAI-compatible server (vLLM, Ollama, ...) via api_base.
+package openai
+
+import (
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway/providers"
+)
+
+// DefaultAPIBase is used when litellm_params.api_base is empty.
+const DefaultAPIBase = "https://api.openai.com/v1"
+
+// New returns the openai provider over the shared client.
+func New(client *fasthttp.Client) providers.Provider {
+	return providers.NewHTTP(client, prepare)
+}
+
+func prepare(d *configs.Deployment, req *fasthttp.Request) error {
+	base := strings.TrimRight(d.LiteLLMParams.APIBase, "/")
+	if base == "" {
+		base = DefaultAPIBase
+	}
+	req.SetRequestURI(base + "/chat/completions")
+	if d.APIKey != "" {
+		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+d.APIKey)
+	}
+	if org := d.LiteLLMParams.Organization; org != "" {
+		req.Header.Set("OpenAI-Organization", org)
+	}
+	return nil
+}

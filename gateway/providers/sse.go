@@ -1,0 +1,147 @@
+package providers
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+)
+
+// maxEvent caps one event's data, so a broken upstream cannot exhaust memory.
+const maxEvent = 16 << 20
+
+var (
+	errStreamClosed = errors.New("stream closed")
+	errEventTooBig  = errors.New("event larger than 16 MiB")
+	doneMarker      = []byte("[DONE]")
+)
+
+// sseStream reads server-sent events from an upstream body. It hands out
+// each event as soon as its terminating blank line has arrived; it never
+// waits for more than the current event.
+type sseStream struct {
+	body    io.Reader
+	r       *bufio.Reader
+	data    []byte // the current event's data, reused
+	line    []byte // a line longer than r's buffer, reused
+	err     error  // sticky
+	mapErr  func(error) error
+	release func()
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+// NewSSEStream returns a Stream parsing server-sent events from body.
+// mapErr turns a read error into the error Next returns; release runs once
+// on Close, after body was closed (if it is a fasthttp.ReadCloserWithError).
+// Close may run concurrently with a blocked Next, which then fails.
+func NewSSEStream(body io.Reader, release func(), mapErr func(error) error) Stream {
+	return newSSEStream(body, release, mapErr)
+}
+
+func newSSEStream(body io.Reader, release func(), mapErr func(error) error) *sseStream {
+	if mapErr == nil {
+		mapErr = func(err error) error { return err }
+	}
+	return &sseStream{body: body, r: bufio.NewReaderSize(body, 8<<10), mapErr: mapErr, release: release}
+}
+
+// Next returns the data of the next event; io.EOF after "[DONE]" or the end.
+func (s *sseStream) Next() ([]byte, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.data = s.data[:0]
+	hasData := false
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			if s.closed.Load() {
+				err = errStreamClosed
+			}
+			if err != io.EOF {
+				s.err = s.mapErr(err)
+				return nil, s.err
+			}
+			// A clean end; a last event without its blank line still counts.
+			if hasData {
+				return s.dispatch()
+			}
+			s.err = io.EOF
+			return nil, io.EOF
+		}
+		switch {
+		case len(line) == 0: // end of event
+			if hasData {
+				return s.dispatch()
+			}
+		case line[0] == ':': // comment, e.g. a keep-alive
+		default:
+			field, value, _ := bytes.Cut(line, []byte{':'})
+			if string(field) != "data" {
+				continue // event:, id:, retry: carry nothing we forward
+			}
+			value, _ = bytes.CutPrefix(value, []byte{' '})
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			if len(s.data)+len(value) > maxEvent {
+				s.err = s.mapErr(errEventTooBig)
+				return nil, s.err
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+		}
+	}
+}
+
+func (s *sseStream) dispatch() ([]byte, error) {
+	if bytes.Equal(s.data, doneMarker) {
+		s.err = io.EOF
+		return nil, io.EOF
+	}
+	return s.data, nil
+}
+
+// readLine returns the next line without its "\n" or "\r\n". A last line
+// without a newline is returned before io.EOF.
+func (s *sseStream) readLine() ([]byte, error) {
+	line, err := s.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.line = append(s.line[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(s.line) > maxEvent {
+				return nil, errEventTooBig
+			}
+			line, err = s.r.ReadSlice('\n')
+			s.line = append(s.line, line...)
+		}
+		line = s.line
+	}
+	if err != nil && (err != io.EOF || len(line) == 0) {
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	return line, nil
+}
+
+// Close aborts an unfinished upstream response and releases it.
+func (s *sseStream) Close() {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if c, ok := s.body.(fasthttp.ReadCloserWithError); ok {
+			// Unblocks a pending Read; keeps the connection only when the
+			// body was read to its end.
+			_ = c.CloseWithError(nil)
+		}
+		if s.release != nil {
+			s.release()
+		}
+	})
+}

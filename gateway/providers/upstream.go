@@ -1,0 +1,167 @@
+package providers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// DefaultTimeout bounds a call whose Deadline is zero.
+const DefaultTimeout = 600 * time.Second
+
+// maxResponseBody caps a unary upstream answer.
+const maxResponseBody = 64 << 20
+
+// NewClient returns the one fasthttp client all HTTP providers share. It
+// keeps connections alive, never rewrites paths and never retries a request
+// the upstream may have seen (a completion is not idempotent), except on a
+// pooled connection the upstream closed before answering.
+func NewClient() *fasthttp.Client {
+	return &fasthttp.Client{
+		Name:                          "llmgateway",
+		MaxConnsPerHost:               1024,
+		MaxIdleConnDuration:           30 * time.Second,
+		MaxConnWaitTimeout:            3 * time.Second,
+		ReadBufferSize:                64 << 10, // large enough for big response headers
+		WriteBufferSize:               16 << 10,
+		MaxResponseBodySize:           maxResponseBody,
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: false,
+		DialDualStack:                 false,
+		MaxIdemponentCallAttempts:     2,
+		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
+			// A stale keep-alive connection: the upstream closed it before
+			// the first response byte, so it never saw the request.
+			return false, errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
+		},
+	}
+}
+
+// Prepare points req at the upstream for deployment d: it sets the request
+// URI and the provider's auth headers. The method, content type and body are
+// set by the caller. A non-nil error is returned to the client as is.
+type Prepare func(d *configs.Deployment, req *fasthttp.Request) error
+
+// HTTP is a Provider that POSTs the call body unchanged to the URL Prepare
+// sets: the shape of every OpenAI-compatible upstream.
+type HTTP struct {
+	Client  *fasthttp.Client
+	Prepare Prepare
+}
+
+// NewHTTP returns an HTTP provider over client.
+func NewHTTP(client *fasthttp.Client, prepare Prepare) *HTTP {
+	return &HTTP{Client: client, Prepare: prepare}
+}
+
+// Complete sends the call and returns the upstream's 2xx answer.
+func (p *HTTP) Complete(call *Call) (*Response, error) {
+	req, t, err := p.request(call, false)
+	if err != nil {
+		return nil, err
+	}
+	defer fasthttp.ReleaseRequest(req)
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+
+	if err := p.Client.DoDeadline(req, resp, t.deadline); err != nil {
+		return nil, t.transportError(err)
+	}
+	body, err := resp.BodyUncompressedWithLimit(maxResponseBody)
+	if err != nil {
+		return nil, wire.Errorf(502, wire.TypeUpstream, "decoding the answer of upstream %s: %s",
+			t.host, t.scrub(err.Error()))
+	}
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		return nil, t.statusError(status, resp.Header.Peek(fasthttp.HeaderRetryAfter), body)
+	}
+	return &Response{
+		Status:      status,
+		ContentType: string(resp.Header.ContentType()),
+		Body:        bytes.Clone(body),
+	}, nil
+}
+
+// OpenStream sends the call and returns the upstream's event stream. The
+// call's deadline bounds the whole stream; the caller must Close it.
+func (p *HTTP) OpenStream(call *Call) (Stream, error) {
+	req, t, err := p.request(call, true)
+	if err != nil {
+		return nil, err
+	}
+	resp := fasthttp.AcquireResponse()
+	resp.StreamBody = true
+	release := func() {
+		fasthttp.ReleaseResponse(resp) // also closes a still open body stream
+		fasthttp.ReleaseRequest(req)
+	}
+
+	if err := p.Client.DoDeadline(req, resp, t.deadline); err != nil {
+		release()
+		return nil, t.transportError(err)
+	}
+	body := resp.BodyStream()
+	if body == nil { // no body at all, e.g. 204
+		body = bytes.NewReader(nil)
+	}
+	status := resp.StatusCode()
+	if status < 200 || status > 299 || bytes.HasPrefix(resp.Header.ContentType(), []byte("application/json")) {
+		// An error, or a server that ignored "stream": read the small body.
+		msg, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+		retryAfter := bytes.Clone(resp.Header.Peek(fasthttp.HeaderRetryAfter))
+		release()
+		if status >= 200 && status <= 299 {
+			if !hasErrorMessage(msg) {
+				return nil, wire.Errorf(502, wire.TypeUpstream,
+					"upstream %s answered JSON instead of an event stream; check that it supports \"stream\": true",
+					t.host)
+			}
+			status = 502
+		}
+		return nil, t.statusError(status, retryAfter, msg)
+	}
+	return newSSEStream(body, release, t.transportError), nil
+}
+
+// request builds the upstream request for call; the caller releases it.
+func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, error) {
+	d := call.Deployment
+	if d == nil {
+		return nil, nil, wire.Errorf(500, wire.TypeInternal, "upstream call without a deployment")
+	}
+	deadline := call.Deadline
+	if deadline.IsZero() {
+		deadline = time.Now().Add(DefaultTimeout)
+	}
+	req := fasthttp.AcquireRequest()
+	if err := p.Prepare(d, req); err != nil {
+		fasthttp.ReleaseRequest(req)
+		if we, ok := errors.AsType[*wire.Error](err); ok {
+			return nil, nil, we
+		}
+		return nil, nil, wire.Errorf(500, wire.TypeInternal, "deployment %q is misconfigured: %s",
+			d.PublicName(), scrub(d.APIKey, err.Error()))
+	}
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	if stream {
+		req.Header.Set(fasthttp.HeaderAccept, "text/event-stream")
+	} else {
+		req.Header.Set(fasthttp.HeaderAccept, "application/json")
+	}
+	req.SetBodyRaw(call.Body) // not copied: Call.Body is never modified
+	t := &target{
+		deployment: d,
+		host:       string(req.URI().Host()),
+		deadline:   deadline,
+		budget:     time.Until(deadline),
+	}
+	return req, t, nil
+}

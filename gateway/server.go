@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/fasthttp/router"
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/gateway/wire"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Directory is the atomically swapped key index and team actor map.
+	Directory *actors.Directory
+	// Root sends requests to the actors.
+	Root *actor.RootContext
+	// Log receives one line per request and server events.
+	Log *slog.Logger
+	// MaxRequestBody caps request bodies, in bytes (default 8 MiB).
+	MaxRequestBody int
+	// MaxConns caps concurrent connections (default 10,000).
+	MaxConns int
+	// ReadTimeout bounds reading one request (default 60 s).
+	ReadTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections (default 120 s).
+	IdleTimeout time.Duration
+	// CallTimeout is the backstop for an actor answer (default 1 h); the
+	// per-deployment upstream timeout is what normally ends a call.
+	CallTimeout time.Duration
+}
+
+// Server is the gateway's HTTP front: thin handlers that authenticate,
+// ask a team actor and encode its answer.
+type Server struct {
+	opts Options
+	srv  *fasthttp.Server
+}
+
+// New builds a server with its routes and limits.
+func New(opts Options) *Server {
+	if opts.MaxRequestBody <= 0 {
+		opts.MaxRequestBody = 8 << 20
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 10000
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 60 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 120 * time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = time.Hour
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &Server{opts: opts}
+	r := router.New()
+	s.routes(r)
+	s.srv = &fasthttp.Server{
+		Handler:               s.withRequestLog(r.Handler),
+		Name:                  "gateway",
+		NoDefaultServerHeader: true,
+		MaxRequestBodySize:    opts.MaxRequestBody,
+		ReadTimeout:           opts.ReadTimeout,
+		IdleTimeout:           opts.IdleTimeout,
+		// No WriteTimeout: it would cut long streams.
+		Concurrency:                  opts.MaxConns,
+		ReadBufferSize:               16 << 10, // also the header size limit
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		ErrorHandler:                 s.transportError,
+		Logger:                       fasthttpLogger{opts.Log},
+	}
+	return s
+}
+
+// Handler returns the full request handler, for in-process use.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.srv.Handler }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting connections and waits, bounded by ctx, for
+// in-flight requests to finish.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeError(ctx, wire.Errorf(413, wire.TypeInvalidRequest,
+			"request body is larger than the %d byte limit; send a smaller request or raise general_settings.max_request_size_mb", s.opts.MaxRequestBody))
+	case isTimeout(err):
+		writeError(ctx, wire.Errorf(408, wire.TypeInvalidRequest, "request was not received in time"))
+	default:
+		writeError(ctx, wire.BadRequest("malformed HTTP request: %v", err))
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug("fasthttp", "msg", format, "args", args)
+}

@@ -1,0 +1,68 @@
+// Package wire holds the OpenAI wire contract shared by the server, the
+// actors and the providers: the error envelope and its status codes.
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Error is an API error rendered in the OpenAI error envelope:
+//
+//	{"error": {"message": "...", "type": "...", "param": null, "code": "<status>"}}
+type Error struct {
+	Status  int    // HTTP status
+	Type    string // OpenAI error type, e.g. invalid_request_error
+	Message string // says what was wrong and what to do
+	Param   string // optional offending parameter
+	// RetryAfter, when > 0, is sent as the retry-after header (seconds).
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }
+
+// Errorf builds an Error with a formatted message.
+func Errorf(status int, typ, format string, args ...any) *Error {
+	return &Error{Status: status, Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+// Common error types.
+const (
+	TypeInvalidRequest = "invalid_request_error"
+	TypeAuth           = "authentication_error"
+	TypePermission     = "permission_error"
+	TypeNotFound       = "not_found_error"
+	TypeRateLimit      = "rate_limit_error"
+	TypeBudget         = "budget_exceeded"
+	TypeUpstream       = "upstream_error"
+	TypeTimeout        = "timeout_error"
+	TypeInternal       = "internal_error"
+)
+
+// BadRequest is a 400 invalid_request_error.
+func BadRequest(format string, args ...any) *Error {
+	return Errorf(400, TypeInvalidRequest, format, args...)
+}
+
+type envelope struct {
+	Error envelopeBody `json:"error"`
+}
+
+type envelopeBody struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    string  `json:"code"`
+}
+
+// JSON renders the error envelope.
+func (e *Error) JSON() []byte {
+	b := envelopeBody{Message: e.Message, Type: e.Type, Code: strconv.Itoa(e.Status)}
+	if e.Param != "" {
+		p := e.Param
+		b.Param = &p
+	}
+	out, _ := json.Marshal(envelope{Error: b})
+	return out
+}
