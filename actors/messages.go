@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/wire"
@@ -81,4 +83,24 @@ type ModelEntry struct {
 // updateTeam replaces a team actor's configuration.
 type updateTeam struct {
 	cfg *teamConfig
+}
+
+// GetSpend asks a team actor for the team's spend in its current budget
+// period and, for each key token listed, the key's. The answer is
+// *SpendInfo.
+type GetSpend struct {
+	KeyTokens []string
+}
+
+// SpendInfo answers GetSpend.
+type SpendInfo struct {
+	TeamSpend     float64
+	BudgetResetAt *time.Time // nil when the budget never resets
+	Keys          map[string]KeySpend
+}
+
+// KeySpend is one key's spend in its current budget period.
+type KeySpend struct {
+	Spend         float64
+	BudgetResetAt *time.Time
 }

@@ -57,6 +57,8 @@ func (t *teamActor) Receive(ctx actor.Context) {
 		t.chat(ctx, msg)
 	case *finished:
 		// Usage accounting lands here (limits and spend build on it).
+	case *GetSpend:
+		ctx.Respond(&SpendInfo{Keys: map[string]KeySpend{}})
 	case *ListModels:
 		ctx.Respond(&ModelList{Models: t.names})
 	case *updateTeam:

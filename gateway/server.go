@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/gateway/wire"
 )
 
@@ -19,6 +20,8 @@ import (
 type Options struct {
 	// Directory is the atomically swapped key index and team actor map.
 	Directory *actors.Directory
+	// Store owns the configuration files; management writes go through it.
+	Store *confstore.Store
 	// Root sends requests to the actors.
 	Root *actor.RootContext
 	// Log receives one line per request and server events.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/gateway"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/providers/azure"
@@ -73,32 +74,22 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
-// load reads and validates the whole configuration, printing every
-// problem. It returns nil when the configuration is invalid.
-func load(f *serveFlags, log *slog.Logger) *configs.Snapshot {
-	in, err := configs.ReadDirs(f.config, f.teamsDir, f.modelsDir)
-	if err != nil {
-		log.Error("reading configuration", "err", err)
-		return nil
-	}
-	snap, problems := configs.Build(in, os.LookupEnv)
+// logProblems logs every configuration problem and, when some are
+// errors, a summary line. It reports whether any was an error.
+func logProblems(log *slog.Logger, problems []configs.Problem) bool {
+	n := 0
 	for _, p := range problems {
 		if p.Warning {
 			log.Warn(p.String())
 		} else {
 			log.Error(p.String())
+			n++
 		}
 	}
-	if snap == nil {
-		n := 0
-		for _, p := range problems {
-			if !p.Warning {
-				n++
-			}
-		}
+	if n > 0 {
 		log.Error(fmt.Sprintf("configuration is invalid: %d error(s); fix them and start again (gateway check validates offline)", n))
 	}
-	return snap
+	return n > 0
 }
 
 // serve runs the gateway until ctx ends. ready, when set, gets the bound
@@ -117,13 +108,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
 		return 2
 	}
-	snap := load(f, log)
-	if snap == nil {
-		return 1
-	}
-	if snap.Settings.MasterKey == "" {
-		log.Warn("no master key: the management API answers 403 to everyone; set GATEWAY_MASTER_KEY (general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) to enable it. Team keys work as usual.")
-	}
 	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
 		log.Error("creating the state directory", "dir", f.stateDir, "err", err)
 		return 1
@@ -141,13 +125,31 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	}
 	dir := &actors.Directory{}
 	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log))
-	if _, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result(); err != nil {
-		log.Error("applying the configuration", "err", err)
+	store, problems, err := confstore.Open(confstore.Options{
+		ConfigPath: f.config,
+		TeamsDir:   f.teamsDir,
+		ModelsDir:  f.modelsDir,
+		Log:        log,
+		Apply: func(snap *configs.Snapshot) error {
+			_, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result()
+			return err
+		},
+	})
+	if logProblems(log, problems) {
 		return 1
+	}
+	if err != nil {
+		log.Error("starting", "err", err)
+		return 1
+	}
+	snap := store.Snapshot()
+	if snap.Settings.MasterKey == "" {
+		log.Warn("no master key: the management API answers 403 to everyone; set GATEWAY_MASTER_KEY (general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) to enable it. Team keys work as usual.")
 	}
 
 	srv := gateway.New(gateway.Options{
 		Directory:      dir,
+		Store:          store,
 		Root:           system.Root,
 		Log:            log,
 		MaxRequestBody: snap.Settings.MaxRequestBody,

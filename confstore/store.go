@@ -1,0 +1,302 @@
+// Package confstore owns the live configuration: the set of files on disk
+// and the snapshot built from them. It is the one owner that serializes
+// every change — a rescan of the directories (file watcher, periodic
+// rescan, SIGHUP, /config/reload) and every management API write — so a
+// rescan can never be applied over a write, and a write is durable on
+// disk before it is applied and before the API answers.
+package confstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+// Options configure a Store.
+type Options struct {
+	ConfigPath string // "" = embedded default
+	TeamsDir   string
+	ModelsDir  string
+	// Env resolves os.environ/ references (default os.LookupEnv).
+	Env func(string) (string, bool)
+	// Apply makes a snapshot live (the actor registry).
+	Apply func(*configs.Snapshot) error
+	// AfterWrite, when set, runs after each durable API write (gitops).
+	AfterWrite func(Write)
+	Log        *slog.Logger
+}
+
+// Change is one file an API write creates, replaces or (Data nil) removes.
+type Change struct {
+	Path string
+	Data []byte
+}
+
+// Write describes one management API write, for the audit log and commits.
+type Write struct {
+	Endpoint string // e.g. "model/new"
+	Actor    string // "master" or the key's alias and id
+	TeamID   string
+	ObjectID string
+	Summary  string // e.g. "team e59e2671 adds my-team-model (id e81c9286)"
+	Changes  []Change
+}
+
+// InvalidError is returned by Mutate when the changed configuration would
+// not validate; nothing was written.
+type InvalidError struct{ Problems []configs.Problem }
+
+func (e *InvalidError) Error() string {
+	var lines []string
+	for _, p := range e.Problems {
+		if !p.Warning {
+			lines = append(lines, p.String())
+		}
+	}
+	return "the change would make the configuration invalid: " + strings.Join(lines, "; ")
+}
+
+// Status is the outcome of the latest reload, for GET /config/status.
+type Status struct {
+	OK            bool      `json:"ok"`
+	LastReloadAt  time.Time `json:"last_reload_at"`
+	LastSuccessAt time.Time `json:"last_success_at"`
+	ConfigHash    string    `json:"config_hash"`
+	Errors        []string  `json:"errors"`
+	Warnings      []string  `json:"warnings"`
+	Teams         int       `json:"teams"`
+	Deployments   int       `json:"deployments"`
+}
+
+// Store is the single owner of the configuration.
+type Store struct {
+	opts Options
+
+	mu     sync.Mutex
+	in     configs.Input
+	snap   *configs.Snapshot
+	status Status
+}
+
+// Open loads the configuration and applies it. When it is invalid, it
+// returns the problems and a nil Store.
+func Open(opts Options) (*Store, []configs.Problem, error) {
+	if opts.Env == nil {
+		opts.Env = os.LookupEnv
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	in, err := configs.ReadDirs(opts.ConfigPath, opts.TeamsDir, opts.ModelsDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the configuration: %w", err)
+	}
+	snap, problems := configs.Build(in, opts.Env)
+	if snap == nil {
+		return nil, problems, nil
+	}
+	if err := opts.Apply(snap); err != nil {
+		return nil, problems, fmt.Errorf("applying the configuration: %w", err)
+	}
+	s := &Store{opts: opts, in: in, snap: snap}
+	s.status = statusOf(snap, problems, time.Now(), true)
+	s.status.LastSuccessAt = s.status.LastReloadAt
+	return s, problems, nil
+}
+
+// Snapshot returns the live snapshot.
+func (s *Store) Snapshot() *configs.Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snap
+}
+
+// Status returns the outcome of the latest reload.
+func (s *Store) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// TeamsDir and ModelsDir are where the API creates files.
+func (s *Store) TeamsDir() string  { return s.opts.TeamsDir }
+func (s *Store) ModelsDir() string { return s.opts.ModelsDir }
+
+// Mutate runs fn with the live snapshot and the file contents it was built
+// from. fn returns the files to change. The store validates the whole
+// configuration with the changes, writes them durably, applies the new
+// snapshot and only then returns it. If fn fails, the result is invalid or
+// a write fails, nothing changes in memory and no file is left changed.
+func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, in configs.Input) ([]Change, error)) (*configs.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changes, err := fn(s.snap, s.in)
+	if err != nil {
+		return nil, err
+	}
+	next := withChanges(s.in, changes, s.opts.TeamsDir)
+	snap, problems := configs.Build(next, s.opts.Env)
+	if snap == nil {
+		return nil, &InvalidError{Problems: problems}
+	}
+	if err := s.writeAll(changes); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Apply(snap); err != nil {
+		return nil, fmt.Errorf("applying the written configuration: %w", err)
+	}
+	s.in, s.snap = next, snap
+	now := time.Now()
+	s.status = statusOf(snap, problems, now, true)
+	s.status.LastSuccessAt = now
+	w.Changes = changes
+	s.opts.Log.Info("audit", "endpoint", w.Endpoint, "actor", w.Actor, "team", w.TeamID, "object", w.ObjectID, "files", len(changes))
+	if s.opts.AfterWrite != nil {
+		s.opts.AfterWrite(w)
+	}
+	return snap, nil
+}
+
+// writeAll writes every change durably; on a failure it restores the
+// files already written.
+func (s *Store) writeAll(changes []Change) error {
+	type undo struct {
+		path string
+		old  []byte
+		had  bool
+	}
+	var done []undo
+	for _, c := range changes {
+		old, err := os.ReadFile(c.Path)
+		had := err == nil
+		if c.Data == nil {
+			err = configs.RemoveFileDurable(c.Path)
+		} else {
+			err = configs.WriteFileAtomic(c.Path, c.Data, 0o644)
+		}
+		if err != nil {
+			for i := len(done) - 1; i >= 0; i-- {
+				u := done[i]
+				if u.had {
+					_ = configs.WriteFileAtomic(u.path, u.old, 0o644)
+				} else {
+					_ = configs.RemoveFileDurable(u.path)
+				}
+			}
+			return err
+		}
+		done = append(done, undo{path: c.Path, old: old, had: had})
+	}
+	return nil
+}
+
+// Rescan reads every file again and applies the result if it is valid
+// and differs from the live configuration. An invalid result keeps the
+// live configuration and is reported in Status.
+func (s *Store) Rescan(reason string) (Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	in, err := configs.ReadDirs(s.opts.ConfigPath, s.opts.TeamsDir, s.opts.ModelsDir)
+	if err != nil {
+		s.status.OK = false
+		s.status.LastReloadAt = now
+		s.status.Errors = []string{err.Error()}
+		return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
+	}
+	snap, problems := configs.Build(in, s.opts.Env)
+	if snap == nil {
+		st := statusOf(s.snap, problems, now, false)
+		st.LastSuccessAt = s.status.LastSuccessAt
+		s.status = st
+		for _, p := range problems {
+			if !p.Warning {
+				s.opts.Log.Error("reload rejected: "+p.String(), "reason", reason)
+			}
+		}
+		return s.status, errors.New("the configuration on disk is invalid; the last good configuration keeps serving")
+	}
+	if snap.Hash == s.snap.Hash {
+		s.opts.Log.Debug("rescan found no change", "reason", reason)
+		s.status.OK, s.status.Errors, s.status.LastReloadAt = true, nil, now
+		s.status.LastSuccessAt = now
+		return s.status, nil
+	}
+	if err := s.opts.Apply(snap); err != nil {
+		return s.status, fmt.Errorf("applying the reloaded configuration: %w", err)
+	}
+	s.in, s.snap = in, snap
+	s.status = statusOf(snap, problems, now, true)
+	s.status.LastSuccessAt = now
+	s.opts.Log.Info("configuration reloaded", "reason", reason, "hash", snap.Hash, "teams", s.status.Teams, "deployments", s.status.Deployments)
+	return s.status, nil
+}
+
+func statusOf(snap *configs.Snapshot, problems []configs.Problem, at time.Time, ok bool) Status {
+	st := Status{OK: ok, LastReloadAt: at, Errors: []string{}, Warnings: []string{}}
+	if snap != nil {
+		st.ConfigHash = snap.Hash
+		st.Teams = len(snap.Teams)
+		st.Deployments = len(snap.Global)
+		for _, ds := range snap.TeamDeployments {
+			st.Deployments += len(ds)
+		}
+	}
+	for _, p := range problems {
+		if p.Warning {
+			st.Warnings = append(st.Warnings, p.String())
+		} else {
+			st.Errors = append(st.Errors, p.String())
+		}
+	}
+	return st
+}
+
+// withChanges returns a copy of in with the changes applied. New files go
+// to Teams when under teamsDir, else to Models.
+func withChanges(in configs.Input, changes []Change, teamsDir string) configs.Input {
+	out := configs.Input{Config: in.Config}
+	byPath := map[string]Change{}
+	for _, c := range changes {
+		byPath[c.Path] = c
+	}
+	apply := func(files []configs.File) []configs.File {
+		var res []configs.File
+		for _, f := range files {
+			if c, ok := byPath[f.Path]; ok {
+				delete(byPath, f.Path)
+				if c.Data == nil {
+					continue
+				}
+				f = configs.File{Path: f.Path, Data: c.Data}
+			}
+			res = append(res, f)
+		}
+		return res
+	}
+	out.Teams = apply(in.Teams)
+	out.Models = apply(in.Models)
+	for _, c := range changes {
+		if _, left := byPath[c.Path]; !left || c.Data == nil {
+			continue
+		}
+		f := configs.File{Path: c.Path, Data: c.Data}
+		if isUnder(c.Path, teamsDir) {
+			out.Teams = append(out.Teams, f)
+		} else {
+			out.Models = append(out.Models, f)
+		}
+	}
+	return out
+}
+
+func isUnder(path, dir string) bool {
+	rel, err := relPath(dir, path)
+	return err == nil && !strings.HasPrefix(rel, "..")
+}
