@@ -3,6 +3,7 @@ package actors
 import (
 	"crypto/subtle"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -87,4 +88,25 @@ func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map
 		}
 	}
 	d.state.Store(s)
+}
+
+// Drain waits until every team actor (and the master's) has handled the
+// messages already in its mailbox, such as the usage reports of calls that
+// just finished: each answers a GetSpend only after those. Shutdown calls
+// it after the HTTP server stopped and before the spend store closes.
+func (d *Directory) Drain(root *actor.RootContext, timeout time.Duration) {
+	s := d.state.Load()
+	if s == nil {
+		return
+	}
+	futures := make([]*actor.Future, 0, len(s.teams)+1)
+	for _, pid := range s.teams {
+		futures = append(futures, root.RequestFuture(pid, &GetSpend{}, timeout))
+	}
+	if s.master != nil && s.master.PID != nil {
+		futures = append(futures, root.RequestFuture(s.master.PID, &GetSpend{}, timeout))
+	}
+	for _, f := range futures {
+		_, _ = f.Result()
+	}
 }

@@ -46,8 +46,23 @@ type ChatResult struct {
 	// Deployment is the deployment that served the call.
 	Deployment *configs.Deployment
 	// Done reports the end of a streamed call to the team actor. Nil for
-	// unary calls, whose worker reports by itself.
+	// unary calls, whose worker reports by itself. It must be called
+	// before the last byte goes to the client (before "data: [DONE]"), so
+	// the client's next request already sees the usage and the freed slot.
 	Done func(Usage)
+
+	// Cost is the unary call's cost in USD (x-litellm-response-cost).
+	Cost float64
+	// RemainingRequests and RemainingTokens are the smallest of the team's
+	// and the key's remaining rpm / tpm allowance after this call was
+	// admitted (tokens: after a unary call's own usage); -1 when no such
+	// limit applies.
+	RemainingRequests int64
+	RemainingTokens   int64
+	// StripUsage is set for a stream when the gateway, not the client,
+	// asked the upstream for its final usage chunk: the receiver reads the
+	// usage from it and does not forward it.
+	StripUsage bool
 }
 
 // Usage is what one call consumed, reported to the team actor when the
@@ -56,12 +71,21 @@ type Usage struct {
 	PromptTokens     int64
 	CompletionTokens int64
 	Failed           bool
+	// Reported is true when the figures come from the upstream's usage.
+	// For a stream without it, Done counts the tokens of the prompt and of
+	// Text with a tokenizer.
+	Reported bool
+	// Text is a stream's completion text so far (streams only; Done uses
+	// it when Reported is false and drops it).
+	Text []byte
 }
 
 // finished is sent to a team actor when a call it admitted ends.
 type finished struct {
 	deploymentID string
+	keyToken     string // "" for calls without a virtual key
 	usage        Usage
+	cost         float64
 }
 
 // ListModels asks a team actor for the names its caller may use. The
@@ -86,8 +110,9 @@ type updateTeam struct {
 }
 
 // GetSpend asks a team actor for the team's spend in its current budget
-// period and, for each key token listed, the key's. The answer is
-// *SpendInfo.
+// period and, for each key token listed, the key's (a token of no key of
+// the team is left out). The answer is *SpendInfo. The master key's actor
+// answers zeros.
 type GetSpend struct {
 	KeyTokens []string
 }

@@ -20,9 +20,9 @@ const masterName = "master"
 // teams, updates only the ones whose configuration changed, stops the ones
 // removed, and then publishes the directory.
 type registry struct {
-	providers map[string]providers.Provider
-	dir       *Directory
-	log       *slog.Logger
+	env *env
+	dir *Directory
+	log *slog.Logger
 
 	master      *actor.PID
 	globalPrint string
@@ -40,10 +40,12 @@ var teamSupervision = actor.NewOneForOneStrategy(10, 0, func(any) actor.Directiv
 	return actor.ResumeDirective
 })
 
-// RegistryProps builds the registry actor.
-func RegistryProps(dir *Directory, provs map[string]providers.Provider, log *slog.Logger) *actor.Props {
+// RegistryProps builds the registry actor. Options set the clock and the
+// spend store the team actors use.
+func RegistryProps(dir *Directory, provs map[string]providers.Provider, log *slog.Logger, opts ...Option) *actor.Props {
+	e := newEnv(provs, log, opts)
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &registry{providers: provs, dir: dir, log: log, teams: map[string]*teamEntry{}}
+		return &registry{env: e, dir: dir, log: e.log, teams: map[string]*teamEntry{}}
 	}, actor.WithSupervisor(teamSupervision))
 }
 
@@ -62,9 +64,9 @@ func (r *registry) apply(ctx actor.Context, snap *configs.Snapshot) *Applied {
 
 	masterCfg := &teamConfig{global: snap.Global, settings: snap.Settings}
 	if r.master == nil {
-		pid, err := ctx.SpawnNamed(teamProps(masterCfg, r.providers), masterName)
+		pid, err := ctx.SpawnNamed(teamProps(masterCfg, r.env), masterName)
 		if err != nil {
-			pid = ctx.SpawnPrefix(teamProps(masterCfg, r.providers), masterName)
+			pid = ctx.SpawnPrefix(teamProps(masterCfg, r.env), masterName)
 		}
 		r.master = pid
 	} else if globalChanged {
@@ -78,9 +80,9 @@ func (r *registry) apply(ctx actor.Context, snap *configs.Snapshot) *Applied {
 		e, ok := r.teams[id]
 		switch {
 		case !ok:
-			pid, err := ctx.SpawnNamed(teamProps(cfg, r.providers), "team-"+id)
+			pid, err := ctx.SpawnNamed(teamProps(cfg, r.env), "team-"+id)
 			if err != nil { // the name of a just-stopped actor may linger
-				pid = ctx.SpawnPrefix(teamProps(cfg, r.providers), "team-"+id+"-")
+				pid = ctx.SpawnPrefix(teamProps(cfg, r.env), "team-"+id+"-")
 			}
 			e = &teamEntry{pid: pid, print: print}
 			r.teams[id] = e

@@ -2,13 +2,14 @@ package actors
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/pricing"
 )
 
 // teamConfig is everything a team actor is built from. It is immutable:
@@ -20,11 +21,15 @@ type teamConfig struct {
 	settings configs.Settings
 }
 
-// teamActor owns one team's name resolution and admits its calls. Its
-// mailbox never waits on the network: each admitted call runs in a
-// per-request worker it spawns and supervises.
+// teamActor owns one team's name resolution and governance: it admits or
+// refuses each call (blocked, allowlists, budget, parallel, rpm, tpm, for
+// the team and for the calling key) and keeps the counters and the spend.
+// Nothing here is shared: every counter is touched only inside Receive,
+// so there are no locks. Its mailbox never waits on the network: each
+// admitted call runs in a per-request worker it spawns and supervises,
+// which reports the call's usage back with a finished message.
 type teamActor struct {
-	providers map[string]providers.Provider
+	env *env
 
 	cfg     *teamConfig
 	aliases map[string]string
@@ -32,10 +37,21 @@ type teamActor struct {
 	global  map[string][]*configs.Deployment
 	names   []ModelEntry
 	next    map[string]uint64 // round-robin position per resolved name
+	prices  map[*configs.Deployment]pricing.Quote
+
+	// allowed is the team's allowlist (nil: every name): its models plus
+	// its own deployments' names and its explicit aliases.
+	allowed     map[string]bool
+	allowedText string // for the refusal message
+
+	team      *limiter
+	keys      map[string]*limiter     // by key token, created on first use
+	keyCfg    map[string]*configs.Key // by key token, from the team file
+	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
 }
 
-func newTeamActor(cfg *teamConfig, provs map[string]providers.Provider) *teamActor {
-	t := &teamActor{providers: provs}
+func newTeamActor(cfg *teamConfig, e *env) *teamActor {
+	t := &teamActor{env: e, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}}
 	t.configure(cfg)
 	return t
 }
@@ -46,8 +62,8 @@ var workerSupervision = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directi
 	return actor.StopDirective
 })
 
-func teamProps(cfg *teamConfig, provs map[string]providers.Provider) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return newTeamActor(cfg, provs) },
+func teamProps(cfg *teamConfig, e *env) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return newTeamActor(cfg, e) },
 		actor.WithSupervisor(workerSupervision))
 }
 
@@ -56,13 +72,15 @@ func (t *teamActor) Receive(ctx actor.Context) {
 	case *Chat:
 		t.chat(ctx, msg)
 	case *finished:
-		// Usage accounting lands here (limits and spend build on it).
+		t.finish(msg)
 	case *GetSpend:
-		ctx.Respond(&SpendInfo{Keys: map[string]KeySpend{}})
+		ctx.Respond(t.spendInfo(msg))
 	case *ListModels:
 		ctx.Respond(&ModelList{Models: t.names})
 	case *updateTeam:
 		t.configure(msg.cfg)
+	case *actor.Started:
+		t.loadSpend()
 	}
 }
 
@@ -71,6 +89,7 @@ func (t *teamActor) configure(cfg *teamConfig) {
 	t.aliases = map[string]string{}
 	t.own = map[string][]*configs.Deployment{}
 	t.global = map[string][]*configs.Deployment{}
+	t.prices = map[*configs.Deployment]pricing.Quote{}
 	if t.next == nil {
 		t.next = map[string]uint64{}
 	}
@@ -102,13 +121,72 @@ func (t *teamActor) configure(cfg *teamConfig) {
 			t.own[d.ModelName] = append(t.own[d.ModelName], d)
 		}
 		add(pub, teamID, teamCreated)
+		t.prices[d] = pricing.ForDeployment(d)
 	}
 	for _, d := range cfg.global {
 		t.global[d.ModelName] = append(t.global[d.ModelName], d)
 		add(d.ModelName, "gateway", nil)
+		t.prices[d] = pricing.ForDeployment(d)
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	t.names = names
+	t.configureGovernance()
+}
+
+// configureGovernance builds the allowlist and the key index, and drops
+// the counters of keys the team no longer has.
+func (t *teamActor) configureGovernance() {
+	t.allowed, t.allowedText = nil, ""
+	team := t.cfg.team
+	if team == nil {
+		return
+	}
+	if t.team == nil {
+		t.team = &limiter{who: "Team=" + team.TeamID}
+	}
+	t.keyCfg = make(map[string]*configs.Key, len(team.Keys))
+	for _, k := range team.Keys {
+		t.keyCfg[k.Token] = k
+	}
+	for tok := range t.keys {
+		if _, ok := t.keyCfg[tok]; !ok {
+			delete(t.keys, tok)
+		}
+	}
+	if len(team.Models) == 0 || contains(team.Models, "all-proxy-models") {
+		return
+	}
+	t.allowed = map[string]bool{}
+	for _, m := range team.Models {
+		t.allowed[m] = true
+	}
+	for alias := range t.aliases {
+		t.allowed[alias] = true
+	}
+	for name := range t.own {
+		t.allowed[name] = true
+	}
+	var list []string
+	for _, e := range t.names {
+		if t.allowed[e.Name] {
+			list = append(list, e.Name)
+		}
+	}
+	for _, m := range team.Models {
+		if !contains(list, m) {
+			list = append(list, m)
+		}
+	}
+	t.allowedText = strings.Join(list, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve finds the deployments a name stands for: the team's explicit
@@ -124,11 +202,38 @@ func (t *teamActor) resolve(name string) (string, []*configs.Deployment) {
 }
 
 func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
+	team := t.cfg.team
+	if team != nil {
+		if team.Blocked {
+			ctx.Respond(&ChatResult{Err: wire.Errorf(403, wire.TypePermission,
+				"Team=%s is blocked. Ask an admin to unblock it via /team/unblock", team.TeamID)})
+			return
+		}
+		if k := msg.Key; k != nil && k.Blocked {
+			ctx.Respond(&ChatResult{Err: wire.Errorf(403, wire.TypePermission,
+				"Key=%s is blocked. Ask an admin to unblock it via /key/unblock", keyName(k))})
+			return
+		}
+	}
 	resolved, group := t.resolve(msg.Model)
 	if len(group) == 0 {
 		ctx.Respond(&ChatResult{Err: wire.BadRequest(
 			"model %q does not exist for this key; call GET /v1/models to list the models you can use", msg.Model)})
 		return
+	}
+	remReq, remTok := int64(-1), int64(-1)
+	var key *limiter
+	if team != nil {
+		if werr := t.allow(msg.Model, resolved, msg.Key); werr != nil {
+			ctx.Respond(&ChatResult{Err: werr})
+			return
+		}
+		var werr *wire.Error
+		key, remReq, remTok, werr = t.admit(msg.Key)
+		if werr != nil {
+			ctx.Respond(&ChatResult{Err: werr})
+			return
+		}
 	}
 	d := group[0]
 	if len(group) > 1 {
@@ -136,8 +241,9 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		t.next[resolved] = n + 1
 		d = group[n%uint64(len(group))]
 	}
-	p := t.providers[d.Provider]
+	p := t.env.providers[d.Provider]
 	if p == nil {
+		t.release(key)
 		ctx.Respond(&ChatResult{Err: wire.Errorf(500, wire.TypeInternal,
 			"deployment %s uses provider %q, which this gateway build does not include", d.ModelInfo.ID, d.Provider)})
 		return
@@ -148,8 +254,163 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		provider: p,
 		replyTo:  ctx.Sender(),
 		timeout:  t.timeout(d, msg.Stream),
+		quote:    t.prices[d],
+		log:      t.env.log,
+		remReq:   remReq,
+		remTok:   remTok,
+	}
+	if msg.Key != nil {
+		j.keyToken = msg.Key.Token
 	}
 	ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return &worker{job: j} }))
+}
+
+// allow applies the team's and the key's models allowlists. The name asked
+// for and the name it resolves to (an alias's target) both count.
+func (t *teamActor) allow(name, resolved string, k *configs.Key) *wire.Error {
+	if t.allowed != nil && !t.allowed[name] && !t.allowed[resolved] {
+		return wire.Errorf(403, wire.TypePermission,
+			"Team=%s is not allowed to call model %q; allowed models: %s. Ask an admin to add it to the team's models",
+			t.cfg.team.TeamID, name, t.allowedText)
+	}
+	if k != nil && len(k.Models) > 0 && !contains(k.Models, name) && !contains(k.Models, resolved) &&
+		!contains(k.Models, "all-team-models") && !contains(k.Models, "all-proxy-models") {
+		return wire.Errorf(403, wire.TypePermission,
+			"Key=%s is not allowed to call model %q; allowed models: %s. Ask an admin to add it to the key's models",
+			keyName(k), name, strings.Join(k.Models, ", "))
+	}
+	return nil
+}
+
+// admit checks the team's limits and then the key's (a key's limits apply
+// inside its team's), and counts the call only if both let it through.
+func (t *teamActor) admit(k *configs.Key) (key *limiter, remReq, remTok int64, werr *wire.Error) {
+	now := t.env.now()
+	teamLim := &t.cfg.team.Limits
+	if t.team.roll(now, teamLim) {
+		t.report(t.team, "", 0, true)
+	}
+	if werr := t.team.check(now, teamLim); werr != nil {
+		return nil, 0, 0, werr
+	}
+	if k != nil {
+		key = t.keyLimiter(k, now)
+		if key.roll(now, &k.Limits) {
+			t.report(key, k.Token, 0, true)
+		}
+		if werr := key.check(now, &k.Limits); werr != nil {
+			return nil, 0, 0, werr
+		}
+		key.admit(now, &k.Limits)
+	}
+	t.team.admit(now, teamLim)
+	remReq, remTok = t.team.remaining(teamLim)
+	if key != nil {
+		r, tk := key.remaining(&k.Limits)
+		remReq, remTok = minKnown(remReq, r), minKnown(remTok, tk)
+	}
+	return key, remReq, remTok, nil
+}
+
+// release undoes an admission whose call never started.
+func (t *teamActor) release(key *limiter) {
+	if t.team != nil && t.team.inFlight > 0 {
+		t.team.inFlight--
+	}
+	if key != nil && key.inFlight > 0 {
+		key.inFlight--
+	}
+}
+
+func minKnown(a, b int64) int64 {
+	switch {
+	case a < 0:
+		return b
+	case b < 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// finish accounts for a call that ended: it frees the parallel slots,
+// counts the tokens and adds the cost to the team's and the key's spend.
+func (t *teamActor) finish(msg *finished) {
+	team := t.cfg.team
+	if team == nil {
+		return
+	}
+	now := t.env.now()
+	tokens := msg.usage.PromptTokens + msg.usage.CompletionTokens
+	if t.team.roll(now, &team.Limits) {
+		t.report(t.team, "", 0, true)
+	}
+	t.team.done(now, &team.Limits, tokens, msg.cost)
+	if msg.cost > 0 {
+		t.report(t.team, "", msg.cost, false)
+	}
+	if msg.keyToken == "" {
+		return
+	}
+	key, ok := t.keys[msg.keyToken]
+	if !ok {
+		return // the key was removed meanwhile
+	}
+	var lim *configs.Limits
+	if kc := t.keyCfg[msg.keyToken]; kc != nil {
+		lim = &kc.Limits
+		if key.roll(now, lim) {
+			t.report(key, msg.keyToken, 0, true)
+		}
+	}
+	key.done(now, lim, tokens, msg.cost)
+	if msg.cost > 0 {
+		t.report(key, msg.keyToken, msg.cost, false)
+	}
+}
+
+// report sends a spend change to the store.
+func (t *teamActor) report(l *limiter, keyToken string, cost float64, newPeriod bool) {
+	if t.env.store == nil || t.cfg.team == nil {
+		return
+	}
+	t.env.store.Add(l.delta(t.cfg.team.TeamID, keyToken, cost, newPeriod))
+}
+
+// keyLimiter returns the counters of key k, creating them (with the
+// stored spend, if any) on first use.
+func (t *teamActor) keyLimiter(k *configs.Key, now time.Time) *limiter {
+	if l, ok := t.keys[k.Token]; ok {
+		return l
+	}
+	l := &limiter{who: "Key=" + keyName(k)}
+	rec := t.loadedKey[k.Token]
+	delete(t.loadedKey, k.Token)
+	var stored *spendRecord
+	if rec != nil {
+		stored = rec.rec
+	}
+	if l.restore(stored, k.CreatedAt, now, &k.Limits) {
+		t.report(l, k.Token, 0, false)
+	}
+	t.keys[k.Token] = l
+	return l
+}
+
+// keyName is how messages name a key: its alias and masked name, never
+// the key itself.
+func keyName(k *configs.Key) string {
+	switch {
+	case k.KeyAlias != "" && k.KeyName != "":
+		return k.KeyAlias + " (" + k.KeyName + ")"
+	case k.KeyAlias != "":
+		return k.KeyAlias
+	case k.KeyName != "":
+		return k.KeyName
+	}
+	if len(k.Token) > 8 {
+		return "token:" + k.Token[:8]
+	}
+	return "token:" + k.Token
 }
 
 func (t *teamActor) timeout(d *configs.Deployment, stream bool) time.Duration {

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -11,6 +13,7 @@ import (
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/pricing"
 )
 
 // job is one admitted call.
@@ -20,6 +23,12 @@ type job struct {
 	provider providers.Provider
 	replyTo  *actor.PID
 	timeout  time.Duration
+	keyToken string
+	quote    pricing.Quote
+	log      *slog.Logger
+	// remReq / remTok are the remaining rpm / tpm allowance at admission
+	// (-1: no limit).
+	remReq, remTok int64
 }
 
 // worker performs one upstream call and stops. It is a child of the team
@@ -35,14 +44,29 @@ func (w *worker) Receive(ctx actor.Context) {
 	}
 }
 
+// cost prices a call's usage, warning once per unpriced model.
+func (j *job) cost(u Usage) float64 {
+	if !j.quote.Priced {
+		if (u.PromptTokens > 0 || u.CompletionTokens > 0) && pricing.FirstMiss(j.quote.Model) {
+			j.log.Warn("no price for model: its calls cost 0; set litellm_params.input_cost_per_token / output_cost_per_token or model_info.base_model",
+				"model", j.quote.Model, "deployment", j.dep.ModelInfo.ID)
+		}
+		return 0
+	}
+	return j.quote.Cost(u.PromptTokens, u.CompletionTokens)
+}
+
 func (w *worker) run(ctx actor.Context) {
 	j := w.job
 	team := ctx.Parent()
 	replied := false
+	failed := func() *finished {
+		return &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			if !replied {
-				ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, usage: Usage{Failed: true}})
+				ctx.Send(team, failed())
 				ctx.Send(j.replyTo, &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
 					"internal error while calling deployment %s; the gateway logged it", j.dep.ModelInfo.ID)})
 			}
@@ -57,41 +81,85 @@ func (w *worker) run(ctx actor.Context) {
 
 	body, err := sjson.SetBytes(j.chat.Body, "model", j.dep.UpstreamModel)
 	if err != nil {
-		ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, usage: Usage{Failed: true}})
+		ctx.Send(team, failed())
 		reply(&ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)})
 		return
+	}
+	strip := false
+	if j.chat.Stream && StreamUsageSupported(j.dep) && !gjson.GetBytes(body, "stream_options.include_usage").Bool() {
+		if b, err := sjson.SetBytes(body, "stream_options.include_usage", true); err == nil {
+			body, strip = b, true
+		}
 	}
 	call := &providers.Call{Deployment: j.dep, Body: body, Deadline: time.Now().Add(j.timeout)}
 
 	if j.chat.Stream {
 		s, err := j.provider.OpenStream(call)
 		if err != nil {
-			ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, usage: Usage{Failed: true}})
+			ctx.Send(team, failed())
 			reply(&ChatResult{Err: asWireError(err)})
 			return
 		}
 		root := ctx.ActorSystem().Root
-		id := j.dep.ModelInfo.ID
-		reply(&ChatResult{Stream: s, Done: func(u Usage) {
-			root.Send(team, &finished{deploymentID: id, usage: u})
-		}})
+		var once sync.Once
+		reply(&ChatResult{Stream: s, StripUsage: strip, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
+			Done: func(u Usage) {
+				once.Do(func() {
+					if !u.Reported && len(u.Text) > 0 {
+						// The upstream reported no usage: count it.
+						u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, j.chat.Body)
+						u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
+					}
+					u.Text = nil
+					root.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
+				})
+			}})
 		return
 	}
 
 	resp, err := j.provider.Complete(call)
 	if err != nil {
-		ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, usage: Usage{Failed: true}})
+		ctx.Send(team, failed())
 		reply(&ChatResult{Err: asWireError(err)})
 		return
 	}
-	ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, usage: UsageOf(resp.Body)})
+	u := UsageOf(resp.Body)
+	cost := j.cost(u)
+	ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
 	out := resp.Body
 	if gjson.GetBytes(out, "model").String() != j.chat.Model {
 		if rewritten, err := sjson.SetBytes(out, "model", j.chat.Model); err == nil {
 			out = rewritten
 		}
 	}
-	reply(&ChatResult{Body: out})
+	remTok := j.remTok
+	if remTok > 0 {
+		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
+	}
+	reply(&ChatResult{Body: out, Cost: cost, RemainingRequests: j.remReq, RemainingTokens: remTok})
+}
+
+// StreamUsageSupported reports whether the gateway asks d's upstream for a
+// final usage chunk (stream_options.include_usage): OpenAI and
+// OpenAI-compatible upstreams and the mock do, Azure from api_version
+// 2024-10-21 on; litellm_params.stream_include_usage: false turns it off
+// (for an OpenAI-compatible server that rejects stream_options). Without
+// it the gateway counts the stream's tokens with a tokenizer.
+func StreamUsageSupported(d *configs.Deployment) bool {
+	if v := d.LiteLLMParams.StreamIncludeUsage; v != nil && !*v {
+		return false
+	}
+	switch d.Provider {
+	case "openai", "mock":
+		return true
+	case "azure":
+		v := d.LiteLLMParams.APIVersion
+		if v == "" {
+			return true // the provider's default, 2024-10-21
+		}
+		return len(v) >= 10 && v[:10] >= "2024-10-21"
+	}
+	return false
 }
 
 // UsageOf reads the usage object of a chat completion or a final stream chunk.
@@ -103,6 +171,7 @@ func UsageOf(body []byte) Usage {
 	return Usage{
 		PromptTokens:     u.Get("prompt_tokens").Int(),
 		CompletionTokens: u.Get("completion_tokens").Int(),
+		Reported:         true,
 	}
 }
 

@@ -29,6 +29,7 @@ type builder struct {
 	env      func(string) (string, bool)
 	problems problems
 	pos      map[posKey]Pos
+	cache    *ParseCache // nil: parse every file (see parsecache.go)
 }
 
 // configLenient are the struct paths of the --config file whose unknown
@@ -36,7 +37,7 @@ type builder struct {
 var configLenient = map[string]bool{"": true, "general_settings": true, "router_settings": true}
 
 func (b *builder) decoder(path, what string, lenient map[string]bool) *decoder {
-	return &decoder{file: path, what: what, lenient: lenient, problems: &b.problems, pos: b.pos}
+	return &decoder{file: path, what: what, lenient: lenient, problems: &b.problems, pos: b.pos, cache: b.cache}
 }
 
 // posOf returns where owner's field name was set, else where owner itself
@@ -63,10 +64,14 @@ func (b *builder) has(owner any, name string) bool {
 // a load). env looks up environment variables for os.environ/NAME values;
 // nil means os.LookupEnv. Build never reads the disk.
 func Build(in Input, env func(name string) (string, bool)) (*Snapshot, []Problem) {
+	return build(in, env, nil)
+}
+
+func build(in Input, env func(name string) (string, bool), cache *ParseCache) (*Snapshot, []Problem) {
 	if env == nil {
 		env = os.LookupEnv
 	}
-	b := &builder{env: env, pos: map[posKey]Pos{}}
+	b := &builder{env: env, pos: map[posKey]Pos{}, cache: cache}
 
 	cfg := in.Config
 	if cfg.Path == "" && cfg.Data == nil {

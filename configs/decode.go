@@ -32,6 +32,7 @@ type decoder struct {
 	lenient  map[string]bool // struct paths whose unknown keys are warnings
 	problems *problems
 	pos      map[posKey]Pos
+	cache    *ParseCache
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {
@@ -47,24 +48,22 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // decodeFile parses data as a single YAML document and decodes it into out,
 // a pointer to a struct. It returns false if the file is empty.
 func (d *decoder) decodeFile(data []byte, out any) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if !errors.Is(err, io.EOF) {
-			d.syntaxError(err)
+	pf := d.cache.parse(d.file, data)
+	if pf.err != nil {
+		if !errors.Is(pf.err, io.EOF) {
+			d.syntaxError(pf.err)
 		}
 		return false
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
+	switch err := pf.extraErr; {
 	case errors.Is(err, io.EOF):
 	case err != nil:
 		d.syntaxError(err)
 		return false
 	default:
-		d.errorf(&extra, "the file holds more than one YAML document; keep one document per file (remove the extra ---)")
+		d.errorf(pf.extra, "the file holds more than one YAML document; keep one document per file (remove the extra ---)")
 	}
-	root := &doc
+	root := pf.doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
 			return false
@@ -81,6 +80,20 @@ func (d *decoder) decodeFile(data []byte, out any) bool {
 	}
 	d.decodeValue(root, reflect.ValueOf(out).Elem(), "")
 	return true
+}
+
+// parseYAML parses the first two YAML documents of data: decodeFile
+// decodes the first and reports a second one. The nodes are only read
+// afterwards, so a ParseCache may share them between builds.
+func parseYAML(data []byte) *parsedFile {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	pf := &parsedFile{doc: &yaml.Node{}}
+	if pf.err = dec.Decode(pf.doc); pf.err != nil {
+		return pf
+	}
+	pf.extra = &yaml.Node{}
+	pf.extraErr = dec.Decode(pf.extra)
+	return pf
 }
 
 func (d *decoder) syntaxError(err error) {

@@ -136,6 +136,12 @@ type LiteLLMParams struct {
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token,omitempty" json:"input_cost_per_token,omitempty"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token,omitempty" json:"output_cost_per_token,omitempty"`
 	MockResponse       string   `yaml:"mock_response,omitempty" json:"mock_response,omitempty"`
+	// StreamIncludeUsage: false stops the gateway asking this deployment's
+	// upstream for stream usage (stream_options.include_usage), for an
+	// OpenAI-compatible server that rejects it; the gateway then counts
+	// stream tokens with a tokenizer. Absent: ask where the upstream
+	// accepts it (openai, Azure api_version >= 2024-10-21).
+	StreamIncludeUsage *bool `yaml:"stream_include_usage,omitempty" json:"stream_include_usage,omitempty"`
 }
 
 // ModelInfo accepts any extra keys; they are kept in Extra and returned by

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +29,12 @@ type Options struct {
 	// Apply makes a snapshot live (the actor registry).
 	Apply func(*configs.Snapshot) error
 	// AfterWrite, when set, runs after each durable API write (gitops).
+	// It runs under the store's lock, so the files it sees are exactly the
+	// ones the write made; it must not call back into the Store.
 	AfterWrite func(Write)
-	Log        *slog.Logger
+	// GitOpsStatus, when set, reports the committer's state in Status.
+	GitOpsStatus func() *GitOpsStatus
+	Log          *slog.Logger
 }
 
 // Change is one file an API write creates, replaces or (Data nil) removes.
@@ -46,6 +51,9 @@ type Write struct {
 	ObjectID string
 	Summary  string // e.g. "team e59e2671 adds my-team-model (id e81c9286)"
 	Changes  []Change
+	// Snapshot is the configuration the write made live (set by Mutate
+	// before AfterWrite runs; its Settings.GitOps say whether to commit).
+	Snapshot *configs.Snapshot
 }
 
 // InvalidError is returned by Mutate when the changed configuration would
@@ -63,6 +71,8 @@ func (e *InvalidError) Error() string {
 }
 
 // Status is the outcome of the latest reload, for GET /config/status.
+// ConfigHash, Teams and Deployments describe the live configuration, which
+// is the last good one when OK is false.
 type Status struct {
 	OK            bool      `json:"ok"`
 	LastReloadAt  time.Time `json:"last_reload_at"`
@@ -72,6 +82,35 @@ type Status struct {
 	Warnings      []string  `json:"warnings"`
 	Teams         int       `json:"teams"`
 	Deployments   int       `json:"deployments"`
+	// LastReason is what started the latest reload ("startup", "watch:
+	// ...", "periodic", "SIGHUP", "api", "write model/new").
+	LastReason string `json:"last_reason"`
+	// LastOutcome is "applied", "unchanged", "rejected" (invalid; the last
+	// good configuration keeps serving) or "failed" (unreadable files or
+	// an apply error).
+	LastOutcome string        `json:"last_outcome"`
+	GitOps      *GitOpsStatus `json:"gitops,omitempty"`
+}
+
+// Reload outcomes (Status.LastOutcome).
+const (
+	OutcomeApplied   = "applied"
+	OutcomeUnchanged = "unchanged"
+	OutcomeRejected  = "rejected"
+	OutcomeFailed    = "failed"
+)
+
+// GitOpsStatus is the state of the commits of API write-backs.
+type GitOpsStatus struct {
+	Commit       bool      `json:"commit"`
+	Push         bool      `json:"push"`
+	LastCommit   string    `json:"last_commit"`
+	LastCommitAt time.Time `json:"last_commit_at,omitzero"`
+	LastPushAt   time.Time `json:"last_push_at,omitzero"`
+	LastError    string    `json:"last_error"`
+	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	// PendingPush counts commits made but not pushed yet.
+	PendingPush int `json:"pending_push"`
 }
 
 // Store is the single owner of the configuration.
@@ -81,7 +120,9 @@ type Store struct {
 	mu     sync.Mutex
 	in     configs.Input
 	snap   *configs.Snapshot
+	live   []configs.Problem // warnings of the live configuration
 	status Status
+	cache  *configs.ParseCache
 }
 
 // Open loads the configuration and applies it. When it is invalid, it
@@ -97,16 +138,18 @@ func Open(opts Options) (*Store, []configs.Problem, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the configuration: %w", err)
 	}
-	snap, problems := configs.Build(in, opts.Env)
+	cache := configs.NewParseCache()
+	snap, problems := cache.Build(in, opts.Env)
 	if snap == nil {
 		return nil, problems, nil
 	}
 	if err := opts.Apply(snap); err != nil {
 		return nil, problems, fmt.Errorf("applying the configuration: %w", err)
 	}
-	s := &Store{opts: opts, in: in, snap: snap}
+	s := &Store{opts: opts, in: in, snap: snap, live: problems, cache: cache}
 	s.status = statusOf(snap, problems, time.Now(), true)
 	s.status.LastSuccessAt = s.status.LastReloadAt
+	s.status.LastReason, s.status.LastOutcome = "startup", OutcomeApplied
 	return s, problems, nil
 }
 
@@ -120,8 +163,14 @@ func (s *Store) Snapshot() *configs.Snapshot {
 // Status returns the outcome of the latest reload.
 func (s *Store) Status() Status {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status
+	st := s.status
+	s.mu.Unlock()
+	st.Errors = slices.Clone(st.Errors)
+	st.Warnings = slices.Clone(st.Warnings)
+	if s.opts.GitOpsStatus != nil {
+		st.GitOps = s.opts.GitOpsStatus()
+	}
+	return st
 }
 
 // TeamsDir and ModelsDir are where the API creates files.
@@ -141,7 +190,7 @@ func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, in configs.Input)
 		return nil, err
 	}
 	next := withChanges(s.in, changes, s.opts.TeamsDir)
-	snap, problems := configs.Build(next, s.opts.Env)
+	snap, problems := s.cache.Build(next, s.opts.Env)
 	if snap == nil {
 		return nil, &InvalidError{Problems: problems}
 	}
@@ -151,11 +200,12 @@ func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, in configs.Input)
 	if err := s.opts.Apply(snap); err != nil {
 		return nil, fmt.Errorf("applying the written configuration: %w", err)
 	}
-	s.in, s.snap = next, snap
+	s.in, s.snap, s.live = next, snap, problems
 	now := time.Now()
 	s.status = statusOf(snap, problems, now, true)
 	s.status.LastSuccessAt = now
-	w.Changes = changes
+	s.status.LastReason, s.status.LastOutcome = "write "+w.Endpoint, OutcomeApplied
+	w.Changes, w.Snapshot = changes, snap
 	s.opts.Log.Info("audit", "endpoint", w.Endpoint, "actor", w.Actor, "team", w.TeamID, "object", w.ObjectID, "files", len(changes))
 	if s.opts.AfterWrite != nil {
 		s.opts.AfterWrite(w)
@@ -198,44 +248,73 @@ func (s *Store) writeAll(changes []Change) error {
 
 // Rescan reads every file again and applies the result if it is valid
 // and differs from the live configuration. An invalid result keeps the
-// live configuration and is reported in Status.
+// live configuration and is reported in Status. The disk is read under
+// the store's lock, so a rescan never overtakes an API write: it reads
+// either before the write started (and is applied before it) or after it
+// finished. Files whose content is unchanged are not parsed again, and
+// when no file changed nothing is built at all — the gateway's own
+// write-backs, already live, end here.
 func (s *Store) Rescan(reason string) (Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	s.status.LastReloadAt, s.status.LastReason = now, reason
 	in, err := configs.ReadDirs(s.opts.ConfigPath, s.opts.TeamsDir, s.opts.ModelsDir)
 	if err != nil {
-		s.status.OK = false
-		s.status.LastReloadAt = now
+		s.status.OK, s.status.LastOutcome = false, OutcomeFailed
 		s.status.Errors = []string{err.Error()}
+		s.opts.Log.Error("reload failed: "+err.Error(), "reason", reason)
 		return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
 	}
-	snap, problems := configs.Build(in, s.opts.Env)
+	if configs.InputHash(in) == s.snap.Hash {
+		s.opts.Log.Debug("rescan found no change", "reason", reason)
+		s.unchanged(now)
+		return s.status, nil
+	}
+	start := time.Now()
+	snap, problems := s.cache.Build(in, s.opts.Env)
+	hits, misses := s.cache.Stats()
 	if snap == nil {
 		st := statusOf(s.snap, problems, now, false)
 		st.LastSuccessAt = s.status.LastSuccessAt
+		st.LastReason, st.LastOutcome = reason, OutcomeRejected
 		s.status = st
 		for _, p := range problems {
 			if !p.Warning {
 				s.opts.Log.Error("reload rejected: "+p.String(), "reason", reason)
 			}
 		}
+		s.opts.Log.Error("reload rejected: the configuration on disk is invalid; the last good configuration keeps serving",
+			"reason", reason, "errors", len(st.Errors), "hash", s.snap.Hash)
 		return s.status, errors.New("the configuration on disk is invalid; the last good configuration keeps serving")
 	}
 	if snap.Hash == s.snap.Hash {
-		s.opts.Log.Debug("rescan found no change", "reason", reason)
-		s.status.OK, s.status.Errors, s.status.LastReloadAt = true, nil, now
-		s.status.LastSuccessAt = now
+		s.unchanged(now)
 		return s.status, nil
 	}
 	if err := s.opts.Apply(snap); err != nil {
+		s.status.OK, s.status.LastOutcome = false, OutcomeFailed
+		s.status.Errors = []string{"applying the reloaded configuration: " + err.Error()}
 		return s.status, fmt.Errorf("applying the reloaded configuration: %w", err)
 	}
-	s.in, s.snap = in, snap
+	s.in, s.snap, s.live = in, snap, problems
 	s.status = statusOf(snap, problems, now, true)
 	s.status.LastSuccessAt = now
-	s.opts.Log.Info("configuration reloaded", "reason", reason, "hash", snap.Hash, "teams", s.status.Teams, "deployments", s.status.Deployments)
+	s.status.LastReason, s.status.LastOutcome = reason, OutcomeApplied
+	for _, p := range problems {
+		s.opts.Log.Warn(p.String())
+	}
+	s.opts.Log.Info("configuration reloaded", "reason", reason, "hash", snap.Hash, "teams", s.status.Teams,
+		"deployments", s.status.Deployments, "parsed", misses, "cached", hits, "took", time.Since(start).Round(time.Microsecond))
 	return s.status, nil
+}
+
+// unchanged records a rescan that found the live configuration on disk.
+func (s *Store) unchanged(now time.Time) {
+	reason := s.status.LastReason
+	s.status = statusOf(s.snap, s.live, now, true)
+	s.status.LastSuccessAt = now
+	s.status.LastReason, s.status.LastOutcome = reason, OutcomeUnchanged
 }
 
 func statusOf(snap *configs.Snapshot, problems []configs.Problem, at time.Time, ok bool) Status {

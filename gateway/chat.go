@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"io"
+	"strconv"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -38,13 +39,35 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	}
 	switch {
 	case res.Err != nil:
-		writeError(ctx, res.Err)
+		e := res.Err
+		if e.Status == 429 && e.RetryAfter <= 0 {
+			// Every 429 carries retry-after, an upstream's too.
+			c := *e
+			c.RetryAfter = 1
+			e = &c
+		}
+		writeError(ctx, e)
 	case res.Stream != nil:
+		setRateLimitHeaders(ctx, res)
 		s.streamTo(ctx, model, res)
 	default:
 		ctx.SetStatusCode(200)
 		ctx.SetContentType("application/json")
+		setRateLimitHeaders(ctx, res)
+		ctx.Response.Header.Set("x-litellm-response-cost", strconv.FormatFloat(res.Cost, 'g', -1, 64))
 		ctx.SetBody(res.Body)
+	}
+}
+
+// setRateLimitHeaders sends the remaining rpm / tpm allowance, when a
+// limit applies. A stream's cost is only known at its end, after the
+// headers went out, so streams carry no x-litellm-response-cost.
+func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
+	if res.RemainingRequests >= 0 {
+		ctx.Response.Header.Set("x-ratelimit-remaining-requests", strconv.FormatInt(res.RemainingRequests, 10))
+	}
+	if res.RemainingTokens >= 0 {
+		ctx.Response.Header.Set("x-ratelimit-remaining-tokens", strconv.FormatInt(res.RemainingTokens, 10))
 	}
 }
 
@@ -106,6 +129,12 @@ var (
 // streamTo copies the upstream stream to the client chunk by chunk, each
 // flushed as soon as it arrives. A failed write (the client went away)
 // closes the upstream stream, which cancels the upstream request.
+//
+// It reads the usage from the final usage chunk and does not forward that
+// chunk when the gateway asked for it (res.StripUsage). It keeps the
+// completion text so that, if the upstream reports no usage, Done can
+// count the tokens. Done runs before "data: [DONE]" is written, so usage,
+// cost and the freed parallel slot reach the team actor first.
 func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.ChatResult) {
 	ctx.SetStatusCode(200)
 	ctx.SetContentType("text/event-stream")
@@ -115,6 +144,7 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer stream.Close()
 		var usage actors.Usage
+		strip := res.StripUsage
 		for {
 			data, err := stream.Next()
 			if err == io.EOF {
@@ -136,6 +166,16 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 			if u := gjson.GetBytes(data, "usage"); u.IsObject() {
 				usage.PromptTokens = u.Get("prompt_tokens").Int()
 				usage.CompletionTokens = u.Get("completion_tokens").Int()
+				usage.Reported = true
+				if strip {
+					if c := gjson.GetBytes(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
+						continue // the usage chunk only the gateway asked for
+					}
+				}
+			} else if !usage.Reported {
+				if c := gjson.GetBytes(data, "choices.0.delta.content"); c.Type == gjson.String {
+					usage.Text = append(usage.Text, c.Str...)
+				}
 			}
 			if m := gjson.GetBytes(data, "model"); m.Exists() && m.Str != model {
 				if out, err := sjson.SetBytes(data, "model", model); err == nil {

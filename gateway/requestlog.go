@@ -9,16 +9,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/metrics"
 )
 
-// requestInfo collects what the request log line reports. Handlers fill
-// it through setLog* helpers; it never holds a key or a prompt.
+// requestInfo collects what the request log line and the request metrics
+// report. Handlers fill it through the setLog* helpers; it never holds a
+// key or a prompt.
 type requestInfo struct {
 	id         string
 	team       string
-	model      string
-	deployment string
+	model      string // the name the client asked for
+	deployment string // set once the name resolved
+	tokensIn   int64
+	tokensOut  int64
+	start      time.Time
 }
 
 const requestInfoKey = "gateway.request"
@@ -34,32 +42,75 @@ func newIDPrefix() string {
 	return hex.EncodeToString(b[:])
 }
 
+// maxRequestID caps a client's x-request-id; a longer or unprintable one is
+// replaced, so a log line never carries arbitrary bytes.
+const maxRequestID = 128
+
 // requestID returns the client's x-request-id (if sane) or a new one.
 func requestID(ctx *fasthttp.RequestCtx) string {
-	if v := ctx.Request.Header.Peek("x-request-id"); len(v) > 0 && len(v) <= 128 {
+	if v := ctx.Request.Header.Peek("x-request-id"); len(v) > 0 && len(v) <= maxRequestID && printable(v) {
 		return string(v)
 	}
 	return idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 36)
 }
 
-// withRequestLog sets x-request-id and logs one line per request.
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// routeLabel is the matched route pattern, so that unknown paths cannot
+// grow the metrics' label set.
+func routeLabel(ctx *fasthttp.RequestCtx) string {
+	if p, ok := ctx.UserValue(router.MatchedRoutePathParam).(string); ok {
+		return p
+	}
+	return "other"
+}
+
+// withRequestLog is the request middleware: it sets x-request-id, counts
+// the request in flight, and when the handler returns records the request
+// metrics and logs one line. For a stream the handler returns once the
+// headers are decided, so latency is the time to the first byte; the
+// stream's tokens are reported by streamEnded.
 func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		start := time.Now()
-		info := &requestInfo{id: requestID(ctx)}
+		info := &requestInfo{id: requestID(ctx), start: time.Now()}
 		ctx.SetUserValue(requestInfoKey, info)
 		ctx.Response.Header.Set("x-request-id", info.id)
+		metrics.RequestStarted()
 		next(ctx)
-		s.opts.Log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+		latency := time.Since(info.start)
+		status := ctx.Response.StatusCode()
+		// Label only names that resolved: a client's made-up model name
+		// must not become a time series.
+		model := ""
+		if info.deployment != "" {
+			model = info.model
+		}
+		metrics.RequestDone(routeLabel(ctx), status, info.team, model, latency)
+		metrics.Tokens(info.team, model, info.tokensIn, info.tokensOut)
+		if !s.opts.Log.Enabled(context.Background(), slog.LevelInfo) {
+			return
+		}
+		attrs := [...]slog.Attr{
 			slog.String("request_id", info.id),
 			slog.String("method", string(ctx.Method())),
 			slog.String("path", string(ctx.Path())),
-			slog.Int("status", ctx.Response.StatusCode()),
+			slog.Int("status", status),
 			slog.String("team", info.team),
 			slog.String("model", info.model),
 			slog.String("deployment", info.deployment),
-			slog.Duration("latency", time.Since(start)),
-		)
+			slog.Duration("latency", latency),
+			slog.Int64("tokens_in", info.tokensIn),
+			slog.Int64("tokens_out", info.tokensOut),
+			slog.Bool("stream", ctx.Response.IsBodyStream()),
+		}
+		s.opts.Log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
 	}
 }
 
@@ -73,3 +124,35 @@ func reqInfo(ctx *fasthttp.RequestCtx) *requestInfo {
 func setLogModel(ctx *fasthttp.RequestCtx, model string)   { reqInfo(ctx).model = model }
 func setLogDeployment(ctx *fasthttp.RequestCtx, id string) { reqInfo(ctx).deployment = id }
 func setLogTeam(ctx *fasthttp.RequestCtx, team string)     { reqInfo(ctx).team = team }
+
+// setLogTokens records a unary call's usage (prompt = in, completion = out)
+// for the log line and the token metrics.
+func setLogTokens(ctx *fasthttp.RequestCtx, u actors.Usage) {
+	info := reqInfo(ctx)
+	info.tokensIn, info.tokensOut = u.PromptTokens, u.CompletionTokens
+}
+
+// streamEnded reports the end of a streamed answer: its tokens go to the
+// metrics and a debug line gives its full duration. Take info with
+// reqInfo(ctx) before SetBodyStreamWriter: the stream writer must not
+// touch ctx.
+func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
+	model := ""
+	if info.deployment != "" {
+		model = info.model
+	}
+	metrics.Tokens(info.team, model, u.PromptTokens, u.CompletionTokens)
+	if !s.opts.Log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	s.opts.Log.LogAttrs(context.Background(), slog.LevelDebug, "stream ended",
+		slog.String("request_id", info.id),
+		slog.String("team", info.team),
+		slog.String("model", info.model),
+		slog.String("deployment", info.deployment),
+		slog.Duration("duration", time.Since(info.start)),
+		slog.Int64("tokens_in", u.PromptTokens),
+		slog.Int64("tokens_out", u.CompletionTokens),
+		slog.Bool("failed", u.Failed),
+	)
+}

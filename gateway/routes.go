@@ -12,6 +12,11 @@ func (s *Server) routes(r *router.Router) {
 	r.GET("/models", s.listModels)
 	r.GET("/health/liveliness", s.liveliness)
 	r.GET("/health/readiness", s.readiness)
+	r.GET("/config/status", s.configStatus)
+	r.POST("/config/reload", s.configReload)
+	s.mgmtRoutes(r) // management API: gateway/mgmt_*.go
+	r.GET("/metrics", s.metrics)
+	r.ANY("/debug/pprof/{path:*}", s.pprof)
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.methodNotAllowed
 }

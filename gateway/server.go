@@ -14,6 +14,7 @@ import (
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/metrics"
 )
 
 // Options configure a Server.
@@ -68,7 +69,20 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts}
 	r := router.New()
+	r.SaveMatchedRoutePath = true // the route pattern labels the request metrics
 	s.routes(r)
+	if dir := opts.Directory; dir != nil {
+		metrics.SetTeamActors(func() int {
+			if snap := dir.Snapshot(); snap != nil {
+				return len(snap.Teams) + 1 // + the master key's actor
+			}
+			return 0
+		})
+	}
+	if opts.Store != nil {
+		st := opts.Store.Status()
+		metrics.ConfigApplied(st.ConfigHash, st.LastSuccessAt)
+	}
 	s.srv = &fasthttp.Server{
 		Handler:               s.withRequestLog(r.Handler),
 		Name:                  "gateway",

@@ -1,6 +1,8 @@
 // Command gateway is the team-scoped LLM gateway.
 //
 //	gateway [serve] [flags]   run the server (the default)
+//	gateway check [flags]     validate the configuration offline
+//	gateway encrypt           print the enc:v1: form of a secret read on stdin
 //	gateway version           print the version
 package main
 
@@ -30,6 +32,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return serve(ctx, args, stderr, nil)
+	case "encrypt":
+		return encrypt(args, stdin, stdout, stderr)
+	case "check":
+		return check(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "gateway %s\n", version)
 		return 0
@@ -48,6 +54,8 @@ func usage(w io.Writer) {
 
 commands:
   serve     run the gateway (default); see "gateway serve -h"
+  check     validate the configuration offline; see "gateway check -h"
+  encrypt   read a secret on stdin, print its enc:v1: form for the salt key
   version   print the version
 `)
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -21,7 +23,14 @@ import (
 	"github.com/llmgateway/gateway/gateway/providers/azure"
 	"github.com/llmgateway/gateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/gateway/providers/openai"
+	"github.com/llmgateway/gateway/gitops"
+	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/spend"
 )
+
+// testClock, when a test sets it, is the clock of the team actors (rate
+// windows, budget periods), so tests move time without sleeping.
+var testClock func() time.Time
 
 // serveFlags are the flags of `gateway serve`.
 type serveFlags struct {
@@ -32,6 +41,7 @@ type serveFlags struct {
 	addr      string
 	logFormat string
 	logLevel  string
+	metrics   bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -45,6 +55,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", ":4000", "listen address")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.BoolVar(&f.metrics, "metrics", true, "record Prometheus metrics (GET /metrics); false only to measure their cost")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -108,10 +119,32 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
 		return 2
 	}
+	metrics.Enable(f.metrics)
+	if warning, err := spend.CheckStateDir(f.stateDir, f.teamsDir, f.modelsDir); err != nil {
+		log.Error("refusing to start: " + err.Error())
+		return 1
+	} else if warning != "" {
+		log.Warn(warning)
+	}
 	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
 		log.Error("creating the state directory", "dir", f.stateDir, "err", err)
 		return 1
 	}
+	spendStore, err := spend.Open(f.stateDir, log)
+	if err != nil {
+		log.Error("opening the spend store", "err", err)
+		return 1
+	}
+	spendClosed := false
+	closeSpend := func() {
+		if !spendClosed {
+			spendClosed = true
+			if err := spendStore.Close(); err != nil {
+				log.Error("writing spend on shutdown", "err", err)
+			}
+		}
+	}
+	defer closeSpend()
 
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return log.With("component", "actors")
@@ -124,7 +157,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		"mock":   mock.New(),
 	}
 	dir := &actors.Directory{}
-	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log))
+	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log,
+		actors.WithSpendStore(spendStore), actors.WithClock(testClock)))
+	committer := gitops.New(configs.GitOpsSettings{}, log) // commits API write-backs (gitops.commit)
 	store, problems, err := confstore.Open(confstore.Options{
 		ConfigPath: f.config,
 		TeamsDir:   f.teamsDir,
@@ -132,8 +167,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		Log:        log,
 		Apply: func(snap *configs.Snapshot) error {
 			_, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result()
+			if err == nil {
+				committer.Configure(snap.Settings.GitOps)
+			}
 			return err
 		},
+		AfterWrite:   committer.AfterWrite,
+		GitOpsStatus: committer.Status,
 	})
 	if logProblems(log, problems) {
 		return 1
@@ -146,6 +186,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	if snap.Settings.MasterKey == "" {
 		log.Warn("no master key: the management API answers 403 to everyone; set GATEWAY_MASTER_KEY (general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) to enable it. Team keys work as usual.")
 	}
+
+	committer.Start(ctx)
+	// Live reload: the watcher and the periodic rescan until shutdown, and
+	// SIGHUP rescans at once. Both stop before the actor system does.
+	wctx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer close(watchDone)
+		go func() {
+			for {
+				select {
+				case <-wctx.Done():
+					return
+				case <-hup:
+					_, _ = store.Rescan("SIGHUP")
+				}
+			}
+		}()
+		store.Watch(wctx, confstore.WatchOptions{})
+	}()
+	defer func() { signal.Stop(hup); stopWatch(); <-watchDone }()
 
 	srv := gateway.New(gateway.Options{
 		Directory:      dir,
@@ -184,6 +247,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
+	// The finished calls' usage reports are in the team actors' mailboxes:
+	// let them land, then write all spend.
+	dir.Drain(system.Root, 5*time.Second)
+	closeSpend()
 	log.Info("stopped")
 	return 0
 }

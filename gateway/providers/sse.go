@@ -30,6 +30,7 @@ type sseStream struct {
 	line    []byte // a line longer than r's buffer, reused
 	err     error  // sticky
 	mapErr  func(error) error
+	endErr  func() error // optional: why a clean-looking end was not one
 	release func()
 
 	closed    atomic.Bool
@@ -63,6 +64,11 @@ func (s *sseStream) Next() ([]byte, error) {
 		if err != nil {
 			if s.closed.Load() {
 				err = errStreamClosed
+			}
+			if err == io.EOF && s.endErr != nil {
+				if e := s.endErr(); e != nil {
+					err = e
+				}
 			}
 			if err != io.EOF {
 				s.err = s.mapErr(err)

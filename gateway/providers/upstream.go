@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/metrics"
 )
 
 // DefaultTimeout bounds a call whose Deadline is zero.
@@ -34,6 +35,7 @@ func NewClient() *fasthttp.Client {
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: false,
 		DialDualStack:                 false,
+		DialTimeout:                   dialTracked,
 		MaxIdemponentCallAttempts:     2,
 		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
 			// A stale keep-alive connection: the upstream closed it before
@@ -61,7 +63,8 @@ func NewHTTP(client *fasthttp.Client, prepare Prepare) *HTTP {
 }
 
 // Complete sends the call and returns the upstream's 2xx answer.
-func (p *HTTP) Complete(call *Call) (*Response, error) {
+func (p *HTTP) Complete(call *Call) (res *Response, err error) {
+	defer observe(call, time.Now(), &err)
 	req, t, err := p.request(call, false)
 	if err != nil {
 		return nil, err
@@ -91,7 +94,8 @@ func (p *HTTP) Complete(call *Call) (*Response, error) {
 
 // OpenStream sends the call and returns the upstream's event stream. The
 // call's deadline bounds the whole stream; the caller must Close it.
-func (p *HTTP) OpenStream(call *Call) (Stream, error) {
+func (p *HTTP) OpenStream(call *Call) (s Stream, err error) {
+	defer observe(call, time.Now(), &err)
 	req, t, err := p.request(call, true)
 	if err != nil {
 		return nil, err
@@ -127,7 +131,38 @@ func (p *HTTP) OpenStream(call *Call) (Stream, error) {
 		}
 		return nil, t.statusError(status, retryAfter, msg)
 	}
-	return newSSEStream(body, release, t.transportError), nil
+	provider := call.Deployment.Provider
+	st := newSSEStream(body, release, func(err error) error {
+		if !errors.Is(err, errStreamClosed) { // closed by us: the client went away
+			metrics.UpstreamStreamFailed(provider)
+		}
+		return t.transportError(err)
+	})
+	if conn := trackedConn(resp); conn != nil && resp.Header.ContentLength() == -1 { // chunked
+		st.endErr = func() error {
+			if conn.peerEOF.Load() {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
+		}
+	}
+	return st, nil
+}
+
+// observe records an upstream call's latency (for streams: to the response
+// headers) and, for a failure, its kind.
+func observe(call *Call, start time.Time, err *error) {
+	if !metrics.Enabled() || call == nil || call.Deployment == nil {
+		return
+	}
+	status := 200
+	if *err != nil {
+		status = 502
+		if we, ok := errors.AsType[*wire.Error](*err); ok {
+			status = we.Status
+		}
+	}
+	metrics.ObserveUpstream(call.Deployment.Provider, time.Since(start), status)
 }
 
 // request builds the upstream request for call; the caller releases it.

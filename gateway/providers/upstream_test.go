@@ -140,8 +140,8 @@ func TestUnreachable(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	up := fakeupstream.Start(t, func(ctx *fasthttp.RequestCtx) { <-release })
+	t.Cleanup(func() { close(release) }) // before the upstream's shutdown
 	for _, stream := range []bool{false, true} {
 		start := time.Now()
 		var err error
@@ -211,13 +211,14 @@ func TestStreamIncremental(t *testing.T) {
 	s.Close()
 }
 
-func TestStreamMidStreamFailure(t *testing.T) {
-	// A raw upstream that sends one chunk of a chunked body, then drops.
+// rawUpstream answers one request with head and a chunked body holding ev,
+// then writes tail and closes the connection.
+func rawUpstream(t *testing.T, ev, tail string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -225,11 +226,15 @@ func TestStreamMidStreamFailure(t *testing.T) {
 		}
 		defer conn.Close()
 		_, _ = conn.Read(make([]byte, 64<<10))
-		ev := "data: {\"n\":1}\n\n"
 		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"+
-			"Transfer-Encoding: chunked\r\n\r\n"+strconv.FormatInt(int64(len(ev)), 16)+"\r\n"+ev+"\r\n")
+			"Transfer-Encoding: chunked\r\n\r\n"+strconv.FormatInt(int64(len(ev)), 16)+"\r\n"+ev+"\r\n"+tail)
 	}()
-	s, err := provider("http://" + ln.Addr().String()).OpenStream(call(5 * time.Second))
+	return "http://" + ln.Addr().String()
+}
+
+func TestStreamMidStreamFailure(t *testing.T) {
+	// The upstream drops the connection at a chunk boundary.
+	s, err := provider(rawUpstream(t, "data: {\"n\":1}\n\n", "")).OpenStream(call(5 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,10 +249,25 @@ func TestStreamMidStreamFailure(t *testing.T) {
 	wireErr(t, err, 502)
 }
 
+func TestStreamCleanEndWithoutDone(t *testing.T) {
+	// The body ends properly, then the upstream closes the connection.
+	s, err := provider(rawUpstream(t, "data: 1\n\n", "0\r\n\r\n")).OpenStream(call(5 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ev, err := s.Next(); err != nil || string(ev) != "1" {
+		t.Fatalf("first event = %q, %v", ev, err)
+	}
+	if _, err := s.Next(); err != io.EOF {
+		t.Fatalf("after a clean end: %v, want io.EOF", err)
+	}
+}
+
 func TestStreamCloseAbortsHangingUpstream(t *testing.T) {
 	next := make(chan struct{})
-	t.Cleanup(func() { close(next) })
 	up := sseUpstream(t, []string{"data: 1\n\n", "data: never\n\n"}, next)
+	t.Cleanup(func() { close(next) }) // before the upstream's shutdown
 	s, err := provider(up.URL).OpenStream(call(30 * time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -279,8 +299,8 @@ func TestStreamCloseAbortsHangingUpstream(t *testing.T) {
 
 func TestStreamDeadlineCoversWholeStream(t *testing.T) {
 	next := make(chan struct{})
-	t.Cleanup(func() { close(next) })
 	up := sseUpstream(t, []string{"data: 1\n\n", "data: late\n\n"}, next)
+	t.Cleanup(func() { close(next) }) // before the upstream's shutdown
 	s, err := provider(up.URL).OpenStream(call(300 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

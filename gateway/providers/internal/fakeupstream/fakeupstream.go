@@ -3,10 +3,12 @@
 package fakeupstream
 
 import (
+	"context"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -43,7 +45,11 @@ func Start(tb testing.TB, h fasthttp.RequestHandler) *Server {
 		CloseOnShutdown: true,
 	}
 	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() { _ = srv.Shutdown() })
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(ctx)
+	})
 	return s
 }
 

@@ -1,0 +1,57 @@
+package actors
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/spend"
+)
+
+// SpendStore keeps spend across restarts (package spend implements it).
+type SpendStore interface {
+	// Load returns a team's stored figures; it is called once when a
+	// team actor starts.
+	Load(teamID string) spend.Team
+	// Add queues a change; it must not wait for the disk.
+	Add(spend.Delta)
+}
+
+// Option configures the registry and the team actors it spawns.
+type Option func(*env)
+
+// WithClock replaces the wall clock (tests move time without sleeping).
+// It must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(e *env) {
+		if now != nil {
+			e.now = now
+		}
+	}
+}
+
+// WithSpendStore makes team actors load their spend from s when they
+// start and report every change to it.
+func WithSpendStore(s SpendStore) Option {
+	return func(e *env) { e.store = s }
+}
+
+// env is what every team actor shares: read-only after the registry is
+// built.
+type env struct {
+	providers map[string]providers.Provider
+	log       *slog.Logger
+	now       func() time.Time
+	store     SpendStore
+}
+
+func newEnv(provs map[string]providers.Provider, log *slog.Logger, opts []Option) *env {
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &env{providers: provs, log: log, now: time.Now}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}

@@ -1,0 +1,823 @@
+// Command bench is `task bench`: it builds the gateway, cmd/fakeupstream and
+// cmd/loadgen, starts the fake upstream and the gateway in front of it on
+// loopback, sends the same load directly and through the gateway in
+// interleaved rounds, and prints one table. With two or more cores and
+// taskset, the gateway runs alone on CPU 0 and the fake upstream and the
+// load generator share CPU 1.
+//
+//	go run ./cmd/bench                   # defaults: 2 rounds of 3 s per measurement
+//	go run ./cmd/bench -rounds 5 -dur 10s -profile /tmp/prof
+//	go run ./cmd/bench -large=false      # skip the 10,000-team configuration
+//
+// It needs only Go (and taskset from util-linux for pinning). It stops
+// every process it started by its PID, also on Ctrl-C.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	masterKey = "sk-bench-master-key"
+	teamKey   = "sk-bench-team-key"
+	modelName = "bench-model"
+)
+
+type options struct {
+	dur      time.Duration
+	warmup   time.Duration
+	rounds   int
+	conns    int
+	rate     float64
+	large    bool
+	teams    int
+	deps     int
+	profile  string
+	keep     bool
+	noPin    bool
+	verbose  bool
+	reloadTO time.Duration
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.dur, "dur", 3*time.Second, "measured duration of each load run")
+	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each load run")
+	flag.IntVar(&o.rounds, "rounds", 2, "interleaved rounds (direct, gateway, direct, gateway, ...)")
+	flag.IntVar(&o.conns, "c", 32, "connections of the throughput run")
+	flag.Float64Var(&o.rate, "rate", 1000, "requests per second of the fixed-rate run")
+	flag.BoolVar(&o.large, "large", true, "also run the large configuration")
+	flag.IntVar(&o.teams, "teams", 10000, "teams in the large configuration")
+	flag.IntVar(&o.deps, "deployments", 5, "deployments per team in the large configuration")
+	flag.StringVar(&o.profile, "profile", "", "directory for pprof profiles of the gateway under load (cpu, allocs, heap)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs, binaries)")
+	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs")
+	flag.BoolVar(&o.verbose, "v", false, "print each run")
+	flag.DurationVar(&o.reloadTO, "reload-timeout", 5*time.Second, "how long to wait for a changed team file to go live")
+	flag.Parse()
+
+	b := &bench{o: o}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b.ctx = ctx
+	err := b.run()
+	b.stopAll()
+	if !o.keep && b.tmp != "" {
+		_ = os.RemoveAll(b.tmp)
+	} else if b.tmp != "" {
+		fmt.Fprintf(os.Stderr, "kept %s\n", b.tmp)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	o   options
+	ctx context.Context
+	tmp string
+	bin string
+
+	pinGW, pinLoad []string // command prefixes (taskset) or nil
+
+	mu    sync.Mutex
+	procs []*started
+
+	upstream string // http://host:port
+}
+
+// started is a process the bench started; done closes when it exited.
+type started struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// proc is a started gateway or upstream.
+type proc struct {
+	*started
+	addr string
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+func (b *bench) run() error {
+	var err error
+	b.tmp, err = os.MkdirTemp("", "gateway-bench-")
+	if err != nil {
+		return err
+	}
+	b.bin = filepath.Join(b.tmp, "bin")
+	if err := b.build(); err != nil {
+		return err
+	}
+	pinned := "no (one core, or -no-pin)"
+	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() >= 2 && !b.o.noPin {
+		b.pinGW = []string{"taskset", "-c", "0"}
+		b.pinLoad = []string{"taskset", "-c", "1"}
+		pinned = "gateway on CPU 0; fake upstream and load generator on CPU 1"
+	} else if err != nil && runtime.NumCPU() >= 2 && !b.o.noPin {
+		pinned = "no (taskset not found)"
+	}
+	b.logf("bench: %d CPUs; pinning: %s; %d rounds of %s (+%s warm-up)", runtime.NumCPU(), pinned, b.o.rounds, b.o.dur, b.o.warmup)
+
+	up, err := b.startUpstream()
+	if err != nil {
+		return err
+	}
+	b.upstream = up.addr
+
+	small := filepath.Join(b.tmp, "small")
+	if err := writeSmallConfig(small, b.upstream); err != nil {
+		return err
+	}
+	gw, _, err := b.startGateway(small, "gw", true)
+	if err != nil {
+		return err
+	}
+	gwOff, _, err := b.startGateway(small, "gw-nometrics", false)
+	if err != nil {
+		return err
+	}
+
+	directURL := b.upstream + "/v1/chat/completions"
+	gwURL := "http://" + gw.addr + "/v1/chat/completions"
+	offURL := "http://" + gwOff.addr + "/v1/chat/completions"
+	c := strconv.Itoa(b.o.conns)
+	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
+
+	var (
+		tput, c1, fixed, stream, metricsOnOff [2][]*result
+		cpuTicks                              int64
+		cpuReqs                               float64
+	)
+	for round := 1; round <= b.o.rounds; round++ {
+		b.logf("round %d/%d", round, b.o.rounds)
+		for i, url := range []string{directURL, gwURL} {
+			var before int64
+			if i == 1 {
+				before = cpuTime(gw.cmd.Process.Pid)
+			}
+			var prof func() error
+			if i == 1 && round == 1 && b.o.profile != "" {
+				prof = b.profileCPU(gw.addr)
+			}
+			r, err := b.load(url, "-c", c)
+			if err != nil {
+				return err
+			}
+			if prof != nil {
+				if err := prof(); err != nil {
+					b.logf("cpu profile: %v", err)
+				}
+			}
+			if i == 1 {
+				cpuTicks += cpuTime(gw.cmd.Process.Pid) - before
+				cpuReqs += float64(r.Requests) + r.RPS*b.o.warmup.Seconds()
+			}
+			tput[i] = append(tput[i], r)
+		}
+		for i, url := range []string{directURL, gwURL} {
+			r, err := b.load(url, "-c", "1")
+			if err != nil {
+				return err
+			}
+			c1[i] = append(c1[i], r)
+		}
+		for i, url := range []string{directURL, gwURL} {
+			r, err := b.load(url, "-rate", rate)
+			if err != nil {
+				return err
+			}
+			fixed[i] = append(fixed[i], r)
+		}
+		for i, url := range []string{directURL, gwURL} {
+			r, err := b.load(url, "-c", "1", "-stream")
+			if err != nil {
+				return err
+			}
+			stream[i] = append(stream[i], r)
+		}
+		for i, url := range []string{gwURL, offURL} {
+			r, err := b.load(url, "-c", c)
+			if err != nil {
+				return err
+			}
+			metricsOnOff[i] = append(metricsOnOff[i], r)
+		}
+	}
+	if b.o.profile != "" {
+		for _, p := range []string{"allocs", "heap"} {
+			if err := b.fetchProfile(gw.addr, p, ""); err != nil {
+				b.logf("%s profile: %v", p, err)
+			}
+		}
+	}
+	hwm := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
+	hwmOff := procStatusKB(gwOff.cmd.Process.Pid, "VmHWM")
+
+	t := &table{}
+	t.head("measurement", "direct", "gateway", "gateway vs direct", "target")
+	dr, gr := med(tput[0], rps), med(tput[1], rps)
+	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
+	t.latRows("latency at 1 connection", c1, "")
+	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), fixed, "+100µs / +1000µs")
+	t.latRows("stream: first chunk at 1 connection", stream, "+1000µs")
+	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
+	cpuPer := "n/a"
+	if cpuReqs > 0 {
+		cpuPer = fmt.Sprintf("%.1fµs", float64(cpuTicks)*1e6/clkTck/cpuReqs)
+	}
+	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", cpuPer, "utime+stime / requests", "")
+	on, off := med(metricsOnOff[0], rps), med(metricsOnOff[1], rps)
+	t.row(fmt.Sprintf("requests/s at %s conns, metrics on / off", c), "", f0(on)+" / "+f0(off), pctS(on/off)+" with metrics", ">= ~95%")
+
+	gw.stop(b)
+	gwOff.stop(b)
+
+	if b.o.large {
+		if err := b.largeRun(t, c1[1]); err != nil {
+			return err
+		}
+	}
+	fmt.Println()
+	t.print(os.Stdout)
+	fmt.Printf("\ncommand: go run ./cmd/bench %s\n", strings.Join(os.Args[1:], " "))
+	fmt.Printf("latency cells: p50 / p99; added = gateway minus direct, medians over %d rounds; %s each run (+%s warm-up)\n", b.o.rounds, b.o.dur, b.o.warmup)
+	if b.o.profile != "" {
+		fmt.Printf("profiles in %s (go tool pprof -top %s/cpu.pprof)\n", b.o.profile, b.o.profile)
+	}
+	return nil
+}
+
+// largeRun measures the gateway with o.teams teams of o.deps deployments.
+func (b *bench) largeRun(t *table, smallC1 []*result) error {
+	dir := filepath.Join(b.tmp, "large")
+	b.logf("large configuration: generating %d teams x %d deployments", b.o.teams, b.o.deps)
+	if err := writeLargeConfig(dir, b.upstream, b.o.teams, b.o.deps); err != nil {
+		return err
+	}
+	gw, startup, err := b.startGateway(dir, "gw-large", true)
+	if err != nil {
+		return err
+	}
+	defer gw.stop(b)
+	rssStart := procStatusKB(gw.cmd.Process.Pid, "VmRSS")
+	pick := b.o.teams / 2
+	key := largeKey(pick)
+	model := fmt.Sprintf("model-%d", b.o.deps-1)
+	url := "http://" + gw.addr + "/v1/chat/completions"
+	var c1 []*result
+	for range b.o.rounds {
+		r, err := b.load(url, "-c", "1", "-key", key, "-model", model)
+		if err != nil {
+			return err
+		}
+		c1 = append(c1, r)
+	}
+	r32, err := b.load(url, "-c", strconv.Itoa(b.o.conns), "-key", key, "-model", model)
+	if err != nil {
+		return err
+	}
+	hwm := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
+	live := b.reloadLatency(dir, gw.addr, b.o.teams/3, model)
+
+	name := fmt.Sprintf("%d teams x %d deployments", b.o.teams, b.o.deps)
+	t.sep()
+	t.row(name+": start-up (exec to ready)", "", fmt.Sprintf("%.2fs", startup.Seconds()), "", "<= 3 s")
+	t.row(name+": RSS after start / peak", "", mb(rssStart)+" / "+mb(hwm), fmt.Sprintf("peak after %s conns", strconv.Itoa(b.o.conns)), "<= 256 MB")
+	t.row(name+": latency at 1 connection", "one team: "+ms2(smallC1), ms2(c1),
+		fmt.Sprintf("%+.0fµs / %+.0fµs vs one team", med(c1, p50)-med(smallC1, p50), med(c1, p99)-med(smallC1, p99)), "same as one team")
+	t.row(name+fmt.Sprintf(": requests/s at %d conns", b.o.conns), "", f0(r32.RPS), "", "")
+	t.row(name+": changed team file live", "", live, "edit -> new key answers 200", "<= 500 ms")
+	return nil
+}
+
+// reloadLatency adds a key to one team's file and measures how long until
+// the key is accepted. Without hot reload it answers "n/a".
+func (b *bench) reloadLatency(dir, addr string, team int, model string) string {
+	path := filepath.Join(dir, "teams.d", fmt.Sprintf("team-%05d.yaml", team))
+	newKey := fmt.Sprintf("sk-bench-new-%05d", team)
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return "n/a (" + err.Error() + ")"
+	}
+	url := "http://" + addr + "/v1/chat/completions"
+	body := []byte(`{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`)
+	client := &http.Client{Timeout: 2 * time.Second}
+	try := func() int {
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+newKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := try(); st != 401 {
+		return fmt.Sprintf("n/a (the new key answered %d before the change)", st)
+	}
+	changed := append(bytes.Clone(old), []byte(fmt.Sprintf("  - token: %s\n    key_alias: bench-new\n", sha256hex(newKey)))...)
+	tmp := path + ".tmp"
+	tmp = filepath.Join(filepath.Dir(path), "."+filepath.Base(tmp)) // dot files are skipped
+	if err := os.WriteFile(tmp, changed, 0o644); err != nil {
+		return "n/a (" + err.Error() + ")"
+	}
+	start := time.Now()
+	if err := os.Rename(tmp, path); err != nil {
+		return "n/a (" + err.Error() + ")"
+	}
+	deadline := start.Add(b.o.reloadTO)
+	for time.Now().Before(deadline) {
+		if try() == 200 {
+			return fmt.Sprintf("%.0f ms", float64(time.Since(start).Microseconds())/1e3)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Sprintf("n/a (not live after %s: no hot reload in this build?)", b.o.reloadTO)
+}
+
+func (b *bench) build() error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	b.logf("bench: building gateway, fakeupstream, loadgen into %s", b.bin)
+	for _, p := range []string{"gateway", "fakeupstream", "loadgen"} {
+		cmd := exec.CommandContext(b.ctx, "go", "build", "-o", filepath.Join(b.bin, p), "./cmd/"+p)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("run bench from inside the gateway module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// start runs a command with an optional CPU-pinning prefix and records it
+// so that stopAll can stop it by PID.
+func (b *bench) start(pin []string, logName string, name string, args ...string) (*started, io.Reader, error) {
+	argv := append(append(slices.Clone(pin), filepath.Join(b.bin, name)), args...)
+	cmd := exec.Command(argv[0], argv[1:]...) // taskset execs the program: same PID
+	cmd.Env = append(os.Environ(), "GATEWAY_MASTER_KEY="+masterKey)
+	logf, err := os.Create(filepath.Join(b.tmp, logName+".log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd.Stderr = logf
+	var stdout io.Reader
+	if name == "fakeupstream" {
+		stdout, err = cmd.StdoutPipe()
+		if err != nil {
+			return nil, nil, err
+		}
+	} else {
+		cmd.Stdout = logf
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	st := &started{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(st.done)
+	}()
+	b.procs = append(b.procs, st)
+	return st, stdout, nil
+}
+
+func (b *bench) startUpstream() (*proc, error) {
+	st, out, err := b.start(b.pinLoad, "fakeupstream", "fakeupstream", "-addr", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		if s.Scan() && strings.HasPrefix(s.Text(), "listening ") {
+			line <- strings.TrimPrefix(s.Text(), "listening ")
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case addr := <-line:
+		b.logf("fake upstream pid %d at %s", st.cmd.Process.Pid, addr)
+		return &proc{started: st, addr: addr}, nil
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("the fake upstream did not start in 10 s")
+	}
+}
+
+// startGateway starts a gateway on dir's configuration and waits for
+// GET /health/readiness to answer 200; it returns the time from start to
+// ready.
+func (b *bench) startGateway(dir, name string, withMetrics bool) (*proc, time.Duration, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, 0, err
+	}
+	args := []string{"serve",
+		"--config", filepath.Join(dir, "gateway.yaml"),
+		"--teams-dir", filepath.Join(dir, "teams.d"),
+		"--models-dir", filepath.Join(dir, "models.d"),
+		"--state-dir", filepath.Join(dir, ".gateway-"+name),
+		"--addr", addr,
+	}
+	if !withMetrics {
+		args = append(args, "--metrics=false")
+	}
+	t0 := time.Now()
+	st, _, err := b.start(b.pinGW, name, "gateway", args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd, exited := st.cmd, st.done
+	p := &proc{started: st, addr: addr}
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-exited:
+			return nil, 0, fmt.Errorf("gateway %s exited at start-up; see %s", name, filepath.Join(b.tmp, name+".log"))
+		case <-b.ctx.Done():
+			return nil, 0, b.ctx.Err()
+		default:
+		}
+		if resp, err := client.Get("http://" + addr + "/health/readiness"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				d := time.Since(t0)
+				b.logf("gateway %s pid %d at %s ready after %s", name, cmd.Process.Pid, addr, d.Round(time.Millisecond))
+				return p, d, nil
+			}
+		}
+		if time.Since(t0) > 2*time.Minute {
+			return nil, 0, fmt.Errorf("gateway %s not ready after 2 minutes", name)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (p *proc) stop(b *bench) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	stopProc(p.started)
+	b.procs = slices.DeleteFunc(b.procs, func(c *started) bool { return c == p.started })
+}
+
+// stopAll stops every process the bench started, by PID.
+func (b *bench) stopAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.procs {
+		stopProc(c)
+	}
+	b.procs = nil
+}
+
+// stopProc sends SIGTERM to the process by its PID and, if it has not
+// exited after 5 s, SIGKILL.
+func stopProc(p *started) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// result is loadgen's -json output.
+type result struct {
+	Requests   int     `json:"requests"`
+	Errors     int64   `json:"errors"`
+	FirstErr   string  `json:"first_error"`
+	RPS        float64 `json:"rps"`
+	P50        float64 `json:"p50_us"`
+	P90        float64 `json:"p90_us"`
+	P99        float64 `json:"p99_us"`
+	Max        float64 `json:"max_us"`
+	SendLagP99 float64 `json:"send_lag_p99_us"`
+}
+
+// load runs the load generator against url (with the team key) and returns
+// its result.
+func (b *bench) load(url string, args ...string) (*result, error) {
+	if err := b.ctx.Err(); err != nil {
+		return nil, err
+	}
+	hasKey := slices.Contains(args, "-key")
+	all := []string{"-url", url, "-d", b.o.dur.String(), "-warmup", b.o.warmup.String(), "-json"}
+	if !hasKey {
+		all = append(all, "-key", teamKey, "-model", modelName)
+	}
+	all = append(all, args...)
+	argv := append(append(slices.Clone(b.pinLoad), filepath.Join(b.bin, "loadgen")), all...)
+	cmd := exec.CommandContext(b.ctx, argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("loadgen %s: %v: %s", strings.Join(all, " "), err, stderr.String())
+	}
+	var r result
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("loadgen output: %v: %s", err, out)
+	}
+	if r.Errors > 0 {
+		b.logf("  warning: %d errors against %s (first: %s)", r.Errors, url, r.FirstErr)
+	}
+	if b.o.verbose {
+		b.logf("  %-50s %-28s %8.0f req/s  p50 %6.0fµs  p99 %6.0fµs", url, strings.Join(args, " "), r.RPS, r.P50, r.P99)
+	}
+	return &r, nil
+}
+
+// profileCPU starts fetching a CPU profile of the gateway for the coming
+// load run; the returned function waits for it.
+func (b *bench) profileCPU(addr string) func() error {
+	secs := max(1, int((b.o.warmup+b.o.dur).Seconds())-1)
+	done := make(chan error, 1)
+	go func() { done <- b.fetchProfile(addr, "profile", "seconds="+strconv.Itoa(secs)) }()
+	return func() error { return <-done }
+}
+
+func (b *bench) fetchProfile(addr, name, query string) error {
+	if err := os.MkdirAll(b.o.profile, 0o755); err != nil {
+		return err
+	}
+	url := "http://" + addr + "/debug/pprof/" + name
+	if query != "" {
+		url += "?" + query
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+masterKey)
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, msg)
+	}
+	file := name
+	if name == "profile" {
+		file = "cpu"
+	}
+	f, err := os.Create(filepath.Join(b.o.profile, file+".pprof"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+// --- /proc readers (Linux; elsewhere they report 0) ---
+
+const clkTck = 100 // USER_HZ on Linux
+
+// cpuTime is utime+stime of pid in clock ticks.
+func cpuTime(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: fields start after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)  // field 14 utime
+	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15 stime
+	return u + st
+}
+
+// procStatusKB reads a "Name: N kB" line of /proc/<pid>/status.
+func procStatusKB(pid int, name string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// --- configurations ---
+
+func sha256hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+const settingsYAML = `model_list: []
+general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+router_settings: {timeout: 600}
+`
+
+func writeSmallConfig(dir, upstream string) error {
+	files := map[string]string{
+		"gateway.yaml": settingsYAML,
+		"teams.d/bench.yaml": `team_id: bench
+team_alias: Benchmark team
+keys:
+  - token: ` + sha256hex(teamKey) + `
+    key_alias: bench
+`,
+		"models.d/bench.yaml": `model_list:
+  - model_name: model_name_bench_0
+    litellm_params:
+      model: openai/gpt-fake
+      api_base: ` + upstream + `/v1
+    model_info:
+      id: bench-0
+      team_id: bench
+      team_public_model_name: ` + modelName + `
+`,
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func largeKey(team int) string { return fmt.Sprintf("sk-bench-team-%05d", team) }
+
+// writeLargeConfig writes teams teams, each with one key and deps
+// deployments (model-0 ... model-<deps-1>), one team file and one model
+// file per team.
+func writeLargeConfig(dir, upstream string, teams, deps int) error {
+	for _, d := range []string{"teams.d", "models.d"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gateway.yaml"), []byte(settingsYAML), 0o644); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	for i := range teams {
+		id := fmt.Sprintf("team-%05d", i)
+		buf.Reset()
+		fmt.Fprintf(&buf, "team_id: %s\nteam_alias: Team %d\nrpm_limit: 100000\nkeys:\n  - token: %s\n    key_alias: k%d\n",
+			id, i, sha256hex(largeKey(i)), i)
+		if err := os.WriteFile(filepath.Join(dir, "teams.d", id+".yaml"), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		buf.Reset()
+		buf.WriteString("model_list:\n")
+		for j := range deps {
+			fmt.Fprintf(&buf, "  - model_name: model_name_%s_%d\n    litellm_params:\n      model: openai/gpt-fake-%d\n      api_base: %s/v1\n    model_info:\n      id: %s-d%d\n      team_id: %s\n      team_public_model_name: model-%d\n",
+				id, j, j, upstream, id, j, id, j)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "models.d", id+".yaml"), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- aggregation and the table ---
+
+func rps(r *result) float64 { return r.RPS }
+func p50(r *result) float64 { return r.P50 }
+func p99(r *result) float64 { return r.P99 }
+
+// med is the median over rounds of one figure.
+func med(rs []*result, f func(*result) float64) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func f0(v float64) string   { return strconv.FormatFloat(v, 'f', 0, 64) }
+func pctS(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
+func mb(kb int64) string {
+	if kb == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MB", float64(kb)/1024)
+}
+func ms2(rs []*result) string {
+	return fmt.Sprintf("%.0f / %.0fµs", med(rs, p50), med(rs, p99))
+}
+
+type table struct{ rows [][]string }
+
+func (t *table) head(cells ...string) { t.rows = append(t.rows, cells, nil) }
+func (t *table) row(cells ...string)  { t.rows = append(t.rows, cells) }
+func (t *table) sep()                 { t.rows = append(t.rows, nil) }
+
+// latRows adds one row of p50 / p99 for direct and gateway and the added
+// latency.
+func (t *table) latRows(name string, rs [2][]*result, target string) {
+	d50, d99 := med(rs[0], p50), med(rs[0], p99)
+	g50, g99 := med(rs[1], p50), med(rs[1], p99)
+	t.row(name+" p50 / p99", fmt.Sprintf("%.0f / %.0fµs", d50, d99), fmt.Sprintf("%.0f / %.0fµs", g50, g99),
+		fmt.Sprintf("added %+.0f / %+.0fµs", g50-d50, g99-d99), target)
+}
+
+func (t *table) print(w io.Writer) {
+	var width []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	total := 0
+	for _, x := range width {
+		total += x + 3
+	}
+	for _, r := range t.rows {
+		if r == nil {
+			fmt.Fprintln(w, strings.Repeat("-", total))
+			continue
+		}
+		var line strings.Builder
+		for i, c := range r {
+			line.WriteString(c)
+			line.WriteString(strings.Repeat(" ", width[i]-len([]rune(c))+3))
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
+}

@@ -1,0 +1,113 @@
+package confstore
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+// writeBig writes teams teams with perTeam deployments each, one file per
+// deployment as the management API writes them.
+func writeBig(tb testing.TB, dir string, teams, perTeam int) (teamsDir, modelsDir string) {
+	tb.Helper()
+	teamsDir, modelsDir = filepath.Join(dir, "teams.d"), filepath.Join(dir, "models.d")
+	for i := range teams {
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+		team := fmt.Sprintf(`team_id: %s
+team_alias: team-%d
+members_with_roles: [{user_id: user-%d, role: admin}]
+rpm_limit: 600
+tpm_limit: 100000
+model_aliases: {fast: m-0}
+keys:
+  - token: %064x
+    key_alias: ci
+    key_name: sk-...%04d
+`, id, i, i, i+1, i%10000)
+		mustWrite(tb, filepath.Join(teamsDir, id+".yaml"), team)
+		for j := range perTeam {
+			mid := fmt.Sprintf("%08x-%04x-4000-8000-000000000000", i, j)
+			m := fmt.Sprintf(`model_list:
+  - model_name: model_name_%s_%s
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: https://example.com/v1
+      api_key: os.environ/BENCH_KEY
+      timeout: 60
+    model_info:
+      id: %s
+      team_id: %s
+      team_public_model_name: m-%d
+`, id, mid, mid, id, j)
+			mustWrite(tb, filepath.Join(modelsDir, id, mid+".yaml"), m)
+		}
+	}
+	return teamsDir, modelsDir
+}
+
+func mustWrite(tb testing.TB, path, data string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkReload1000Teams measures Rescan over 1,000 team files and
+// 5,000 deployment files (one per file, as the API writes them): a reload
+// where one team file changed (the usual git pull), one where nothing did
+// (the periodic rescan, the gateway's own write-backs), and a cold one
+// where every file is parsed (startup).
+func BenchmarkReload1000Teams(b *testing.B) {
+	dir := b.TempDir()
+	td, md := writeBig(b, dir, 1000, 5)
+	b.Setenv("BENCH_KEY", "sk-bench")
+	applied := 0
+	open := func() *Store {
+		st, problems, err := Open(Options{TeamsDir: td, ModelsDir: md, Apply: func(*configs.Snapshot) error { applied++; return nil }, Log: quietLog()})
+		if err != nil || st == nil {
+			b.Fatal(err, problems)
+		}
+		return st
+	}
+	teamFile := filepath.Join(td, fmt.Sprintf("%08x-0000-4000-8000-%012x", 7, 7)+".yaml")
+	orig, err := os.ReadFile(teamFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("one-team-changed", func(b *testing.B) {
+		st := open()
+		i := 0
+		for b.Loop() {
+			i++
+			b.StopTimer()
+			mustWrite(b, teamFile, string(orig)+fmt.Sprintf("max_parallel_requests: %d\n", i))
+			b.StartTimer()
+			if st, err := st.Rescan("bench"); err != nil || st.LastOutcome != OutcomeApplied {
+				b.Fatal(err, st.LastOutcome)
+			}
+		}
+	})
+	b.Run("nothing-changed", func(b *testing.B) {
+		st := open()
+		for b.Loop() {
+			if st, err := st.Rescan("bench"); err != nil || st.LastOutcome != OutcomeUnchanged {
+				b.Fatal(err, st.LastOutcome)
+			}
+		}
+	})
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			open()
+		}
+	})
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,207 @@
+package gateway
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/tidwall/sjson"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/gateway/providers/openai"
+)
+
+// The microbenchmarks of the gateway's request path. Run with
+//
+//	go test ./gateway -run '^$' -bench . -benchmem
+//	go test ./gateway -run '^$' -bench FullPath/http -cpuprofile cpu.out -memprofile mem.out
+
+const benchKey = "sk-bench-key"
+
+var benchBody = []byte(`{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32}`)
+
+const upstreamAnswer = `{"id":"chatcmpl-fake","object":"chat.completion","created":1700000000,"model":"gpt-fake","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the fake upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}`
+
+// BenchmarkParseChat is what the handler reads from the body: validity,
+// model, messages and stream.
+func BenchmarkParseChat(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		if _, _, werr := parseChat(benchBody, nil); werr != nil {
+			b.Fatal(werr)
+		}
+	}
+}
+
+// BenchmarkRewriteModel is the worker's body rewrite: "model" replaced by
+// the upstream model, everything else forwarded as is.
+func BenchmarkRewriteModel(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		if _, err := sjson.SetBytes(benchBody, "model", "gpt-4o-mini-2024-07-18"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseAndRewrite is both, as one request pays them (plus the
+// answer's model rewrite).
+func BenchmarkParseAndRewrite(b *testing.B) {
+	answer := []byte(upstreamAnswer)
+	b.ReportAllocs()
+	for b.Loop() {
+		model, _, werr := parseChat(benchBody, nil)
+		if werr != nil {
+			b.Fatal(werr)
+		}
+		if _, err := sjson.SetBytes(benchBody, "model", "gpt-4o-mini"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sjson.SetBytes(answer, "model", model); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// fakeUpstream serves upstreamAnswer on an in-memory listener.
+func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(upstreamAnswer)
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = ln.Close() })
+	return ln
+}
+
+// benchServer is a gateway with one team, one key and one openai
+// deployment on an in-memory fake upstream.
+func benchServer(b *testing.B, log *slog.Logger) *Server {
+	up := fakeUpstream(b)
+	client := providers.NewClient()
+	client.DialTimeout = func(string, time.Duration) (net.Conn, error) { return up.Dial() }
+	provs := map[string]providers.Provider{"openai": openai.New(client)}
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	b.Cleanup(system.Shutdown)
+	dir := &actors.Directory{}
+	reg := system.Root.Spawn(actors.RegistryProps(dir, provs, quiet))
+	snap := &configs.Snapshot{
+		Settings: configs.Settings{Timeout: time.Minute},
+		Teams: map[string]*configs.Team{"bench": {TeamID: "bench",
+			Keys: []*configs.Key{{Token: configs.HashKey(benchKey)}}}},
+		TeamDeployments: map[string][]*configs.Deployment{"bench": {{
+			ModelName:     "model_name_bench_0",
+			LiteLLMParams: configs.LiteLLMParams{Model: "openai/gpt-fake", APIBase: "http://upstream.test/v1"},
+			ModelInfo:     configs.ModelInfo{ID: "bench-0", TeamID: "bench", TeamPublicModelName: "bench-model"},
+			Provider:      "openai",
+			UpstreamModel: "gpt-fake",
+		}}},
+		Files: map[string]string{},
+	}
+	if _, err := system.Root.RequestFuture(reg, &actors.ApplySnapshot{Snapshot: snap}, 10*time.Second).Result(); err != nil {
+		b.Fatal(err)
+	}
+	return New(Options{Directory: dir, Root: system.Root, Log: log})
+}
+
+// BenchmarkFullPath is one unary chat completion through the whole
+// gateway: request log and metrics middleware, routing, auth, body parse,
+// the actor round trip with its per-request worker, the body rewrite, the
+// upstream HTTP call (in memory) and the answer's rewrite.
+//
+//	handler: the handler called with a RequestCtx (no HTTP parsing)
+//	http:    a client over an in-memory connection to the fasthttp server
+func BenchmarkFullPath(b *testing.B) {
+	for _, logged := range []bool{false, true} {
+		log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		name := "nolog"
+		if logged {
+			log = slog.New(slog.NewTextHandler(io.Discard, nil))
+			name = "log"
+		}
+		b.Run("handler/"+name, func(b *testing.B) {
+			s := benchServer(b, log)
+			h := s.Handler()
+			var ctx fasthttp.RequestCtx
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Request.Reset()
+				ctx.Response.Reset()
+				ctx.Request.Header.SetMethod("POST")
+				ctx.Request.SetRequestURI("/v1/chat/completions")
+				ctx.Request.Header.Set("Authorization", "Bearer "+benchKey)
+				ctx.Request.Header.SetContentType("application/json")
+				ctx.Request.SetBodyRaw(benchBody)
+				ctx.ResetUserValues()
+				h(&ctx)
+				if ctx.Response.StatusCode() != 200 {
+					b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+				}
+			}
+		})
+		b.Run("http/"+name, func(b *testing.B) {
+			s := benchServer(b, log)
+			ln := fasthttputil.NewInmemoryListener()
+			go func() { _ = s.Serve(ln) }()
+			b.Cleanup(func() { _ = ln.Close() })
+			client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			req.Header.SetMethod("POST")
+			req.SetRequestURI("http://gateway.test/v1/chat/completions")
+			req.Header.Set("Authorization", "Bearer "+benchKey)
+			req.Header.SetContentType("application/json")
+			req.SetBodyRaw(benchBody)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := client.Do(req, resp); err != nil {
+					b.Fatal(err)
+				}
+				if resp.StatusCode() != 200 {
+					b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRequestMiddleware is the request log and metrics middleware
+// around a handler that does nothing.
+func BenchmarkRequestMiddleware(b *testing.B) {
+	for _, logged := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", logged), func(b *testing.B) {
+			lv := slog.LevelWarn
+			if logged {
+				lv = slog.LevelInfo
+			}
+			s := &Server{opts: Options{Log: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: lv}))}}
+			h := s.withRequestLog(func(ctx *fasthttp.RequestCtx) {
+				setLogTeam(ctx, "bench")
+				setLogModel(ctx, "bench-model")
+				setLogDeployment(ctx, "bench-0")
+				ctx.SetStatusCode(200)
+			})
+			var ctx fasthttp.RequestCtx
+			ctx.Request.Header.SetMethod("POST")
+			ctx.Request.SetRequestURI("/v1/chat/completions")
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.ResetUserValues()
+				ctx.Response.Reset()
+				h(&ctx)
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package manage
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+// ModelObject is one entry of /model/info's data.
+type ModelObject struct {
+	ModelName     string         `json:"model_name"`
+	LiteLLMParams map[string]any `json:"litellm_params"`
+	ModelInfo     map[string]any `json:"model_info"`
+}
+
+// StoredModel is /model/new's and /model/update's answer: the stored
+// deployment with its secrets masked.
+type StoredModel struct {
+	ModelID       string         `json:"model_id"`
+	ModelName     string         `json:"model_name"`
+	LiteLLMParams map[string]any `json:"litellm_params"`
+	ModelInfo     map[string]any `json:"model_info"`
+	CreatedAt     any            `json:"created_at"`
+	CreatedBy     any            `json:"created_by"`
+	UpdatedAt     any            `json:"updated_at"`
+	UpdatedBy     any            `json:"updated_by"`
+}
+
+// ModelView renders a deployment for /model/info: model_name is the name
+// a client calls (the public name for team models); api_key is left out
+// and other secret-looking values are masked.
+func ModelView(d *configs.Deployment) ModelObject {
+	params := paramsMap(d.LiteLLMParams)
+	delete(params, "api_key")
+	return ModelObject{ModelName: d.PublicName(), LiteLLMParams: params, ModelInfo: infoMap(d.ModelInfo)}
+}
+
+// StoredView renders the stored deployment; an api_key shows only as a
+// reference (os.environ/NAME) or masked.
+func StoredView(d *configs.Deployment) StoredModel {
+	params := paramsMap(d.LiteLLMParams)
+	if k, ok := params["api_key"].(string); ok {
+		switch {
+		case strings.HasPrefix(k, configs.EnvPrefix):
+		case strings.HasPrefix(k, configs.EncPrefix):
+			params["api_key"] = configs.EncPrefix + "****"
+		default:
+			params["api_key"] = configs.MaskSecret(k)
+		}
+	}
+	info := infoMap(d.ModelInfo)
+	return StoredModel{ModelID: d.ModelInfo.ID, ModelName: d.ModelName, LiteLLMParams: params, ModelInfo: info,
+		CreatedAt: info["created_at"], CreatedBy: info["created_by"], UpdatedAt: info["updated_at"], UpdatedBy: info["updated_by"]}
+}
+
+func paramsMap(p configs.LiteLLMParams) map[string]any {
+	m := map[string]any{}
+	b, _ := json.Marshal(p)
+	_ = json.Unmarshal(b, &m)
+	if base, ok := m["api_base"].(string); ok {
+		m["api_base"] = stripUserinfo(base)
+	}
+	maskSecrets(m)
+	return m
+}
+
+func infoMap(mi configs.ModelInfo) map[string]any {
+	m := map[string]any{} // a deep copy: the snapshot's maps stay untouched
+	b, _ := json.Marshal(mi.Extra)
+	_ = json.Unmarshal(b, &m)
+	if m == nil {
+		m = map[string]any{}
+	}
+	maskSecrets(m)
+	m["id"] = mi.ID
+	m["team_id"] = nilIfEmpty(mi.TeamID)
+	m["team_public_model_name"] = nilIfEmpty(mi.TeamPublicModelName)
+	if mi.BaseModel != "" {
+		m["base_model"] = mi.BaseModel
+	}
+	return m
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// secretLooking reports a key whose value is likely a credential.
+func secretLooking(key string) bool {
+	k := strings.ToLower(key)
+	if strings.Contains(k, "per_token") || strings.HasSuffix(k, "_tokens") {
+		return false
+	}
+	for _, w := range []string{"key", "secret", "password", "passwd", "token", "credential", "authorization"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskSecrets masks, in place and recursively, string values under
+// secret-looking keys and values that look like keys or encrypted values.
+func maskSecrets(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if strings.HasPrefix(x, configs.EnvPrefix) {
+				continue // a reference, not a secret
+			}
+			if secretLooking(k) || strings.HasPrefix(x, configs.EncPrefix) || strings.HasPrefix(x, "sk-") {
+				m[k] = configs.MaskSecret(x)
+			}
+		case map[string]any:
+			maskSecrets(x)
+		}
+	}
+}
+
+func stripUserinfo(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.User == nil {
+		return base
+	}
+	u.User = url.User("****")
+	return u.String()
+}

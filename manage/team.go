@@ -1,0 +1,277 @@
+package manage
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+// TeamRequest is the body of /team/new and /team/update. A nil field was
+// not sent.
+type TeamRequest struct {
+	TeamID           *string            `json:"team_id"`
+	TeamAlias        *string            `json:"team_alias"`
+	OrganizationID   *string            `json:"organization_id"`
+	MembersWithRoles *[]configs.Member  `json:"members_with_roles"`
+	Admins           []string           `json:"admins"` // deprecated: user ids with role admin
+	Users            []string           `json:"users"`  // deprecated: user ids with role user
+	Metadata         *map[string]any    `json:"metadata"`
+	TPMLimit         *int64             `json:"tpm_limit"`
+	RPMLimit         *int64             `json:"rpm_limit"`
+	MaxParallel      *int64             `json:"max_parallel_requests"`
+	MaxBudget        *float64           `json:"max_budget"`
+	BudgetDuration   *string            `json:"budget_duration"`
+	Models           *[]string          `json:"models"`
+	Blocked          *bool              `json:"blocked"`
+	Tags             *[]string          `json:"tags"`
+	Guardrails       *[]string          `json:"guardrails"`
+	ModelAliases     *map[string]string `json:"model_aliases"`
+}
+
+// ValidID checks an id the API uses as a file name (team ids, model ids).
+func ValidID(param, id string) *Error {
+	switch {
+	case id == "":
+		return BadRequest(param, "%s is empty; omit it to get a generated UUID", param)
+	case len(id) > 128:
+		return BadRequest(param, "%s is longer than 128 characters", param)
+	case strings.HasPrefix(id, "."):
+		return BadRequest(param, "%s %q may not start with a dot", param, id)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.@", c)) {
+			return BadRequest(param, "%s %q may hold only letters, digits and - _ . @ (it names a file); use e.g. a UUID", param, id)
+		}
+	}
+	return nil
+}
+
+// NewTeam builds a team from a /team/new request.
+func NewTeam(req TeamRequest, by string, now time.Time) (*configs.Team, *Error) {
+	t := &configs.Team{TeamID: uuid.NewString()}
+	if req.TeamID != nil {
+		if err := ValidID("team_id", *req.TeamID); err != nil {
+			return nil, err
+		}
+		t.TeamID = *req.TeamID
+	}
+	for _, id := range req.Admins {
+		t.MembersWithRoles = append(t.MembersWithRoles, configs.Member{UserID: id, Role: "admin"})
+	}
+	for _, id := range req.Users {
+		t.MembersWithRoles = append(t.MembersWithRoles, configs.Member{UserID: id, Role: "user"})
+	}
+	if err := applyTeam(t, req); err != nil {
+		return nil, err
+	}
+	at := now.UTC().Truncate(time.Second)
+	t.CreatedAt, t.CreatedBy = &at, by
+	t.UpdatedAt, t.UpdatedBy = &at, by
+	return t, nil
+}
+
+// UpdateTeam returns a copy of cur with the fields sent in req changed.
+func UpdateTeam(cur *configs.Team, req TeamRequest, by string, now time.Time) (*configs.Team, *Error) {
+	t := CloneTeam(cur)
+	for _, id := range req.Admins {
+		t.MembersWithRoles = setMember(t.MembersWithRoles, configs.Member{UserID: id, Role: "admin"})
+	}
+	for _, id := range req.Users {
+		t.MembersWithRoles = setMember(t.MembersWithRoles, configs.Member{UserID: id, Role: "user"})
+	}
+	if err := applyTeam(t, req); err != nil {
+		return nil, err
+	}
+	Touch(t, by, now)
+	return t, nil
+}
+
+// Touch sets updated_at / updated_by.
+func Touch(t *configs.Team, by string, now time.Time) {
+	at := now.UTC().Truncate(time.Second)
+	t.UpdatedAt, t.UpdatedBy = &at, by
+	if t.CreatedAt == nil {
+		t.CreatedAt = &at
+	}
+	if t.CreatedBy == "" {
+		t.CreatedBy = by
+	}
+}
+
+func applyTeam(t *configs.Team, req TeamRequest) *Error {
+	if req.TeamAlias != nil {
+		if strings.TrimSpace(*req.TeamAlias) == "" {
+			return BadRequest("team_alias", "team_alias is empty; give the team a name or leave the field out")
+		}
+		t.TeamAlias = *req.TeamAlias
+	}
+	if req.OrganizationID != nil {
+		t.OrganizationID = req.OrganizationID
+	}
+	if req.MembersWithRoles != nil {
+		for i, m := range *req.MembersWithRoles {
+			if err := checkMember(m, "members_with_roles", i); err != nil {
+				return err
+			}
+		}
+		t.MembersWithRoles = slices.Clone(*req.MembersWithRoles)
+	}
+	if req.Metadata != nil {
+		t.Metadata = maps.Clone(*req.Metadata)
+	}
+	if err := applyLimits(&t.Limits, req.TPMLimit, req.RPMLimit, req.MaxParallel, req.MaxBudget, req.BudgetDuration); err != nil {
+		return err
+	}
+	if req.Models != nil {
+		if err := nonEmpty("models", *req.Models); err != nil {
+			return err
+		}
+		t.Models = slices.Clone(*req.Models)
+	}
+	if req.Blocked != nil {
+		t.Blocked = *req.Blocked
+	}
+	if req.Tags != nil {
+		t.Tags = slices.Clone(*req.Tags)
+	}
+	if req.Guardrails != nil {
+		t.Guardrails = slices.Clone(*req.Guardrails)
+	}
+	if req.ModelAliases != nil {
+		for a, target := range *req.ModelAliases {
+			if strings.TrimSpace(a) == "" || strings.TrimSpace(target) == "" {
+				return BadRequest("model_aliases", "model_aliases has an empty name or target; write {\"alias\": \"model name\"}")
+			}
+		}
+		t.ModelAliases = maps.Clone(*req.ModelAliases)
+	}
+	return nil
+}
+
+func checkMember(m configs.Member, field string, i int) *Error {
+	if strings.TrimSpace(m.UserID) == "" {
+		return BadRequest(field, "%s[%d].user_id is empty; give the member's user_id", field, i)
+	}
+	if m.Role != "admin" && m.Role != "user" {
+		return BadRequest(field, "%s[%d].role is %q; use admin or user", field, i, m.Role)
+	}
+	return nil
+}
+
+func nonEmpty(field string, names []string) *Error {
+	for i, n := range names {
+		if strings.TrimSpace(n) == "" {
+			return BadRequest(field, "%s[%d] is an empty name", field, i)
+		}
+	}
+	return nil
+}
+
+// applyLimits sets the limits sent (a nil pointer was not sent).
+func applyLimits(l *configs.Limits, tpm, rpm, parallel *int64, budget *float64, duration *string) *Error {
+	for _, f := range []struct {
+		name string
+		v    *int64
+		dst  **int64
+	}{{"tpm_limit", tpm, &l.TPMLimit}, {"rpm_limit", rpm, &l.RPMLimit}, {"max_parallel_requests", parallel, &l.MaxParallelRequests}} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < 0 {
+			return BadRequest(f.name, "%s is negative; use a positive number, or leave it out for no limit", f.name)
+		}
+		v := *f.v
+		*f.dst = &v
+	}
+	if budget != nil {
+		if *budget < 0 {
+			return BadRequest("max_budget", "max_budget is negative; use a positive number of USD, or leave it out for no limit")
+		}
+		v := *budget
+		l.MaxBudget = &v
+	}
+	if duration != nil {
+		if *duration != "" {
+			if _, _, err := configs.ParseBudgetDuration(*duration); err != nil {
+				return BadRequest("budget_duration", "%v", err)
+			}
+		}
+		l.BudgetDuration = *duration
+	}
+	return nil
+}
+
+func setMember(ms []configs.Member, m configs.Member) []configs.Member {
+	for i := range ms {
+		if ms[i].UserID == m.UserID {
+			ms[i].Role = m.Role
+			return ms
+		}
+	}
+	return append(ms, m)
+}
+
+// AddMembers adds members (or changes their role) for /team/member_add.
+func AddMembers(cur *configs.Team, members []configs.Member, by string, now time.Time) (*configs.Team, *Error) {
+	if len(members) == 0 {
+		return nil, BadRequest("member", "member is missing; send \"member\": {\"user_id\": \"...\", \"role\": \"user\"}")
+	}
+	t := CloneTeam(cur)
+	for i, m := range members {
+		if m.Role == "" {
+			m.Role = "user"
+		}
+		if err := checkMember(m, "member", i); err != nil {
+			return nil, err
+		}
+		t.MembersWithRoles = setMember(t.MembersWithRoles, m)
+	}
+	Touch(t, by, now)
+	return t, nil
+}
+
+// RemoveMember removes a member for /team/member_delete.
+func RemoveMember(cur *configs.Team, userID string, by string, now time.Time) (*configs.Team, *Error) {
+	if userID == "" {
+		return nil, BadRequest("user_id", "user_id is missing; send {\"team_id\": \"...\", \"user_id\": \"...\"}")
+	}
+	t := CloneTeam(cur)
+	n := len(t.MembersWithRoles)
+	t.MembersWithRoles = slices.DeleteFunc(t.MembersWithRoles, func(m configs.Member) bool { return m.UserID == userID })
+	if len(t.MembersWithRoles) == n {
+		return nil, NotFound("user_id", "user %q is not a member of team %q", userID, t.TeamID)
+	}
+	Touch(t, by, now)
+	return t, nil
+}
+
+// CloneTeam deep-copies a team (snapshots are immutable).
+func CloneTeam(cur *configs.Team) *configs.Team {
+	t := *cur
+	t.MembersWithRoles = slices.Clone(cur.MembersWithRoles)
+	t.Metadata = maps.Clone(cur.Metadata)
+	t.Models = slices.Clone(cur.Models)
+	t.Tags = slices.Clone(cur.Tags)
+	t.Guardrails = slices.Clone(cur.Guardrails)
+	t.ModelAliases = maps.Clone(cur.ModelAliases)
+	t.Keys = make([]*configs.Key, len(cur.Keys))
+	for i, k := range cur.Keys {
+		t.Keys[i] = cloneKey(k)
+	}
+	if t.Keys == nil || len(t.Keys) == 0 {
+		t.Keys = nil
+	}
+	return &t
+}
+
+func cloneKey(k *configs.Key) *configs.Key {
+	c := *k
+	c.Models = slices.Clone(k.Models)
+	c.Metadata = maps.Clone(k.Metadata)
+	return &c
+}

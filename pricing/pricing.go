@@ -1,0 +1,130 @@
+// Package pricing turns a call's token usage into a cost in USD.
+//
+// The embedded price table (prices.json) is trimmed from LiteLLM's public
+// model_prices_and_context_window.json
+// (https://github.com/BerriAI/litellm, MIT licence, Copyright (c) 2023
+// Berri AI): input and output cost per token for the common OpenAI, Azure
+// OpenAI and Anthropic chat models, in LiteLLM's own key and field names,
+// so entries can be refreshed from that file by copy and paste.
+//
+// A deployment's price is, in order: its litellm_params
+// input_cost_per_token / output_cost_per_token (either one set overrides
+// the table; the other counts 0); the table entry for model_info.base_model;
+// the table entry for the upstream model (provider-qualified first, so
+// azure/gpt-4o gets Azure's figure, then without the provider prefix). A
+// model found nowhere costs 0; Unpriced reports it so that the caller warns
+// once, and a request never fails for lack of a price.
+package pricing
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+//go:embed prices.json
+var pricesJSON []byte
+
+// Price is a model's cost in USD per token.
+type Price struct {
+	Input  float64 `json:"input_cost_per_token"`
+	Output float64 `json:"output_cost_per_token"`
+}
+
+// Cost is the price of a call that used prompt input tokens and
+// completion output tokens.
+func (p Price) Cost(prompt, completion int64) float64 {
+	return float64(prompt)*p.Input + float64(completion)*p.Output
+}
+
+var table = mustParse(pricesJSON)
+
+func mustParse(raw []byte) map[string]Price {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		panic(fmt.Sprintf("pricing: embedded prices.json: %v", err))
+	}
+	out := make(map[string]Price, len(all))
+	for name, v := range all {
+		if strings.HasPrefix(name, "_") {
+			continue // _source: provenance and licence
+		}
+		var p Price
+		if err := json.Unmarshal(v, &p); err != nil {
+			panic(fmt.Sprintf("pricing: embedded prices.json entry %q: %v", name, err))
+		}
+		out[name] = p
+	}
+	return out
+}
+
+// Lookup finds a model in the table: by its exact name, then without a
+// provider prefix ("openai/gpt-4o" -> "gpt-4o").
+func Lookup(model string) (Price, bool) {
+	if p, ok := table[model]; ok {
+		return p, true
+	}
+	if _, rest, ok := strings.Cut(model, "/"); ok {
+		p, ok := table[rest]
+		return p, ok
+	}
+	return Price{}, false
+}
+
+// Quote is a deployment's resolved price.
+type Quote struct {
+	Price
+	// Priced is false when no price was found: the cost is 0.
+	Priced bool
+	// Model is the name the price was looked up by (for the warning).
+	Model string
+}
+
+// ForDeployment resolves a deployment's price (see the package comment).
+// Resolve it once per configuration, not per request.
+func ForDeployment(d *configs.Deployment) Quote {
+	lp := d.LiteLLMParams
+	if lp.InputCostPerToken != nil || lp.OutputCostPerToken != nil {
+		q := Quote{Priced: true, Model: d.UpstreamModel}
+		if lp.InputCostPerToken != nil {
+			q.Input = *lp.InputCostPerToken
+		}
+		if lp.OutputCostPerToken != nil {
+			q.Output = *lp.OutputCostPerToken
+		}
+		return q
+	}
+	var names []string
+	if b := d.ModelInfo.BaseModel; b != "" {
+		if !strings.Contains(b, "/") && d.Provider != "" {
+			names = append(names, d.Provider+"/"+b)
+		}
+		names = append(names, b)
+	}
+	if d.UpstreamModel != "" {
+		names = append(names, d.Provider+"/"+d.UpstreamModel, d.UpstreamModel)
+	}
+	for _, n := range names {
+		if p, ok := Lookup(n); ok {
+			return Quote{Price: p, Priced: true, Model: n}
+		}
+	}
+	model := d.ModelInfo.BaseModel
+	if model == "" {
+		model = d.LiteLLMParams.Model
+	}
+	return Quote{Model: model}
+}
+
+var warned sync.Map // model -> struct{}
+
+// FirstMiss reports whether model is reported unpriced for the first time
+// in this process, so that the caller logs one warning per model.
+func FirstMiss(model string) bool {
+	_, seen := warned.LoadOrStore(model, struct{}{})
+	return !seen
+}

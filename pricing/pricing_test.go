@@ -1,0 +1,77 @@
+package pricing
+
+import (
+	"math"
+	"testing"
+
+	"github.com/llmgateway/gateway/configs"
+)
+
+func f64(v float64) *float64 { return &v }
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-15 }
+
+func TestTableHasCommonModels(t *testing.T) {
+	for _, m := range []string{"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o1", "o3-mini",
+		"gpt-3.5-turbo", "gpt-4-turbo", "claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022",
+		"claude-3-opus-20240229", "claude-sonnet-4-20250514", "azure/gpt-4o", "azure/gpt-35-turbo"} {
+		p, ok := Lookup(m)
+		if !ok || p.Input <= 0 || p.Output <= 0 {
+			t.Errorf("%s: %+v %v", m, p, ok)
+		}
+	}
+	if p, _ := Lookup("openai/gpt-4o-mini"); !near(p.Input, 1.5e-7) || !near(p.Output, 6e-7) {
+		t.Errorf("openai/gpt-4o-mini without its prefix: %+v", p)
+	}
+}
+
+func TestForDeployment(t *testing.T) {
+	cases := []struct {
+		name   string
+		d      configs.Deployment
+		in     float64
+		out    float64
+		priced bool
+	}{
+		{"upstream model without prefix", configs.Deployment{Provider: "openai", UpstreamModel: "gpt-4o-mini"}, 1.5e-7, 6e-7, true},
+		{"azure-qualified first", configs.Deployment{Provider: "azure", UpstreamModel: "gpt-4o-mini"}, 1.65e-7, 6.6e-7, true},
+		{"base_model for an azure deployment name", configs.Deployment{Provider: "azure", UpstreamModel: "my-finetune",
+			ModelInfo: configs.ModelInfo{BaseModel: "azure/gpt-4o"}}, 2.5e-6, 1e-5, true},
+		{"base_model without prefix", configs.Deployment{Provider: "openai", UpstreamModel: "ft:xyz",
+			ModelInfo: configs.ModelInfo{BaseModel: "gpt-4.1"}}, 2e-6, 8e-6, true},
+		{"override wins", configs.Deployment{Provider: "openai", UpstreamModel: "gpt-4o",
+			LiteLLMParams: configs.LiteLLMParams{InputCostPerToken: f64(1e-3), OutputCostPerToken: f64(2e-3)}}, 1e-3, 2e-3, true},
+		{"one override, other 0", configs.Deployment{Provider: "openai", UpstreamModel: "gpt-4o",
+			LiteLLMParams: configs.LiteLLMParams{OutputCostPerToken: f64(2e-3)}}, 0, 2e-3, true},
+		{"unpriced", configs.Deployment{Provider: "openai", UpstreamModel: "my-llama", LiteLLMParams: configs.LiteLLMParams{Model: "openai/my-llama"}}, 0, 0, false},
+	}
+	for _, c := range cases {
+		q := ForDeployment(&c.d)
+		if q.Priced != c.priced || !near(q.Input, c.in) || !near(q.Output, c.out) {
+			t.Errorf("%s: %+v", c.name, q)
+		}
+	}
+	q := ForDeployment(&configs.Deployment{Provider: "openai", UpstreamModel: "gpt-4o"})
+	if got := q.Cost(1000, 100); !near(got, 1000*2.5e-6+100*1e-5) {
+		t.Errorf("cost %v", got)
+	}
+}
+
+func TestFirstMissOncePerModel(t *testing.T) {
+	if !FirstMiss("x-model") || FirstMiss("x-model") || !FirstMiss("y-model") {
+		t.Fatal("FirstMiss must be true exactly once per model")
+	}
+}
+
+func TestTokenizerOffline(t *testing.T) {
+	if n := CountText("gpt-4o", "Hello, world!"); n != 4 {
+		t.Errorf("o200k tokens of 'Hello, world!' = %d, want 4", n)
+	}
+	if n := CountText("gpt-3.5-turbo", "Hello, world!"); n != 4 {
+		t.Errorf("cl100k tokens of 'Hello, world!' = %d, want 4", n)
+	}
+	body := []byte(`{"messages":[{"role":"user","content":"Hello, world!"}]}`)
+	if n := CountPrompt("gpt-4o", body); n < 8 || n > 12 {
+		t.Errorf("prompt tokens %d, want about 10", n)
+	}
+}
