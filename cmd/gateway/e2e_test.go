@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -298,7 +303,6 @@ func TestErrorStatuses(t *testing.T) {
 		{"unknown model", keyA, map[string]any{"model": "gpt-99", "messages": msgs}, 400, "GET /v1/models"},
 		{"no key", "", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "no API key"},
 		{"unknown key", "sk-nope", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "invalid API key"},
-		{"too large", keyA, `{"model":"my-team-model","messages":[],"x":"` + strings.Repeat("a", 1536<<10) + `"}`, 413, "limit"},
 		{"upstream unreachable", keyA, map[string]any{"model": "dead-model", "messages": msgs}, 502, "unreachable"},
 		{"upstream timeout", keyA, map[string]any{"model": "slow-model", "messages": msgs}, 504, "timed out"},
 		{"upstream 4xx", keyA, map[string]any{"model": "refused-model", "messages": msgs}, 429, "Rate limit reached"},
@@ -318,6 +322,30 @@ func TestErrorStatuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("too large", func(t *testing.T) {
+		// The gateway answers from the Content-Length alone, before the
+		// body arrives; a raw connection reads that answer without racing
+		// the server's close against a client still sending the body.
+		conn, err := net.Dial("tcp", g.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"model\":", keyA, 1536<<10)
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		e := errorOf(t, m, raw)
+		if resp.StatusCode != 413 || e["code"] != "413" || !strings.Contains(e["message"].(string), "limit") {
+			t.Errorf("oversized body: %d %s", resp.StatusCode, raw)
+		}
+	})
 	if strings.Contains(g.logs.String(), upKeyA) {
 		t.Error("the upstream key leaked into the log")
 	}
