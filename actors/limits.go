@@ -87,6 +87,7 @@ func (l *limiter) check(now time.Time, lim *configs.Limits) *wire.Error {
 			e.Message += "the budget resets at " + l.resetAt.UTC().Format(time.RFC3339) + "; retry then, or ask an admin to raise max_budget"
 			e.RetryAfter = retrySeconds(l.resetAt.Sub(now))
 		}
+		e.Limit = "budget"
 		return e
 	}
 	if lim.MaxParallelRequests != nil && l.inFlight >= *lim.MaxParallelRequests {
@@ -94,6 +95,7 @@ func (l *limiter) check(now time.Time, lim *configs.Limits) *wire.Error {
 			"Max parallel requests reached for %s: max_parallel_requests %d calls are in flight; retry when one finishes, or ask an admin to raise max_parallel_requests",
 			l.who, *lim.MaxParallelRequests)
 		e.RetryAfter = 1
+		e.Limit = "parallel"
 		return e
 	}
 	ns := now.UnixNano()
@@ -118,6 +120,7 @@ func (l *limiter) windowError(now time.Time, free int64, field string, limit int
 		"Rate limit exceeded for %s: %s %d %s per minute reached; it resets at %s; retry then, or ask an admin to raise %s",
 		l.who, field, limit, what, at.UTC().Format(time.RFC3339), field)
 	e.RetryAfter = retrySeconds(at.Sub(now))
+	e.Limit = strings.TrimSuffix(field, "_limit")
 	return e
 }
 

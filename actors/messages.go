@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"github.com/asynkron/protoactor-go/actor"
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
@@ -53,6 +54,8 @@ type ChatResult struct {
 
 	// Cost is the unary call's cost in USD (x-litellm-response-cost).
 	Cost float64
+	// Usage is the unary call's usage as the upstream reported it.
+	Usage Usage
 	// RemainingRequests and RemainingTokens are the smallest of the team's
 	// and the key's remaining rpm / tpm allowance after this call was
 	// admitted (tokens: after a unary call's own usage); -1 when no such
@@ -82,10 +85,19 @@ type Usage struct {
 
 // finished is sent to a team actor when a call it admitted ends.
 type finished struct {
+	// worker, when set, is the pooled worker that ran the call and is
+	// idle again.
+	worker       *actor.PID
 	deploymentID string
 	keyToken     string // "" for calls without a virtual key
 	usage        Usage
 	cost         float64
+}
+
+// workerIdle tells a team actor that a pooled worker handed off a stream
+// and can take another call.
+type workerIdle struct {
+	worker *actor.PID
 }
 
 // ListModels asks a team actor for the names its caller may use. The

@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/pricing"
 )
 
@@ -48,7 +49,13 @@ type teamActor struct {
 	keys      map[string]*limiter     // by key token, created on first use
 	keyCfg    map[string]*configs.Key // by key token, from the team file
 	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
+
+	idle []*actor.PID // pooled workers waiting for a call
 }
+
+// maxIdleWorkers bounds a team's pool of idle workers; busier moments
+// spawn more, which stop when they come back to a full pool.
+const maxIdleWorkers = 128
 
 func newTeamActor(cfg *teamConfig, e *env) *teamActor {
 	t := &teamActor{env: e, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}}
@@ -73,6 +80,11 @@ func (t *teamActor) Receive(ctx actor.Context) {
 		t.chat(ctx, msg)
 	case *finished:
 		t.finish(msg)
+		if msg.worker != nil {
+			t.workerIdle(ctx, msg.worker)
+		}
+	case *workerIdle:
+		t.workerIdle(ctx, msg.worker)
 	case *GetSpend:
 		ctx.Respond(t.spendInfo(msg))
 	case *ListModels:
@@ -262,7 +274,23 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	if msg.Key != nil {
 		j.keyToken = msg.Key.Token
 	}
-	ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return &worker{job: j} }))
+	var w *actor.PID
+	if n := len(t.idle); n > 0 {
+		w, t.idle = t.idle[n-1], t.idle[:n-1]
+	} else {
+		w = ctx.Spawn(workerProps)
+	}
+	ctx.Send(w, j)
+}
+
+// workerIdle takes a worker back into the pool, or stops it when the pool
+// is full.
+func (t *teamActor) workerIdle(ctx actor.Context, w *actor.PID) {
+	if len(t.idle) < maxIdleWorkers {
+		t.idle = append(t.idle, w)
+		return
+	}
+	ctx.Stop(w)
 }
 
 // allow applies the team's and the key's models allowlists. The name asked
@@ -347,6 +375,7 @@ func (t *teamActor) finish(msg *finished) {
 	t.team.done(now, &team.Limits, tokens, msg.cost)
 	if msg.cost > 0 {
 		t.report(t.team, "", msg.cost, false)
+		metrics.Spend(team.TeamID, msg.cost)
 	}
 	if msg.keyToken == "" {
 		return

@@ -31,16 +31,19 @@ type job struct {
 	remReq, remTok int64
 }
 
-// worker performs one upstream call and stops. It is a child of the team
-// actor, which stops it if it panics; the caller still gets an answer.
-type worker struct {
-	job *job
-}
+// worker performs upstream calls, one at a time, for its team actor. It
+// is a child of the team actor, which gives it a call only while it is
+// idle (so no call ever queues behind another), takes it back into its
+// pool when the call is done, and stops it if it panics; the caller still
+// gets an answer. Pooling saves a spawn, a registry entry and a
+// termination message per request.
+type worker struct{}
+
+var workerProps = actor.PropsFromProducer(func() actor.Actor { return &worker{} })
 
 func (w *worker) Receive(ctx actor.Context) {
-	if _, ok := ctx.Message().(*actor.Started); ok {
-		w.run(ctx)
-		ctx.Stop(ctx.Self())
+	if j, ok := ctx.Message().(*job); ok {
+		w.run(ctx, j)
 	}
 }
 
@@ -56,17 +59,18 @@ func (j *job) cost(u Usage) float64 {
 	return j.quote.Cost(u.PromptTokens, u.CompletionTokens)
 }
 
-func (w *worker) run(ctx actor.Context) {
-	j := w.job
+func (w *worker) run(ctx actor.Context, j *job) {
 	team := ctx.Parent()
 	replied := false
 	failed := func() *finished {
-		return &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
+		return &finished{worker: ctx.Self(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			if !replied {
-				ctx.Send(team, failed())
+				f := failed()
+				f.worker = nil // a worker that panicked is not reused
+				ctx.Send(team, f)
 				ctx.Send(j.replyTo, &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
 					"internal error while calling deployment %s; the gateway logged it", j.dep.ModelInfo.ID)})
 			}
@@ -79,7 +83,7 @@ func (w *worker) run(ctx actor.Context) {
 		ctx.Send(j.replyTo, res)
 	}
 
-	body, err := sjson.SetBytes(j.chat.Body, "model", j.dep.UpstreamModel)
+	body, err := wire.SetModel(j.chat.Body, j.dep.UpstreamModel)
 	if err != nil {
 		ctx.Send(team, failed())
 		reply(&ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)})
@@ -114,6 +118,7 @@ func (w *worker) run(ctx actor.Context) {
 					root.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 				})
 			}})
+		ctx.Send(team, &workerIdle{worker: ctx.Self()})
 		return
 	}
 
@@ -125,18 +130,16 @@ func (w *worker) run(ctx actor.Context) {
 	}
 	u := UsageOf(resp.Body)
 	cost := j.cost(u)
-	ctx.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
+	ctx.Send(team, &finished{worker: ctx.Self(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
 	out := resp.Body
-	if gjson.GetBytes(out, "model").String() != j.chat.Model {
-		if rewritten, err := sjson.SetBytes(out, "model", j.chat.Model); err == nil {
-			out = rewritten
-		}
+	if rewritten, err := wire.SetModel(out, j.chat.Model); err == nil {
+		out = rewritten
 	}
 	remTok := j.remTok
 	if remTok > 0 {
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
-	reply(&ChatResult{Body: out, Cost: cost, RemainingRequests: j.remReq, RemainingTokens: remTok})
+	reply(&ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok})
 }
 
 // StreamUsageSupported reports whether the gateway asks d's upstream for a

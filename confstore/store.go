@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/metrics"
 )
 
 // Options configure a Store.
@@ -255,6 +256,14 @@ func (s *Store) writeAll(changes []Change) error {
 // when no file changed nothing is built at all — the gateway's own
 // write-backs, already live, end here.
 func (s *Store) Rescan(reason string) (Status, error) {
+	st, err := s.rescan(reason)
+	if st.LastOutcome != OutcomeUnchanged {
+		metrics.Reload(err == nil, st.ConfigHash)
+	}
+	return st, err
+}
+
+func (s *Store) rescan(reason string) (Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()

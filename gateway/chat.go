@@ -6,11 +6,11 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/metrics"
 )
 
 // chatCompletions serves POST /v1/chat/completions, /chat/completions and
@@ -40,6 +40,7 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	switch {
 	case res.Err != nil:
 		e := res.Err
+		countRefusal(route, e)
 		if e.Status == 429 && e.RetryAfter <= 0 {
 			// Every 429 carries retry-after, an upstream's too.
 			c := *e
@@ -56,6 +57,7 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 		setRateLimitHeaders(ctx, res)
 		ctx.Response.Header.Set("x-litellm-response-cost", strconv.FormatFloat(res.Cost, 'g', -1, 64))
 		ctx.SetBody(res.Body)
+		setLogTokens(ctx, res.Usage)
 	}
 }
 
@@ -140,7 +142,12 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	stream, done := res.Stream, res.Done
+	stream := res.Stream
+	info := reqInfo(ctx)
+	done := func(u actors.Usage) {
+		res.Done(u)
+		s.streamEnded(info, u)
+	}
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer stream.Close()
 		var usage actors.Usage
@@ -177,10 +184,8 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 					usage.Text = append(usage.Text, c.Str...)
 				}
 			}
-			if m := gjson.GetBytes(data, "model"); m.Exists() && m.Str != model {
-				if out, err := sjson.SetBytes(data, "model", model); err == nil {
-					data = out
-				}
+			if out, err := wire.SetModel(data, model); err == nil {
+				data = out
 			}
 			_, _ = w.Write(dataPrefix)
 			_, _ = w.Write(data)
@@ -192,6 +197,17 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 			}
 		}
 	})
+}
+
+// countRefusal counts a call refused by a team or key limit.
+func countRefusal(route *actors.Route, e *wire.Error) {
+	switch e.Limit {
+	case "":
+	case "budget":
+		metrics.BudgetExceeded(route.TeamID)
+	default:
+		metrics.RateLimited(route.TeamID, e.Limit)
+	}
 }
 
 func asWire(err error) *wire.Error {

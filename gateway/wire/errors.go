@@ -18,6 +18,9 @@ type Error struct {
 	Param   string // optional offending parameter
 	// RetryAfter, when > 0, is sent as the retry-after header (seconds).
 	RetryAfter int
+	// Limit names the governance limit that refused a call ("rpm", "tpm",
+	// "parallel", "budget"), for metrics; never rendered.
+	Limit string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }
