@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
@@ -187,4 +188,48 @@ func BenchmarkChatRoundTripParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkApplyOneTeamChanged is the registry's apply of a snapshot of
+// 10,000 teams x 5 deployments where one team's file changed: the diff by
+// fingerprint, one actor update and the directory's rebuild.
+//
+//	go test ./actors -run '^$' -bench ApplyOneTeamChanged -benchmem
+func BenchmarkApplyOneTeamChanged(b *testing.B) {
+	snap := benchSnapshot(10000, 5)
+	for id, t := range snap.Teams {
+		t.Source.File = "teams.d/" + id + ".yaml"
+		snap.Files[t.Source.File] = "h0"
+		for _, d := range snap.TeamDeployments[id] {
+			d.Source.File = "models.d/" + id + ".yaml"
+			snap.Files[d.Source.File] = "h0"
+		}
+	}
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quietLog() }))
+	b.Cleanup(system.Shutdown)
+	dir := &Directory{}
+	reg := system.Root.Spawn(RegistryProps(dir, map[string]providers.Provider{"fake": instantProvider{}}, quietLog()))
+	apply := func(s *configs.Snapshot) {
+		if _, err := system.Root.RequestFuture(reg, &ApplySnapshot{Snapshot: s}, time.Minute).Result(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	apply(snap)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		next := *snap
+		next.Teams = maps.Clone(snap.Teams)
+		next.Files = maps.Clone(snap.Files)
+		id := fmt.Sprintf("team-%06d", i%10000)
+		t := *snap.Teams[id]
+		next.Teams[id] = &t
+		next.Files[t.Source.File] = fmt.Sprintf("h%d", i)
+		next.Hash = fmt.Sprintf("%d", i)
+		snap = &next
+		b.StartTimer()
+		apply(snap)
+	}
 }

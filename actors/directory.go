@@ -73,17 +73,28 @@ func (d *Directory) Team(id string) (*actor.PID, bool) {
 	return pid, ok
 }
 
+// publish swaps in the state of snap. Routes that did not change (same
+// team, key object and actor) are taken over from the previous state
+// rather than allocated again.
 func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map[string]*actor.PID) {
 	s := &directoryState{
 		snapshot:  snap,
 		masterKey: []byte(snap.Settings.MasterKey),
 		master:    &Route{Master: true, PID: master},
-		keys:      map[string]*Route{},
+		keys:      make(map[string]*Route, len(teams)),
 		teams:     make(map[string]*actor.PID, len(teams)),
+	}
+	var prev map[string]*Route
+	if old := d.state.Load(); old != nil {
+		prev = old.keys
 	}
 	for id, pid := range teams {
 		s.teams[id] = pid
 		for _, k := range snap.Teams[id].Keys {
+			if r, ok := prev[k.Token]; ok && r.Key == k && r.PID == pid && r.TeamID == id {
+				s.keys[k.Token] = r
+				continue
+			}
 			s.keys[k.Token] = &Route{TeamID: id, Key: k, PID: pid}
 		}
 	}

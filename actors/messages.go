@@ -88,6 +88,7 @@ type finished struct {
 	// worker, when set, is the pooled worker that ran the call and is
 	// idle again.
 	worker       *actor.PID
+	at           time.Time // when the call ended (the team's clock)
 	deploymentID string
 	keyToken     string // "" for calls without a virtual key
 	usage        Usage

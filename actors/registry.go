@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -27,11 +28,12 @@ type registry struct {
 	master      *actor.PID
 	globalPrint string
 	teams       map[string]*teamEntry
+	scratch     []depPrint // for teamPrint.same
 }
 
 type teamEntry struct {
 	pid   *actor.PID
-	print string
+	print teamPrint
 }
 
 // teamSupervision resumes a team actor that panicked on a message: its
@@ -75,20 +77,20 @@ func (r *registry) apply(ctx actor.Context, snap *configs.Snapshot) *Applied {
 
 	live := make(map[string]*actor.PID, len(snap.Teams))
 	for id, team := range snap.Teams {
-		cfg := &teamConfig{team: team, own: snap.TeamDeployments[id], global: snap.Global, settings: snap.Settings}
-		print := teamFingerprint(snap, id)
 		e, ok := r.teams[id]
 		switch {
 		case !ok:
+			cfg := &teamConfig{team: team, own: snap.TeamDeployments[id], global: snap.Global, settings: snap.Settings}
 			pid, err := ctx.SpawnNamed(teamProps(cfg, r.env), "team-"+id)
 			if err != nil { // the name of a just-stopped actor may linger
 				pid = ctx.SpawnPrefix(teamProps(cfg, r.env), "team-"+id+"-")
 			}
-			e = &teamEntry{pid: pid, print: print}
+			e = &teamEntry{pid: pid, print: newTeamPrint(snap, id)}
 			r.teams[id] = e
 			res.Spawned++
-		case e.print != print || globalChanged:
-			e.print = print
+		case globalChanged || !e.print.same(snap, id, &r.scratch):
+			cfg := &teamConfig{team: team, own: snap.TeamDeployments[id], global: snap.Global, settings: snap.Settings}
+			e.print = newTeamPrint(snap, id)
 			ctx.Send(e.pid, &updateTeam{cfg: cfg})
 			res.Updated++
 		}
@@ -106,21 +108,51 @@ func (r *registry) apply(ctx actor.Context, snap *configs.Snapshot) *Applied {
 	return &res
 }
 
-// teamFingerprint identifies a team's configuration: its file's content
-// and the files of its deployments. Settings changes count too.
-func teamFingerprint(snap *configs.Snapshot, id string) string {
-	h := sha256.New()
-	t := snap.Teams[id]
-	h.Write([]byte(t.Source.File + "\x00" + snap.Files[t.Source.File] + "\x00"))
-	var parts []string
+// teamPrint identifies a team's configuration: its file's content and
+// the files of its deployments (by id, in any order). Settings changes
+// count too (see globalFingerprint). Comparing prints needs no hashing
+// and, when the team is unchanged, no allocation, so an apply of 10,000
+// teams where one changed costs a few map look-ups per team.
+type teamPrint struct {
+	file, hash string
+	deps       []depPrint // sorted
+}
+
+type depPrint struct{ id, file, hash string }
+
+func compareDepPrint(a, b depPrint) int {
+	if c := strings.Compare(a.id, b.id); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.file, b.file); c != 0 {
+		return c
+	}
+	return strings.Compare(a.hash, b.hash)
+}
+
+// appendDepPrints appends the sorted prints of team id's deployments.
+func appendDepPrints(dst []depPrint, snap *configs.Snapshot, id string) []depPrint {
 	for _, d := range snap.TeamDeployments[id] {
-		parts = append(parts, d.ModelInfo.ID+"\x00"+d.Source.File+"\x00"+snap.Files[d.Source.File])
+		dst = append(dst, depPrint{d.ModelInfo.ID, d.Source.File, snap.Files[d.Source.File]})
 	}
-	sort.Strings(parts)
-	for _, p := range parts {
-		h.Write([]byte(p + "\x00"))
+	slices.SortFunc(dst, compareDepPrint)
+	return dst
+}
+
+func newTeamPrint(snap *configs.Snapshot, id string) teamPrint {
+	t := snap.Teams[id]
+	return teamPrint{file: t.Source.File, hash: snap.Files[t.Source.File], deps: appendDepPrints(nil, snap, id)}
+}
+
+// same reports whether team id of snap has print p. scratch is reused
+// between calls.
+func (p *teamPrint) same(snap *configs.Snapshot, id string, scratch *[]depPrint) bool {
+	t := snap.Teams[id]
+	if t.Source.File != p.file || snap.Files[t.Source.File] != p.hash || len(snap.TeamDeployments[id]) != len(p.deps) {
+		return false
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	*scratch = appendDepPrints((*scratch)[:0], snap, id)
+	return slices.Equal(*scratch, p.deps)
 }
 
 // globalFingerprint identifies everything every team depends on: the

@@ -268,6 +268,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		timeout:  t.timeout(d, msg.Stream),
 		quote:    t.prices[d],
 		log:      t.env.log,
+		now:      t.env.now,
 		remReq:   remReq,
 		remTok:   remTok,
 	}
@@ -367,7 +368,10 @@ func (t *teamActor) finish(msg *finished) {
 	if team == nil {
 		return
 	}
-	now := t.env.now()
+	now := msg.at // when the call ended, not when this message is read
+	if now.IsZero() {
+		now = t.env.now()
+	}
 	tokens := msg.usage.PromptTokens + msg.usage.CompletionTokens
 	if t.team.roll(now, &team.Limits) {
 		t.report(t.team, "", 0, true)

@@ -35,8 +35,12 @@ func (w *window) evict(now int64) {
 	}
 }
 
-// add records n at time now.
+// add records n at time now. Entries stay in time order: a time older
+// than the newest entry (calls ending concurrently) is recorded with it.
 func (w *window) add(now, n, granularity int64) {
+	if w.size > 0 {
+		now = max(now, w.t[(w.head+w.size-1)%len(w.t)])
+	}
 	w.sum += n
 	if granularity > 0 && w.size > 0 {
 		last := (w.head + w.size - 1) % len(w.t)

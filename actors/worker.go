@@ -26,6 +26,7 @@ type job struct {
 	keyToken string
 	quote    pricing.Quote
 	log      *slog.Logger
+	now      func() time.Time // the team's clock: when a call ended
 	// remReq / remTok are the remaining rpm / tpm allowance at admission
 	// (-1: no limit).
 	remReq, remTok int64
@@ -63,7 +64,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	team := ctx.Parent()
 	replied := false
 	failed := func() *finished {
-		return &finished{worker: ctx.Self(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
+		return &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -115,7 +116,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 						u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
 					}
 					u.Text = nil
-					root.Send(team, &finished{deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
+					root.Send(team, &finished{at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 				})
 			}})
 		ctx.Send(team, &workerIdle{worker: ctx.Self()})
@@ -130,7 +131,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	}
 	u := UsageOf(resp.Body)
 	cost := j.cost(u)
-	ctx.Send(team, &finished{worker: ctx.Self(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
+	ctx.Send(team, &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
 	out := resp.Body
 	if rewritten, err := wire.SetModel(out, j.chat.Model); err == nil {
 		out = rewritten

@@ -24,12 +24,12 @@ type Input struct {
 	Models []File
 }
 
-// builder holds the state of one Build.
+// builder holds the state of one Build, or of the decoding of one file
+// (see decodeFileResult): pos then holds that file's positions.
 type builder struct {
 	env      func(string) (string, bool)
 	problems problems
 	pos      map[posKey]Pos
-	cache    *ParseCache // nil: parse every file (see parsecache.go)
 }
 
 // configLenient are the struct paths of the --config file whose unknown
@@ -37,7 +37,7 @@ type builder struct {
 var configLenient = map[string]bool{"": true, "general_settings": true, "router_settings": true}
 
 func (b *builder) decoder(path, what string, lenient map[string]bool) *decoder {
-	return &decoder{file: path, what: what, lenient: lenient, problems: &b.problems, pos: b.pos, cache: b.cache}
+	return &decoder{file: path, what: what, lenient: lenient, problems: &b.problems, pos: b.pos}
 }
 
 // posOf returns where owner's field name was set, else where owner itself
@@ -64,53 +64,84 @@ func (b *builder) has(owner any, name string) bool {
 // a load). env looks up environment variables for os.environ/NAME values;
 // nil means os.LookupEnv. Build never reads the disk.
 func Build(in Input, env func(name string) (string, bool)) (*Snapshot, []Problem) {
-	return build(in, env, nil)
+	return build(in, env, newFileCache())
 }
 
-func build(in Input, env func(name string) (string, bool), cache *ParseCache) (*Snapshot, []Problem) {
+// build runs in two stages. The first, per file, depends on nothing but
+// the file's path and content: parsing, strict decoding, the checks of a
+// team or a deployment on its own, and the positions the second stage
+// needs. Its result (a decodedFile) is what a ParseCache keeps between
+// builds. The second stage runs on every build: settings and secrets
+// (they depend on the environment), and the checks across files.
+func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snapshot, []Problem) {
 	if env == nil {
 		env = os.LookupEnv
 	}
-	b := &builder{env: env, pos: map[posKey]Pos{}, cache: cache}
+	b := &builder{env: env}
 
 	cfg := in.Config
 	if cfg.Path == "" && cfg.Data == nil {
 		cfg = File{Path: EmbeddedConfigPath, Data: DefaultConfig()}
 	}
-	var gw GatewayFile
-	b.decoder(cfg.Path, "config file", configLenient).decodeFile(cfg.Data, &gw)
-	for _, d := range gw.ModelList {
-		if d != nil {
-			d.Source = b.posOf(d, "", Pos{File: cfg.Path, Line: 1, Col: 1})
-		}
-	}
-
 	teamFiles, modelFiles := sortedFiles(in.Teams), sortedFiles(in.Models)
-	var teams []*Team
-	for _, f := range teamFiles {
-		if t := b.decodeTeam(f); t != nil {
-			teams = append(teams, t)
-		}
-	}
-	deployments := slices.DeleteFunc(slices.Clone(gw.ModelList), func(d *Deployment) bool { return d == nil })
-	for _, f := range modelFiles {
-		deployments = append(deployments, b.decodeModels(f)...)
+	all := make([]File, 0, 1+len(teamFiles)+len(modelFiles))
+	all = append(append(append(all, cfg), teamFiles...), modelFiles...)
+	sums := make([][sha256.Size]byte, len(all))
+	for i, f := range all {
+		sums[i] = sha256.Sum256(f.Data)
 	}
 
-	settings := b.resolveSettings(&gw)
-	for _, d := range deployments {
-		b.resolveDeployment(d, settings.SaltKey)
+	// Stage one, per file (from the cache when the file is unchanged).
+	// errPaths are the files with a decoding error so far: an empty team
+	// file is reported only when nothing else is wrong with it.
+	var errPaths map[string]bool
+	markErr := func(path string) {
+		if errPaths == nil {
+			errPaths = map[string]bool{}
+		}
+		errPaths[path] = true
 	}
-	for _, t := range teams {
-		b.checkTeam(t)
+	cf := c.get(kindConfig, cfg, sums[0])
+	b.problems = append(b.problems, cf.problems...)
+	if cf.decodeErr {
+		markErr(cfg.Path)
+	}
+	var teams []*teamRec
+	for i, f := range teamFiles {
+		df := c.get(kindTeam, f, sums[1+i])
+		b.problems = append(b.problems, df.problems...)
+		if df.decodeErr || errPaths[f.Path] {
+			markErr(f.Path)
+		} else if df.team == nil {
+			b.problems.errorf(Pos{File: f.Path, Line: 1, Col: 1}, "the team file is empty; a teams.d file defines one team and needs at least team_id: <id>")
+			markErr(f.Path)
+		}
+		if df.team != nil {
+			teams = append(teams, df.team)
+		}
+	}
+	deployments := make([]*depRec, 0, len(cf.deps)+len(modelFiles))
+	deployments = append(deployments, cf.deps...)
+	for i, f := range modelFiles {
+		df := c.get(kindModels, f, sums[1+len(teamFiles)+i])
+		b.problems = append(b.problems, df.problems...)
+		deployments = append(deployments, df.deps...)
+	}
+
+	// Stage two: what depends on the environment, and across files.
+	b.pos = cf.pos
+	settings := b.resolveSettings(cf.gw)
+	b.pos = nil
+	for _, r := range deployments {
+		b.resolveSecrets(r, settings.SaltKey)
 	}
 	snap := &Snapshot{
 		Settings:        settings,
-		Teams:           map[string]*Team{},
-		TeamDeployments: map[string][]*Deployment{},
+		Teams:           make(map[string]*Team, len(teams)),
+		TeamDeployments: make(map[string][]*Deployment, len(teams)),
 	}
 	b.assemble(snap, teams, deployments)
-	snap.Files, snap.Hash = hashFiles(append(append([]File{cfg}, teamFiles...), modelFiles...))
+	snap.Files, snap.Hash = hashFiles(all, sums)
 
 	ps := []Problem(b.problems)
 	sortProblems(ps)
@@ -126,56 +157,13 @@ func sortedFiles(fs []File) []File {
 	return out
 }
 
-func (b *builder) decodeTeam(f File) *Team {
-	t := &Team{}
-	start := Pos{File: f.Path, Line: 1, Col: 1}
-	if !b.decoder(f.Path, "team file", nil).decodeFile(f.Data, t) {
-		if !HasErrors(b.problemsIn(f.Path)) {
-			b.problems.errorf(start, "the team file is empty; a teams.d file defines one team and needs at least team_id: <id>")
-		}
-		return nil
-	}
-	t.Source = b.posOf(t, "", start)
-	for _, k := range t.Keys {
-		if k != nil {
-			k.Source = b.posOf(k, "", t.Source)
-		}
-	}
-	t.Keys = slices.DeleteFunc(t.Keys, func(k *Key) bool { return k == nil })
-	return t
-}
-
-func (b *builder) decodeModels(f File) []*Deployment {
-	var mf ModelsFile
-	b.decoder(f.Path, "models file", nil).decodeFile(f.Data, &mf)
-	var out []*Deployment
-	for _, d := range mf.ModelList {
-		if d == nil {
-			continue
-		}
-		d.Source = b.posOf(d, "", Pos{File: f.Path, Line: 1, Col: 1})
-		out = append(out, d)
-	}
-	return out
-}
-
-func (b *builder) problemsIn(path string) []Problem {
-	var out []Problem
-	for _, p := range b.problems {
-		if p.File == path {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// hashFiles returns path -> sha256 hex of every file and the sha256 over
-// the sorted (path, content hash) pairs.
-func hashFiles(files []File) (map[string]string, string) {
+// hashFiles returns path -> sha256 hex of every file (sums[i] is the
+// sha256 of files[i]; a later file wins over an earlier one with the same
+// path) and the sha256 over the sorted (path, content hash) pairs.
+func hashFiles(files []File, sums [][sha256.Size]byte) (map[string]string, string) {
 	m := make(map[string]string, len(files))
-	for _, f := range files {
-		sum := sha256.Sum256(f.Data)
-		m[f.Path] = hex.EncodeToString(sum[:])
+	for i, f := range files {
+		m[f.Path] = hex.EncodeToString(sums[i][:])
 	}
 	paths := make([]string, 0, len(m))
 	for p := range m {
@@ -183,11 +171,13 @@ func hashFiles(files []File) (map[string]string, string) {
 	}
 	slices.Sort(paths)
 	h := sha256.New()
+	buf := make([]byte, 0, 256)
 	for _, p := range paths {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-		h.Write([]byte(m[p]))
-		h.Write([]byte{'\n'})
+		buf = append(buf[:0], p...)
+		buf = append(buf, 0)
+		buf = append(buf, m[p]...)
+		buf = append(buf, '\n')
+		h.Write(buf)
 	}
 	return m, hex.EncodeToString(h.Sum(nil))
 }

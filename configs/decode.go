@@ -32,7 +32,6 @@ type decoder struct {
 	lenient  map[string]bool // struct paths whose unknown keys are warnings
 	problems *problems
 	pos      map[posKey]Pos
-	cache    *ParseCache
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {
@@ -48,7 +47,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // decodeFile parses data as a single YAML document and decodes it into out,
 // a pointer to a struct. It returns false if the file is empty.
 func (d *decoder) decodeFile(data []byte, out any) bool {
-	pf := d.cache.parse(d.file, data)
+	pf := parseYAML(data)
 	if pf.err != nil {
 		if !errors.Is(pf.err, io.EOF) {
 			d.syntaxError(pf.err)
@@ -80,6 +79,15 @@ func (d *decoder) decodeFile(data []byte, out any) bool {
 	}
 	d.decodeValue(root, reflect.ValueOf(out).Elem(), "")
 	return true
+}
+
+// parsedFile is the YAML parse of one file: its first document (or the
+// error that stopped it) and what follows it (io.EOF when nothing does).
+type parsedFile struct {
+	doc      *yaml.Node
+	err      error
+	extra    *yaml.Node
+	extraErr error
 }
 
 // parseYAML parses the first two YAML documents of data: decodeFile

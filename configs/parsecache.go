@@ -2,58 +2,51 @@ package configs
 
 import (
 	"crypto/sha256"
+	"slices"
+	"strings"
 	"sync"
-
-	"go.yaml.in/yaml/v3"
 )
 
-// parsedFile is the YAML parse of one file: its first document (or the
-// error that stopped it) and what follows it (io.EOF when nothing does).
-type parsedFile struct {
-	doc      *yaml.Node
-	err      error
-	extra    *yaml.Node
-	extraErr error
-}
-
-// ParseCache keeps the YAML parse of every file by path and content hash,
-// so a rescan of thousands of files parses again only the files whose
-// content changed. Decoding, secrets and cross-file validation still run
-// on every Build, on the cached trees, so a cached build gives exactly the
-// snapshot and problems of Build. Entries a build did not use are dropped
-// at its end, so the cache holds about one parse per file on disk. It is
+// ParseCache keeps, for every file by path and content hash, what Build
+// found in that file on its own: the decoded team or deployments, the
+// file's problems and the few positions the checks across files need. The
+// YAML tree of a file is dropped as soon as it is decoded. A rescan of
+// thousands of files therefore parses and decodes again only the files
+// whose content changed. What depends on more than one file or on the
+// environment (settings, os.environ/ and enc:v1: values, cross-file
+// validation) still runs on every Build, so a cached build gives exactly
+// the snapshot and problems of Build. Entries a build did not use are
+// dropped at its end, so the cache holds one entry per file on disk. It is
 // safe for concurrent use.
+//
+// Snapshots built through the same cache share the teams and deployments
+// of unchanged files: they are never modified once a Build has returned
+// them (a deployment whose secrets resolve differently is a new object).
 type ParseCache struct {
-	mu      sync.Mutex
-	entries map[parseKey]*parsedFile
-	used    map[parseKey]bool
-	hits    int
-	misses  int
-}
-
-type parseKey struct {
-	path string
-	sum  [sha256.Size]byte
+	mu sync.Mutex
+	c  *fileCache
 }
 
 // NewParseCache returns an empty cache.
 func NewParseCache() *ParseCache {
-	return &ParseCache{entries: map[parseKey]*parsedFile{}, used: map[parseKey]bool{}}
+	return &ParseCache{c: newFileCache()}
 }
 
-// Build is configs.Build with the parses of unchanged files taken from
+// Build is configs.Build with the results of unchanged files taken from
 // the cache.
 func (c *ParseCache) Build(in Input, env func(name string) (string, bool)) (*Snapshot, []Problem) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.used = make(map[parseKey]bool, len(c.entries))
-	c.hits, c.misses = 0, 0
-	snap, problems := build(in, env, c)
-	for k := range c.entries {
-		if !c.used[k] {
-			delete(c.entries, k)
+	fc := c.c
+	fc.used = make(map[fileKey]bool, len(fc.entries))
+	fc.hits, fc.misses = 0, 0
+	snap, problems := build(in, env, fc)
+	for k := range fc.entries {
+		if !fc.used[k] {
+			delete(fc.entries, k)
 		}
 	}
+	fc.used = nil
 	return snap, problems
 }
 
@@ -62,26 +55,7 @@ func (c *ParseCache) Build(in Input, env func(name string) (string, bool)) (*Sna
 func (c *ParseCache) Stats() (hits, misses int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hits, c.misses
-}
-
-// parse returns the parse of data, from the cache when c holds it. A nil
-// cache parses every time. The caller (build, under c.mu) never modifies
-// the returned nodes.
-func (c *ParseCache) parse(path string, data []byte) *parsedFile {
-	if c == nil {
-		return parseYAML(data)
-	}
-	k := parseKey{path: path, sum: sha256.Sum256(data)}
-	c.used[k] = true
-	if pf, ok := c.entries[k]; ok {
-		c.hits++
-		return pf
-	}
-	c.misses++
-	pf := parseYAML(data)
-	c.entries[k] = pf
-	return pf
+	return c.c.hits, c.c.misses
 }
 
 // InputHash returns the hash Build gives a snapshot of in (Snapshot.Hash)
@@ -94,6 +68,264 @@ func InputHash(in Input) string {
 	}
 	files := make([]File, 0, 1+len(in.Teams)+len(in.Models))
 	files = append(append(append(files, cfg), in.Teams...), in.Models...)
-	_, h := hashFiles(files)
+	sums := make([][sha256.Size]byte, len(files))
+	for i, f := range files {
+		sums[i] = sha256.Sum256(f.Data)
+	}
+	_, h := hashFiles(files, sums)
 	return h
 }
+
+// fileKind is how a file is decoded.
+type fileKind uint8
+
+const (
+	kindConfig fileKind = iota
+	kindTeam
+	kindModels
+)
+
+type fileKey struct {
+	path string
+	sum  [sha256.Size]byte
+	kind fileKind
+}
+
+// fileCache maps files to their decodedFile. Build uses a fresh one; a
+// ParseCache keeps one across builds.
+type fileCache struct {
+	entries      map[fileKey]*decodedFile
+	used         map[fileKey]bool // nil: not tracked
+	hits, misses int
+}
+
+func newFileCache() *fileCache {
+	return &fileCache{entries: map[fileKey]*decodedFile{}}
+}
+
+// get returns the decodedFile of f (sum is the sha256 of f.Data).
+func (c *fileCache) get(kind fileKind, f File, sum [sha256.Size]byte) *decodedFile {
+	k := fileKey{path: f.Path, sum: sum, kind: kind}
+	if c.used != nil {
+		c.used[k] = true
+	}
+	if df, ok := c.entries[k]; ok {
+		c.hits++
+		return df
+	}
+	c.misses++
+	df := decodeOne(kind, f)
+	c.entries[k] = df
+	return df
+}
+
+// decodedFile is what one file holds, found without looking at any other
+// file or at the environment. Nothing in it is modified after decodeOne
+// returns, except the resolution memo of its deployments (under the
+// cache's lock).
+type decodedFile struct {
+	// problems are the file's decoding problems and those of the checks
+	// of its team or deployments on their own.
+	problems []Problem
+	// decodeErr: decoding (before those checks) reported an error.
+	decodeErr bool
+	// team is a team file's team; nil when the file holds none.
+	team *teamRec
+	// deps are a models file's or the config file's model_list entries.
+	deps []*depRec
+	// The config file's decoded content and positions (for its settings).
+	gw  *GatewayFile
+	pos map[posKey]Pos
+}
+
+// teamRec is a decoded team and the positions the cross-file checks
+// report at.
+type teamRec struct {
+	t        *Team
+	idPos    Pos            // team_id
+	tokenPos []Pos          // keys[i].token
+	aliasPos map[string]Pos // model_aliases entries
+}
+
+// depRec is a decoded deployment, the positions the later checks report
+// at, and the memo of its latest resolution. There are tens of thousands
+// of them in a large configuration, so positions are kept as line and
+// column only (all are in the deployment's file, d.Source.File).
+type depRec struct {
+	// d is the deployment as the latest build resolved it (before the
+	// first build: as decoded, with its id, provider and upstream model
+	// set). A build that resolves it differently replaces d with a copy,
+	// so a deployment a snapshot holds is never modified.
+	d *Deployment
+	// raw are the litellm_params values that resolution may replace, as
+	// written in the file.
+	raw struct{ apiBase, apiVersion, organization string }
+
+	idPos, teamIDPos, modelNamePos                     lineCol
+	apiBasePos, apiVersionPos, organizationPos, keyPos lineCol
+	idExplicit                                         bool // model_info.id was written
+
+	memo *resolveMemo
+}
+
+// lineCol is a position in a file known from elsewhere.
+type lineCol struct{ line, col int32 }
+
+func toLineCol(p Pos) lineCol { return lineCol{int32(p.Line), int32(p.Col)} }
+
+// at is the position l in r's file.
+func (r *depRec) at(l lineCol) Pos {
+	return Pos{File: r.d.Source.File, Line: int(l.line), Col: int(l.col)}
+}
+
+// resolveMemo records what a resolution of a deployment's secrets read,
+// so the next build can reuse it when nothing it read has changed.
+type resolveMemo struct {
+	env      []envRead
+	usesSalt bool
+	salt     string
+	problems []Problem
+}
+
+type envRead struct {
+	name, value string
+	ok          bool
+}
+
+func (m *resolveMemo) valid(env func(string) (string, bool), salt string) bool {
+	if m == nil || (m.usesSalt && m.salt != salt) {
+		return false
+	}
+	for _, r := range m.env {
+		if v, ok := env(r.name); v != r.value || ok != r.ok {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeOne decodes one file and runs the checks that need only it.
+func decodeOne(kind fileKind, f File) *decodedFile {
+	b := &builder{pos: map[posKey]Pos{}}
+	df := &decodedFile{}
+	start := Pos{File: f.Path, Line: 1, Col: 1}
+	switch kind {
+	case kindConfig:
+		gw := &GatewayFile{}
+		b.decoder(f.Path, "config file", configLenient).decodeFile(f.Data, gw)
+		df.decodeErr = HasErrors(b.problems)
+		for _, d := range gw.ModelList {
+			if d != nil {
+				d.Source = b.posOf(d, "", start)
+				df.deps = append(df.deps, b.newDepRec(d))
+			}
+		}
+		df.gw, df.pos = gw, b.pos
+	case kindTeam:
+		t := &Team{}
+		ok := b.decoder(f.Path, "team file", nil).decodeFile(f.Data, t)
+		df.decodeErr = HasErrors(b.problems)
+		if ok {
+			t.Source = b.posOf(t, "", start)
+			for _, k := range t.Keys {
+				if k != nil {
+					k.Source = b.posOf(k, "", t.Source)
+				}
+			}
+			t.Keys = slices.DeleteFunc(t.Keys, func(k *Key) bool { return k == nil })
+			b.checkTeam(t)
+			df.team = b.newTeamRec(t)
+		}
+	case kindModels:
+		var mf ModelsFile
+		b.decoder(f.Path, "models file", nil).decodeFile(f.Data, &mf)
+		df.decodeErr = HasErrors(b.problems)
+		for _, d := range mf.ModelList {
+			if d != nil {
+				d.Source = b.posOf(d, "", start)
+				df.deps = append(df.deps, b.newDepRec(d))
+			}
+		}
+	}
+	df.problems = b.problems
+	return df
+}
+
+func (b *builder) newTeamRec(t *Team) *teamRec {
+	r := &teamRec{t: t, idPos: b.posOf(t, "team_id", t.Source)}
+	if len(t.Keys) > 0 {
+		r.tokenPos = make([]Pos, len(t.Keys))
+		for i, k := range t.Keys {
+			r.tokenPos[i] = b.posOf(k, "token", k.Source)
+		}
+	}
+	if len(t.ModelAliases) > 0 {
+		r.aliasPos = make(map[string]Pos, len(t.ModelAliases))
+		for a := range t.ModelAliases {
+			r.aliasPos[a] = b.posOf(t, "model_aliases."+a, t.Source)
+		}
+	}
+	return r
+}
+
+// newDepRec runs the checks of d that depend on nothing else (setting its
+// id, provider and upstream model) and records the positions the later
+// ones need.
+func (b *builder) newDepRec(d *Deployment) *depRec {
+	b.resolveOwn(d)
+	p, mi := &d.LiteLLMParams, &d.ModelInfo
+	r := &depRec{
+		d:               d,
+		idPos:           toLineCol(b.posOf(mi, "id", d.Source)),
+		idExplicit:      b.has(mi, "id"),
+		teamIDPos:       toLineCol(b.posOf(mi, "team_id", d.Source)),
+		modelNamePos:    toLineCol(b.posOf(d, "model_name", d.Source)),
+		apiBasePos:      toLineCol(b.posOf(p, "api_base", d.Source)),
+		apiVersionPos:   toLineCol(b.posOf(p, "api_version", d.Source)),
+		organizationPos: toLineCol(b.posOf(p, "organization", d.Source)),
+		keyPos:          toLineCol(b.posOf(p, "api_key", d.Source)),
+	}
+	r.raw.apiBase, r.raw.apiVersion, r.raw.organization = p.APIBase, p.APIVersion, p.Organization
+	return r
+}
+
+// resolveSecrets resolves r's environment and secret values for this
+// build, reusing the previous resolution when what it read is unchanged.
+func (b *builder) resolveSecrets(r *depRec, saltKey string) {
+	if r.memo.valid(b.env, saltKey) {
+		b.problems = append(b.problems, r.memo.problems...)
+		return
+	}
+	var reads []envRead
+	rb := &builder{env: func(name string) (string, bool) {
+		v, ok := b.env(name)
+		reads = append(reads, envRead{name: name, value: v, ok: ok})
+		return v, ok
+	}}
+	d := *r.d
+	p := &d.LiteLLMParams
+	p.APIBase, p.APIVersion, p.Organization = r.raw.apiBase, r.raw.apiVersion, r.raw.organization
+	d.APIKey = ""
+	rb.resolveEnv(&d, r, saltKey)
+	usesSalt := strings.HasPrefix(p.APIKey, EncPrefix)
+	if reads == nil && !usesSalt && rb.problems == nil {
+		r.memo = noInputs // the common case: nothing to remember
+	} else {
+		r.memo = &resolveMemo{env: reads, usesSalt: usesSalt, problems: rb.problems}
+		if usesSalt {
+			r.memo.salt = saltKey
+		}
+	}
+	o := r.d
+	if p.APIBase != o.LiteLLMParams.APIBase || p.APIVersion != o.LiteLLMParams.APIVersion ||
+		p.Organization != o.LiteLLMParams.Organization || d.APIKey != o.APIKey {
+		nd := new(Deployment)
+		*nd = d
+		r.d = nd
+	}
+	b.problems = append(b.problems, rb.problems...)
+}
+
+// noInputs is the memo of a resolution that read nothing and found no
+// problem: it stays valid.
+var noInputs = &resolveMemo{}

@@ -126,3 +126,41 @@ func TestReadDirsSymlinks(t *testing.T) {
 		t.Errorf("missing dir: %v, %v", in.Teams, err)
 	}
 }
+
+// TestReadDirsLargeAndEmptyFiles: the scratch-buffer reader returns files
+// larger than its buffer whole, and empty files as empty (not nil) data.
+func TestReadDirsLargeAndEmptyFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 200<<10)
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	for name, data := range map[string][]byte{"teams.d/big.yaml": big, "teams.d/empty.yaml": {}, "teams.d/small.yaml": []byte("team_id: x\n")} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := ReadDirs("", filepath.Join(dir, "teams.d"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Teams) != 3 {
+		t.Fatalf("teams = %v", paths(in.Teams))
+	}
+	if got := in.Teams[0].Data; string(got) != string(big) {
+		t.Errorf("big file: %d bytes, want %d", len(got), len(big))
+	}
+	if got := in.Teams[1].Data; got == nil || len(got) != 0 {
+		t.Errorf("empty file: %q (nil %v)", got, got == nil)
+	}
+	if got := string(in.Teams[2].Data); got != "team_id: x\n" {
+		t.Errorf("small file: %q", got)
+	}
+	if _, err := ReadDirs(filepath.Join(dir, "teams.d"), "", ""); err == nil {
+		t.Errorf("reading a directory as the config file: no error")
+	}
+}

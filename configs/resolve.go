@@ -98,9 +98,11 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value, saltKey, conseq
 	}
 }
 
-// resolveDeployment checks one deployment and fills in its resolved fields:
-// Provider, UpstreamModel, APIKey and (if absent) model_info.id.
-func (b *builder) resolveDeployment(d *Deployment, saltKey string) {
+// resolveOwn checks what of one deployment depends on nothing but its
+// file and fills in Provider, UpstreamModel and (if absent) model_info.id.
+// It runs once per file content (see decodeOne), with the file's
+// positions in b.pos.
+func (b *builder) resolveOwn(d *Deployment) {
 	p := &d.LiteLLMParams
 	at := d.Source
 	if d.ModelName == "" && !b.has(d, "model_name") {
@@ -114,22 +116,6 @@ func (b *builder) resolveDeployment(d *Deployment, saltKey string) {
 			"team_public_model_name is set but model_info.team_id is not; add the team_id of the team that owns this model, or remove team_public_model_name for a global model")
 	}
 	b.resolveProvider(d)
-
-	if p.APIBase != "" {
-		base := b.resolveParamEnv(d, "api_base", p.APIBase)
-		u, err := url.Parse(base)
-		if base != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			b.problems.errorf(b.posOf(p, "api_base", at), "api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", base)
-		}
-		p.APIBase = base
-	}
-	if p.APIVersion != "" {
-		p.APIVersion = b.resolveParamEnv(d, "api_version", p.APIVersion)
-	}
-	if p.Organization != "" {
-		p.Organization = b.resolveParamEnv(d, "organization", p.Organization)
-	}
-	d.APIKey = b.resolveAPIKey(d, saltKey)
 
 	for _, n := range []struct {
 		name string
@@ -147,6 +133,28 @@ func (b *builder) resolveDeployment(d *Deployment, saltKey string) {
 			b.problems.errorf(b.posOf(p, n.name, at), "litellm_params.%s is negative; use 0 or a positive number", n.name)
 		}
 	}
+}
+
+// resolveEnv resolves the values of d that depend on the environment and
+// the salt key: api_base, api_version and organization (os.environ/NAME)
+// and api_key (APIKey). r holds the positions to report at.
+func (b *builder) resolveEnv(d *Deployment, r *depRec, saltKey string) {
+	p := &d.LiteLLMParams
+	if p.APIBase != "" {
+		base := b.resolveParamEnv(r.at(r.apiBasePos), "api_base", p.APIBase)
+		u, err := url.Parse(base)
+		if base != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			b.problems.errorf(r.at(r.apiBasePos), "api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", base)
+		}
+		p.APIBase = base
+	}
+	if p.APIVersion != "" {
+		p.APIVersion = b.resolveParamEnv(r.at(r.apiVersionPos), "api_version", p.APIVersion)
+	}
+	if p.Organization != "" {
+		p.Organization = b.resolveParamEnv(r.at(r.organizationPos), "organization", p.Organization)
+	}
+	d.APIKey = b.resolveAPIKey(r.at(r.keyPos), p.APIKey, saltKey)
 }
 
 // resolveProvider sets Provider and UpstreamModel from litellm_params.model
@@ -193,14 +201,14 @@ func knownProvider(p string) bool {
 // resolveParamEnv resolves an os.environ/NAME value of a non-secret
 // litellm_params field (api_base, api_version, organization), as LiteLLM
 // does; other values are returned as they are.
-func (b *builder) resolveParamEnv(d *Deployment, name, value string) string {
+func (b *builder) resolveParamEnv(at Pos, name, value string) string {
 	env, ok := strings.CutPrefix(value, EnvPrefix)
 	if !ok {
 		return value
 	}
 	v, set := b.env(env)
 	if !set || v == "" {
-		b.problems.errorf(b.posOf(&d.LiteLLMParams, name, d.Source),
+		b.problems.errorf(at,
 			"environment variable %s is not set (%s: %s); set it in the gateway's environment or write the value in the file", env, name, value)
 		return ""
 	}
@@ -210,9 +218,7 @@ func (b *builder) resolveParamEnv(d *Deployment, name, value string) string {
 // resolveAPIKey resolves litellm_params.api_key: os.environ/NAME from the
 // environment, enc:v1: with the salt key, anything else literally (with a
 // warning).
-func (b *builder) resolveAPIKey(d *Deployment, saltKey string) string {
-	value := d.LiteLLMParams.APIKey
-	at := b.posOf(&d.LiteLLMParams, "api_key", d.Source)
+func (b *builder) resolveAPIKey(at Pos, value, saltKey string) string {
 	switch {
 	case value == "":
 		return ""

@@ -73,42 +73,47 @@ func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos)
 
 // assemble fills the snapshot's teams and deployments and runs the
 // cross-file checks: unique team ids, key tokens and deployment ids, team
-// deployments of existing teams, and model_aliases that resolve.
-func (b *builder) assemble(snap *Snapshot, teams []*Team, deployments []*Deployment) {
+// deployments of existing teams, and model_aliases that resolve. It is
+// linear in the number of teams, keys and deployments.
+func (b *builder) assemble(snap *Snapshot, teams []*teamRec, deployments []*depRec) {
 	type keyOwner struct {
 		team *Team
-		key  *Key
+		at   Pos
 	}
-	tokens := map[string]keyOwner{}
-	for _, t := range teams {
+	tokens := make(map[string]keyOwner, len(teams))
+	byID := make(map[string]*teamRec, len(teams))
+	for _, r := range teams {
+		t := r.t
 		if t.TeamID == "" {
 			continue
 		}
-		if first, dup := snap.Teams[t.TeamID]; dup {
-			b.problems.errorf(b.posOf(t, "team_id", t.Source), "team_id %q is already defined at %s; give each team its own id (one team per file)",
-				t.TeamID, b.posOf(first, "team_id", first.Source))
+		if first, dup := byID[t.TeamID]; dup {
+			b.problems.errorf(r.idPos, "team_id %q is already defined at %s; give each team its own id (one team per file)",
+				t.TeamID, first.idPos)
 			continue
 		}
+		byID[t.TeamID] = r
 		snap.Teams[t.TeamID] = t
-		for _, k := range t.Keys {
+		for i, k := range t.Keys {
 			if k.Token == "" {
 				continue
 			}
 			if first, dup := tokens[k.Token]; dup {
-				b.problems.errorf(b.posOf(k, "token", k.Source), "key token %s... is already used by team %q at %s; every key must be unique (generate a new key)",
-					k.Token[:min(8, len(k.Token))], first.team.TeamID, b.posOf(first.key, "token", first.key.Source))
+				b.problems.errorf(r.tokenPos[i], "key token %s... is already used by team %q at %s; every key must be unique (generate a new key)",
+					k.Token[:min(8, len(k.Token))], first.team.TeamID, first.at)
 				continue
 			}
-			tokens[k.Token] = keyOwner{t, k}
+			tokens[k.Token] = keyOwner{t, r.tokenPos[i]}
 		}
 	}
 
-	ids := map[string]*Deployment{}
-	internal := map[string]*Deployment{} // team deployments by model_name
-	for _, d := range deployments {
+	ids := make(map[string]*Deployment, len(deployments))
+	internal := make(map[string]*Deployment, len(deployments)) // team deployments by model_name
+	for _, r := range deployments {
+		d := r.d
 		if first, dup := ids[d.ModelInfo.ID]; dup {
-			if _, explicit := b.pos[posKey{&d.ModelInfo, "id"}]; explicit {
-				b.problems.errorf(b.posOf(&d.ModelInfo, "id", d.Source), "deployment id %q is already used at %s; give each deployment its own model_info.id",
+			if r.idExplicit {
+				b.problems.errorf(r.at(r.idPos), "deployment id %q is already used at %s; give each deployment its own model_info.id",
 					d.ModelInfo.ID, first.Source)
 			} else {
 				b.problems.errorf(d.Source, "deployment is identical to the one at %s (same model_name and litellm_params, so the same generated id %s); remove one or set model_info.id",
@@ -123,10 +128,10 @@ func (b *builder) assemble(snap *Snapshot, teams []*Team, deployments []*Deploym
 			continue
 		}
 		if _, ok := snap.Teams[team]; !ok {
-			b.problems.errorf(b.posOf(&d.ModelInfo, "team_id", d.Source), "model_info.team_id %q does not match any team; create the team in teams.d/ or fix the id", team)
+			b.problems.errorf(r.at(r.teamIDPos), "model_info.team_id %q does not match any team; create the team in teams.d/ or fix the id", team)
 		}
 		if first, dup := internal[d.ModelName]; dup && d.ModelName != "" {
-			b.problems.errorf(b.posOf(d, "model_name", d.Source), "model_name %q is already used by the team deployment at %s; a team deployment's model_name is its internal name and must be unique (share team_public_model_name to load-balance)",
+			b.problems.errorf(r.at(r.modelNamePos), "model_name %q is already used by the team deployment at %s; a team deployment's model_name is its internal name and must be unique (share team_public_model_name to load-balance)",
 				d.ModelName, first.Source)
 		} else {
 			internal[d.ModelName] = d
@@ -134,19 +139,24 @@ func (b *builder) assemble(snap *Snapshot, teams []*Team, deployments []*Deploym
 		snap.TeamDeployments[team] = append(snap.TeamDeployments[team], d)
 	}
 
-	global := map[string]bool{}
-	for _, d := range snap.Global {
-		global[d.ModelName] = true
-	}
-	for _, t := range teams {
-		if snap.Teams[t.TeamID] != t {
+	var global map[string]bool
+	for _, r := range teams {
+		t := r.t
+		if len(t.ModelAliases) == 0 || snap.Teams[t.TeamID] != t {
 			continue
+		}
+		if global == nil {
+			global = make(map[string]bool, len(snap.Global))
+			for _, d := range snap.Global {
+				global[d.ModelName] = true
+			}
 		}
 		names := map[string]bool{}
 		for _, d := range snap.TeamDeployments[t.TeamID] {
 			names[d.PublicName()] = true
 			names[d.ModelName] = true
 		}
+		known := func(name string) bool { return names[name] || global[name] }
 		aliases := make([]string, 0, len(t.ModelAliases))
 		for a := range t.ModelAliases {
 			aliases = append(aliases, a)
@@ -154,8 +164,8 @@ func (b *builder) assemble(snap *Snapshot, teams []*Team, deployments []*Deploym
 		slices.Sort(aliases)
 		for _, a := range aliases {
 			target := t.ModelAliases[a]
-			if !names[target] && !global[target] {
-				b.problems.errorf(b.posOf(t, "model_aliases."+a, t.Source), "model_aliases: %q points at %q, which is neither a model of team %q nor a global model; add that model or fix the alias",
+			if !known(target) {
+				b.problems.errorf(r.aliasPos[a], "model_aliases: %q points at %q, which is neither a model of team %q nor a global model; add that model or fix the alias",
 					a, target, t.TeamID)
 			}
 		}

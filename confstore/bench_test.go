@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/llmgateway/gateway/configs"
@@ -17,19 +18,8 @@ func writeBig(tb testing.TB, dir string, teams, perTeam int) (teamsDir, modelsDi
 	tb.Helper()
 	teamsDir, modelsDir = filepath.Join(dir, "teams.d"), filepath.Join(dir, "models.d")
 	for i := range teams {
-		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
-		team := fmt.Sprintf(`team_id: %s
-team_alias: team-%d
-members_with_roles: [{user_id: user-%d, role: admin}]
-rpm_limit: 600
-tpm_limit: 100000
-model_aliases: {fast: m-0}
-keys:
-  - token: %064x
-    key_alias: ci
-    key_name: sk-...%04d
-`, id, i, i, i+1, i%10000)
-		mustWrite(tb, filepath.Join(teamsDir, id+".yaml"), team)
+		id := benchTeamID(i)
+		mustWrite(tb, filepath.Join(teamsDir, id+".yaml"), benchTeamYAML(i))
 		for j := range perTeam {
 			mid := fmt.Sprintf("%08x-%04x-4000-8000-000000000000", i, j)
 			m := fmt.Sprintf(`model_list:
@@ -50,6 +40,22 @@ keys:
 	return teamsDir, modelsDir
 }
 
+func benchTeamID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
+
+func benchTeamYAML(i int) string {
+	return fmt.Sprintf(`team_id: %s
+team_alias: team-%d
+members_with_roles: [{user_id: user-%d, role: admin}]
+rpm_limit: 600
+tpm_limit: 100000
+model_aliases: {fast: m-0}
+keys:
+  - token: %064x
+    key_alias: ci
+    key_name: sk-...%04d
+`, benchTeamID(i), i, i, i+1, i%10000)
+}
+
 func mustWrite(tb testing.TB, path, data string) {
 	tb.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -65,9 +71,29 @@ func mustWrite(tb testing.TB, path, data string) {
 // where one team file changed (the usual git pull), one where nothing did
 // (the periodic rescan, the gateway's own write-backs), and a cold one
 // where every file is parsed (startup).
-func BenchmarkReload1000Teams(b *testing.B) {
+func BenchmarkReload1000Teams(b *testing.B) { benchReload(b, 1000, 5) }
+
+// BenchmarkReload10000Teams is BenchmarkReload1000Teams at the size of
+// issue 6's large configuration: 10,000 team files and 50,000 deployment
+// files. It also reports the live heap after Open (heap-MB, after a GC).
+// GATEWAY_BENCH_DIR, when set, keeps the generated files there between
+// runs (they are written once).
+//
+//	go test ./confstore -run '^$' -bench 10000Teams -benchtime 5x -cpuprofile cpu.pprof -memprofile mem.pprof
+func BenchmarkReload10000Teams(b *testing.B) { benchReload(b, 10000, 5) }
+
+func benchReload(b *testing.B, teams, perTeam int) {
 	dir := b.TempDir()
-	td, md := writeBig(b, dir, 1000, 5)
+	if d := os.Getenv("GATEWAY_BENCH_DIR"); d != "" {
+		dir = filepath.Join(d, fmt.Sprintf("%dx%d", teams, perTeam))
+	}
+	var td, md string
+	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+		td, md = filepath.Join(dir, "teams.d"), filepath.Join(dir, "models.d")
+	} else {
+		td, md = writeBig(b, dir, teams, perTeam)
+		mustWrite(b, filepath.Join(dir, "done"), "")
+	}
 	b.Setenv("BENCH_KEY", "sk-bench")
 	applied := 0
 	open := func() *Store {
@@ -77,18 +103,17 @@ func BenchmarkReload1000Teams(b *testing.B) {
 		}
 		return st
 	}
-	teamFile := filepath.Join(td, fmt.Sprintf("%08x-0000-4000-8000-%012x", 7, 7)+".yaml")
-	orig, err := os.ReadFile(teamFile)
-	if err != nil {
-		b.Fatal(err)
-	}
+	teamFile := filepath.Join(td, benchTeamID(7)+".yaml")
+	orig := benchTeamYAML(7)
+	mustWrite(b, teamFile, orig)
+	b.Cleanup(func() { mustWrite(b, teamFile, orig) })
 	b.Run("one-team-changed", func(b *testing.B) {
 		st := open()
 		i := 0
 		for b.Loop() {
 			i++
 			b.StopTimer()
-			mustWrite(b, teamFile, string(orig)+fmt.Sprintf("max_parallel_requests: %d\n", i))
+			mustWrite(b, teamFile, orig+fmt.Sprintf("max_parallel_requests: %d\n", i))
 			b.StartTimer()
 			if st, err := st.Rescan("bench"); err != nil || st.LastOutcome != OutcomeApplied {
 				b.Fatal(err, st.LastOutcome)
@@ -104,9 +129,17 @@ func BenchmarkReload1000Teams(b *testing.B) {
 		}
 	})
 	b.Run("cold", func(b *testing.B) {
+		var st *Store
 		for b.Loop() {
-			open()
+			st = nil
+			st = open()
 		}
+		b.StopTimer()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+		runtime.KeepAlive(st)
 	})
 }
 

@@ -7,6 +7,7 @@
 package confstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -275,7 +276,9 @@ func (s *Store) rescan(reason string) (Status, error) {
 		s.opts.Log.Error("reload failed: "+err.Error(), "reason", reason)
 		return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
 	}
-	if configs.InputHash(in) == s.snap.Hash {
+	// s.in is what the live snapshot was built from (s.snap.Hash is its
+	// InputHash): comparing the bytes is the same test, without hashing.
+	if sameInput(in, s.in) {
 		s.opts.Log.Debug("rescan found no change", "reason", reason)
 		s.unchanged(now)
 		return s.status, nil
@@ -387,4 +390,15 @@ func withChanges(in configs.Input, changes []Change, teamsDir string) configs.In
 func isUnder(path, dir string) bool {
 	rel, err := relPath(dir, path)
 	return err == nil && !strings.HasPrefix(rel, "..")
+}
+
+// sameInput reports whether a and b hold the same files (paths, kinds and
+// contents, in the same order).
+func sameInput(a, b configs.Input) bool {
+	same := func(x, y []configs.File) bool {
+		return slices.EqualFunc(x, y, func(f, g configs.File) bool {
+			return f.Path == g.Path && bytes.Equal(f.Data, g.Data) && (f.Data == nil) == (g.Data == nil)
+		})
+	}
+	return same([]configs.File{a.Config}, []configs.File{b.Config}) && same(a.Teams, b.Teams) && same(a.Models, b.Models)
 }
