@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -323,27 +318,10 @@ func TestErrorStatuses(t *testing.T) {
 		})
 	}
 	t.Run("too large", func(t *testing.T) {
-		// The gateway answers from the Content-Length alone, before the
-		// body arrives; a raw connection reads that answer without racing
-		// the server's close against a client still sending the body.
-		conn, err := net.Dial("tcp", g.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer %s\r\n"+
-			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"model\":", keyA, 1536<<10)
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		_ = json.Unmarshal(raw, &m)
+		code, m, raw := g.postOversized(t, "/v1/chat/completions", keyA, 1536<<10)
 		e := errorOf(t, m, raw)
-		if resp.StatusCode != 413 || e["code"] != "413" || !strings.Contains(e["message"].(string), "limit") {
-			t.Errorf("oversized body: %d %s", resp.StatusCode, raw)
+		if code != 413 || e["code"] != "413" || !strings.Contains(e["message"].(string), "limit") {
+			t.Errorf("oversized body: %d %s", code, raw)
 		}
 	})
 	if strings.Contains(g.logs.String(), upKeyA) {
