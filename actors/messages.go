@@ -95,6 +95,11 @@ type finished struct {
 	cost         float64
 }
 
+// retire tells a team actor that its team was removed: it refuses new
+// calls and stops once the calls in flight have finished, so none of
+// them loses its worker or its accounting.
+type retire struct{}
+
 // workerIdle tells a team actor that a pooled worker handed off a stream
 // and can take another call.
 type workerIdle struct {

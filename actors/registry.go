@@ -98,7 +98,9 @@ func (r *registry) apply(ctx actor.Context, snap *configs.Snapshot) *Applied {
 	}
 	for id, e := range r.teams {
 		if _, ok := snap.Teams[id]; !ok {
-			ctx.Poison(e.pid) // in-flight workers finish; new calls cannot route here
+			// The directory no longer routes here; calls in flight finish
+			// on the configuration they started with, then it stops.
+			ctx.Send(e.pid, &retire{})
 			delete(r.teams, id)
 			res.Stopped++
 		}

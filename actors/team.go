@@ -50,7 +50,9 @@ type teamActor struct {
 	keyCfg    map[string]*configs.Key // by key token, from the team file
 	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
 
-	idle []*actor.PID // pooled workers waiting for a call
+	idle     []*actor.PID // pooled workers waiting for a call
+	inFlight int          // admitted calls not yet finished
+	retiring bool         // the team was removed: stop when inFlight is 0
 }
 
 // maxIdleWorkers bounds a team's pool of idle workers; busier moments
@@ -80,9 +82,14 @@ func (t *teamActor) Receive(ctx actor.Context) {
 		t.chat(ctx, msg)
 	case *finished:
 		t.finish(msg)
+		t.inFlight--
 		if msg.worker != nil {
 			t.workerIdle(ctx, msg.worker)
 		}
+		t.stopIfRetired(ctx)
+	case *retire:
+		t.retiring = true
+		t.stopIfRetired(ctx)
 	case *workerIdle:
 		t.workerIdle(ctx, msg.worker)
 	case *GetSpend:
@@ -214,6 +221,11 @@ func (t *teamActor) resolve(name string) (string, []*configs.Deployment) {
 }
 
 func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
+	if t.retiring {
+		ctx.Respond(&ChatResult{Err: wire.Errorf(401, wire.TypeAuth,
+			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")})
+		return
+	}
 	team := t.cfg.team
 	if team != nil {
 		if team.Blocked {
@@ -275,6 +287,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	if msg.Key != nil {
 		j.keyToken = msg.Key.Token
 	}
+	t.inFlight++
 	var w *actor.PID
 	if n := len(t.idle); n > 0 {
 		w, t.idle = t.idle[n-1], t.idle[:n-1]
@@ -282,6 +295,14 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		w = ctx.Spawn(workerProps)
 	}
 	ctx.Send(w, j)
+}
+
+// stopIfRetired stops a retired team actor once no call is in flight; its
+// idle workers stop with it.
+func (t *teamActor) stopIfRetired(ctx actor.Context) {
+	if t.retiring && t.inFlight <= 0 {
+		ctx.Stop(ctx.Self())
+	}
 }
 
 // workerIdle takes a worker back into the pool, or stops it when the pool

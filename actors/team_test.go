@@ -56,6 +56,11 @@ func dep(id, public, upstream string) *configs.Deployment {
 }
 
 func startTeam(t *testing.T, f *fakeProvider, deps ...*configs.Deployment) (*actor.ActorSystem, *Directory) {
+	system, dir, _ := startTeamWithRegistry(t, f, deps...)
+	return system, dir
+}
+
+func startTeamWithRegistry(t *testing.T, f *fakeProvider, deps ...*configs.Deployment) (*actor.ActorSystem, *Directory, *actor.PID) {
 	t.Helper()
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -72,7 +77,7 @@ func startTeam(t *testing.T, f *fakeProvider, deps ...*configs.Deployment) (*act
 	if _, err := system.Root.RequestFuture(reg, &ApplySnapshot{Snapshot: snap}, 5*time.Second).Result(); err != nil {
 		t.Fatal(err)
 	}
-	return system, dir
+	return system, dir, reg
 }
 
 func ask(t *testing.T, system *actor.ActorSystem, pid *actor.PID, model string) *ChatResult {
@@ -173,5 +178,38 @@ func TestResolutionOrderAndRoundRobin(t *testing.T) {
 	// the internal name also resolves for the owning team
 	if res := ask(t, system, pid, a.ModelName); res.Err != nil {
 		t.Fatalf("internal name: %+v", res.Err)
+	}
+}
+
+func TestRemovedTeamFinishesCallsInFlight(t *testing.T) {
+	f := &fakeProvider{gate: make(chan struct{})}
+	system, dir, reg := startTeamWithRegistry(t, f, dep("d1", "slow-model", "slow"))
+	pid, _ := dir.Team("t1")
+	hung := make(chan *ChatResult, 1)
+	go func() { hung <- ask(t, system, pid, "slow-model") }()
+	for f.inFlight.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// The team disappears from the configuration mid-call.
+	empty := &configs.Snapshot{Settings: configs.Settings{Timeout: time.Minute}, Teams: map[string]*configs.Team{},
+		TeamDeployments: map[string][]*configs.Deployment{}, Files: map[string]string{}}
+	if _, err := system.Root.RequestFuture(reg, &ApplySnapshot{Snapshot: empty}, 5*time.Second).Result(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dir.Team("t1"); ok {
+		t.Fatal("the removed team is still routed")
+	}
+	// A call that still reaches the old actor is refused, not lost.
+	if res := ask(t, system, pid, "slow-model"); res == nil || res.Err == nil || res.Err.Status != 401 {
+		t.Fatalf("call to a removed team: %+v", res)
+	}
+	close(f.gate)
+	select {
+	case res := <-hung:
+		if res == nil || res.Err != nil {
+			t.Fatalf("the call in flight did not finish on its configuration: %+v", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call in flight was lost when its team was removed")
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"github.com/asynkron/protoactor-go/actor"
 	"io"
 	"strconv"
 
@@ -116,6 +117,10 @@ func (s *Server) ask(route *actors.Route, msg *actors.Chat) (*actors.ChatResult,
 			"the team's actor did not answer (%v); the team may have just been removed, retry", err)
 	}
 	res, ok := v.(*actors.ChatResult)
+	if _, gone := v.(*actor.DeadLetterResponse); gone {
+		return nil, wire.Errorf(401, wire.TypeAuth,
+			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")
+	}
 	if !ok {
 		return nil, wire.Errorf(500, wire.TypeInternal, "unexpected actor answer %T", v)
 	}

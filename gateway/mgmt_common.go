@@ -47,6 +47,13 @@ func (s *Server) mgmtRoutes(r *router.Router) {
 
 // mgmtCaller authenticates a management call.
 func (s *Server) mgmtCaller(ctx *fasthttp.RequestCtx) (manage.Caller, bool) {
+	if snap := s.opts.Directory.Snapshot(); snap != nil && snap.Settings.MasterKey == "" {
+		// Fail closed: without a master key nobody manages anything.
+		writeError(ctx, wire.Errorf(403, wire.TypePermission,
+			"the management API is disabled because no master key is configured; set GATEWAY_MASTER_KEY "+
+				"(general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) and restart the gateway"))
+		return manage.Caller{}, false
+	}
 	route, werr := s.authenticate(ctx)
 	if werr != nil {
 		writeError(ctx, werr)

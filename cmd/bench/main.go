@@ -727,7 +727,7 @@ func writeLargeConfig(dir, upstream string, teams, deps int) error {
 	for i := range teams {
 		id := fmt.Sprintf("team-%05d", i)
 		buf.Reset()
-		fmt.Fprintf(&buf, "team_id: %s\nteam_alias: Team %d\nrpm_limit: 100000\nkeys:\n  - token: %s\n    key_alias: k%d\n",
+		fmt.Fprintf(&buf, "team_id: %s\nteam_alias: Team %d\nrpm_limit: 10000000\nkeys:\n  - token: %s\n    key_alias: k%d\n",
 			id, i, sha256hex(largeKey(i)), i)
 		if err := os.WriteFile(filepath.Join(dir, "teams.d", id+".yaml"), buf.Bytes(), 0o644); err != nil {
 			return err

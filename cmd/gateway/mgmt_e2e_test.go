@@ -471,16 +471,30 @@ func TestNoMasterOrSaltKey(t *testing.T) {
 	args := twoTeams(t, up, "")
 	t.Setenv("GATEWAY_MASTER_KEY", "")
 	g := startGateway(t, args...)
-	code, m, raw := g.do(t, "POST", "/team/new", keyA, `{}`)
-	if code != 403 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_MASTER_KEY") {
-		t.Errorf("no master key: %d %s", code, raw)
+	// No master key: the management API fails closed, for every caller.
+	for _, key := range []string{keyA, masterKey, ""} {
+		code, m, raw := g.do(t, "POST", "/team/new", key, `{}`)
+		if code != 403 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_MASTER_KEY") {
+			t.Errorf("no master key, key %q: %d %s", key, code, raw)
+		}
+		if code, _, raw := g.do(t, "GET", "/team/info?team_id="+teamA, key, nil); code != 403 {
+			t.Errorf("no master key, /team/info with key %q: %d %s", key, code, raw)
+		}
 	}
-	code, m, raw = g.do(t, "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "sk-raw-0123456789abcdef"}})
+	// Team keys keep calling models.
+	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, `{"model":"my-team-model","messages":[{"role":"user","content":"hi"}]}`); code != 200 {
+		t.Errorf("chat without a master key: %d %s", code, raw)
+	}
+	g.stop()
+
+	// A master key but no salt key: raw upstream keys are refused,
+	// os.environ/ references work.
+	t.Setenv("GATEWAY_MASTER_KEY", masterKey)
+	g = startGateway(t, args...)
+	code, m, raw := g.do(t, "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "sk-raw-0123456789abcdef"}})
 	if code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_SALT_KEY") || !strings.Contains(string(raw), "os.environ/") {
 		t.Errorf("no salt key: %d %s", code, raw)
 	}
-	// Team keys keep working, and os.environ/ keys need no salt key.
-	g.ok(t, "GET", "/team/info?team_id="+teamA, keyA, nil)
 	g.ok(t, "POST", "/model/new", keyA, map[string]any{"model_name": "env-model", "litellm_params": map[string]any{"model": "openai/x", "api_key": "os.environ/TEAM_A_UPSTREAM_KEY", "api_base": up.url + "/v1"}})
 }
 
