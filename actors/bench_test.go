@@ -157,11 +157,11 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 	body := []byte(`{"model":"model-2","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":32}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := system.Root.RequestFuture(route.PID, &Chat{Model: "model-2", Body: body, Key: route.Key}, 5*time.Second).Result()
+		res, err := Call(system.Root, route.PID, &Chat{Model: "model-2", Body: body, Key: route.Key}, 5*time.Second)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res := v.(*ChatResult); res.Err != nil {
+		if res.Err != nil {
 			b.Fatal(res.Err)
 		}
 	}
@@ -177,12 +177,12 @@ func BenchmarkChatRoundTripParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			v, err := system.Root.RequestFuture(route.PID, &Chat{Model: "model-2", Body: body, Key: route.Key}, 5*time.Second).Result()
+			res, err := Call(system.Root, route.PID, &Chat{Model: "model-2", Body: body, Key: route.Key}, 5*time.Second)
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			if res := v.(*ChatResult); res.Err != nil {
+			if res.Err != nil {
 				b.Error(res.Err)
 				return
 			}

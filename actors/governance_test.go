@@ -91,12 +91,12 @@ func startGov(t *testing.T, team *configs.Team, f *fakeProvider, store *memStore
 
 func (g *govTeam) call(t *testing.T, model string, key *configs.Key) *ChatResult {
 	t.Helper()
-	v, err := g.system.Root.RequestFuture(g.pid, &Chat{Model: model, Key: key,
-		Body: []byte(`{"model":"` + model + `","messages":[]}`)}, 10*time.Second).Result()
+	res, err := Call(g.system.Root, g.pid, &Chat{Model: model, Key: key,
+		Body: []byte(`{"model":"` + model + `","messages":[]}`)}, 10*time.Second)
 	if err != nil {
 		t.Fatalf("asking for %s: %v", model, err)
 	}
-	return v.(*ChatResult)
+	return res
 }
 
 func (g *govTeam) spend(t *testing.T, tokens ...string) *SpendInfo {

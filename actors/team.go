@@ -276,7 +276,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		chat:     msg,
 		dep:      d,
 		provider: p,
-		replyTo:  ctx.Sender(),
+		done:     make(chan struct{}),
 		timeout:  t.timeout(d, msg.Stream),
 		quote:    t.prices[d],
 		log:      t.env.log,
@@ -294,7 +294,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	} else {
 		w = ctx.Spawn(workerProps)
 	}
-	ctx.Send(w, j)
+	ctx.Respond(&Lease{worker: w, job: j})
 }
 
 // stopIfRetired stops a retired team actor once no call is in flight; its

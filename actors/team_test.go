@@ -82,12 +82,12 @@ func startTeamWithRegistry(t *testing.T, f *fakeProvider, deps ...*configs.Deplo
 
 func ask(t *testing.T, system *actor.ActorSystem, pid *actor.PID, model string) *ChatResult {
 	t.Helper()
-	v, err := system.Root.RequestFuture(pid, &Chat{Model: model, Body: []byte(`{"model":"` + model + `","messages":[]}`)}, 10*time.Second).Result()
+	res, err := Call(system.Root, pid, &Chat{Model: model, Body: []byte(`{"model":"` + model + `","messages":[]}`)}, 10*time.Second)
 	if err != nil {
 		t.Errorf("asking for %s: %v", model, err)
 		return nil
 	}
-	return v.(*ChatResult)
+	return res
 }
 
 func TestTeamActorAnswersWhileACallHangs(t *testing.T) {

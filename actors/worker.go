@@ -21,7 +21,9 @@ type job struct {
 	chat     *Chat
 	dep      *configs.Deployment
 	provider providers.Provider
-	replyTo  *actor.PID
+	// result is the call's outcome, set by the worker before done closes.
+	result   *ChatResult
+	done     chan struct{}
 	timeout  time.Duration
 	keyToken string
 	quote    pricing.Quote
@@ -33,14 +35,50 @@ type job struct {
 }
 
 // worker performs upstream calls, one at a time, for its team actor. It
-// is a child of the team actor, which gives it a call only while it is
-// idle (so no call ever queues behind another), takes it back into its
+// is a child of the team actor, which leases it to one admitted call at a
+// time (so no call ever queues behind another), takes it back into its
 // pool when the call is done, and stops it if it panics; the caller still
 // gets an answer. Pooling saves a spawn, a registry entry and a
 // termination message per request.
+//
+// Its mailbox uses protoactor's synchronized dispatcher: the job is
+// processed on the goroutine that delivers it — the HTTP handler's, via
+// Lease.Run — so an upstream call costs no goroutine hand-off and no fresh
+// goroutine stack, while the worker stays a supervised child actor.
 type worker struct{}
 
-var workerProps = actor.PropsFromProducer(func() actor.Actor { return &worker{} })
+var workerProps = actor.PropsFromProducer(func() actor.Actor { return &worker{} },
+	actor.WithDispatcher(actor.NewSynchronizedDispatcher(8)))
+
+// Lease answers Chat when the team actor admitted the call: the caller
+// runs it through the team's worker with Run. The team actor's mailbox
+// never waits for the call.
+type Lease struct {
+	worker *actor.PID
+	job    *job
+}
+
+// Run performs the leased call and returns its outcome. It delivers the
+// job to the worker, whose synchronized mailbox runs it on this goroutine.
+func (l *Lease) Run(sender actor.SenderContext) *ChatResult {
+	sender.Send(l.worker, l.job)
+	select {
+	case <-l.job.done: // the usual case: the job ran during Send
+		return l.job.result
+	default:
+	}
+	t := time.NewTimer(l.job.timeout + time.Minute)
+	defer t.Stop()
+	select {
+	case <-l.job.done:
+	case <-t.C:
+		// Only if the worker never ran the job (it cannot hang: the
+		// upstream call has its own deadline).
+		return &ChatResult{Deployment: l.job.dep, Err: wire.Errorf(500, wire.TypeInternal,
+			"the worker for deployment %s did not run the call; retry", l.job.dep.ModelInfo.ID)}
+	}
+	return l.job.result
+}
 
 func (w *worker) Receive(ctx actor.Context) {
 	if j, ok := ctx.Message().(*job); ok {
@@ -72,8 +110,9 @@ func (w *worker) run(ctx actor.Context, j *job) {
 				f := failed()
 				f.worker = nil // a worker that panicked is not reused
 				ctx.Send(team, f)
-				ctx.Send(j.replyTo, &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
-					"internal error while calling deployment %s; the gateway logged it", j.dep.ModelInfo.ID)})
+				j.result = &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
+					"internal error while calling deployment %s; the gateway logged it", j.dep.ModelInfo.ID)}
+				close(j.done)
 			}
 			panic(fmt.Sprintf("worker for deployment %s: %v", j.dep.ModelInfo.ID, r))
 		}
@@ -81,7 +120,8 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	reply := func(res *ChatResult) {
 		replied = true
 		res.Deployment = j.dep
-		ctx.Send(j.replyTo, res)
+		j.result = res
+		close(j.done)
 	}
 
 	body, err := wire.SetModel(j.chat.Body, j.dep.UpstreamModel)
@@ -184,4 +224,25 @@ func asWireError(err error) *wire.Error {
 		return we
 	}
 	return wire.Errorf(502, wire.TypeUpstream, "upstream call failed: %v", err)
+}
+
+// Call asks a team actor for a chat and, when it is admitted, runs it on
+// the calling goroutine. timeout bounds the wait for the team actor's
+// answer (the call itself is bounded by its deployment's timeout). A call
+// routed to a team actor that no longer exists gets a 401.
+func Call(root *actor.RootContext, pid *actor.PID, msg *Chat, timeout time.Duration) (*ChatResult, error) {
+	v, err := root.RequestFuture(pid, msg, timeout).Result()
+	if err != nil {
+		return nil, fmt.Errorf("asking the team actor: %w", err)
+	}
+	switch v := v.(type) {
+	case *Lease:
+		return v.Run(root), nil
+	case *ChatResult:
+		return v, nil
+	case *actor.DeadLetterResponse:
+		return &ChatResult{Err: wire.Errorf(401, wire.TypeAuth,
+			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")}, nil
+	}
+	return nil, fmt.Errorf("unexpected answer %T from the team actor", v)
 }

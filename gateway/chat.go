@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"github.com/asynkron/protoactor-go/actor"
 	"io"
 	"strconv"
 
@@ -109,20 +108,12 @@ func parseChat(body []byte, pathModel any) (model string, stream bool, werr *wir
 	return model, st.Type == gjson.True, nil
 }
 
-// ask sends a chat to the route's actor and waits for the worker's answer.
+// ask sends a chat to the route's actor and runs it once admitted.
 func (s *Server) ask(route *actors.Route, msg *actors.Chat) (*actors.ChatResult, *wire.Error) {
-	v, err := s.opts.Root.RequestFuture(route.PID, msg, s.opts.CallTimeout).Result()
+	res, err := actors.Call(s.opts.Root, route.PID, msg, s.opts.CallTimeout)
 	if err != nil {
 		return nil, wire.Errorf(503, wire.TypeInternal,
 			"the team's actor did not answer (%v); the team may have just been removed, retry", err)
-	}
-	res, ok := v.(*actors.ChatResult)
-	if _, gone := v.(*actor.DeadLetterResponse); gone {
-		return nil, wire.Errorf(401, wire.TypeAuth,
-			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")
-	}
-	if !ok {
-		return nil, wire.Errorf(500, wire.TypeInternal, "unexpected actor answer %T", v)
 	}
 	return res, nil
 }
