@@ -25,19 +25,29 @@ func modelAccess(c manage.Caller, s configs.Settings, teamID, what string) *mana
 	return manage.RequireTeamKey(c, teamID, what)
 }
 
-// modelNew serves POST /model/new and /model/add.
-func (s *Server) modelNew(ctx *fasthttp.RequestCtx) {
+// modelRequest authenticates a /model/new or /model/update call and
+// decodes and validates its body, answering the error itself.
+func (s *Server) modelRequest(ctx *fasthttp.RequestCtx) (manage.Caller, *manage.ParsedModel, bool) {
 	c, ok := s.mgmtCaller(ctx)
 	if !ok {
-		return
+		return c, nil, false
 	}
 	var req manage.ModelRequest
 	if !decodeBody(ctx, &req) {
-		return
+		return c, nil, false
 	}
 	p, e := manage.ParseModel(req)
 	if e != nil {
 		writeManage(ctx, e)
+		return c, nil, false
+	}
+	return c, p, true
+}
+
+// modelNew serves POST /model/new and /model/add.
+func (s *Server) modelNew(ctx *fasthttp.RequestCtx) {
+	c, p, ok := s.modelRequest(ctx)
+	if !ok {
 		return
 	}
 	teamID := p.Info.TeamID
@@ -120,17 +130,8 @@ func (s *Server) modelInfo(ctx *fasthttp.RequestCtx) {
 // modelUpdate serves POST /model/update: model_info.id names the model;
 // litellm_params and model_info are merged, model_name renames.
 func (s *Server) modelUpdate(ctx *fasthttp.RequestCtx) {
-	c, ok := s.mgmtCaller(ctx)
+	c, p, ok := s.modelRequest(ctx)
 	if !ok {
-		return
-	}
-	var req manage.ModelRequest
-	if !decodeBody(ctx, &req) {
-		return
-	}
-	p, e := manage.ParseModel(req)
-	if e != nil {
-		writeManage(ctx, e)
 		return
 	}
 	id := p.Info.ID
