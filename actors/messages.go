@@ -21,9 +21,9 @@ type Applied struct {
 	Spawned, Updated, Stopped int
 }
 
-// Chat asks a team actor to resolve a model name and perform a chat
-// completion through a per-request worker. The answer is *ChatResult, sent
-// by the worker.
+// Chat asks a team actor to resolve a model name and admit a chat
+// completion. Send it with Call, which runs the admitted call and returns
+// its *ChatResult.
 type Chat struct {
 	// Model is the name the client asked for.
 	Model string
@@ -33,6 +33,20 @@ type Chat struct {
 	Stream bool
 	// Key is the caller's virtual key (nil for the master key).
 	Key *configs.Key
+
+	// reply receives the team actor's one answer (*Lease or *ChatResult)
+	// when the Chat was sent by Call; a Chat sent with RequestFuture is
+	// answered with Respond.
+	reply chan any
+}
+
+// answer gives the team actor's answer to the caller.
+func (c *Chat) answer(ctx actor.Context, v any) {
+	if c.reply != nil {
+		c.reply <- v // buffered for exactly this one answer
+		return
+	}
+	ctx.Respond(v)
 }
 
 // ChatResult answers Chat. Exactly one of Err, Body or Stream is set.

@@ -55,6 +55,8 @@ func (r *registry) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *ApplySnapshot:
 		ctx.Respond(r.apply(ctx, msg.Snapshot))
+	case *actor.Started:
+		answerDeadLetters(ctx.ActorSystem())
 	}
 }
 

@@ -27,8 +27,8 @@ type teamConfig struct {
 // the team and for the calling key) and keeps the counters and the spend.
 // Nothing here is shared: every counter is touched only inside Receive,
 // so there are no locks. Its mailbox never waits on the network: each
-// admitted call runs in a per-request worker it spawns and supervises,
-// which reports the call's usage back with a finished message.
+// admitted call runs in a worker it leases from its pool of supervised
+// child actors, and the call's usage comes back in a finished message.
 type teamActor struct {
 	env *env
 
@@ -71,9 +71,21 @@ var workerSupervision = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directi
 	return actor.StopDirective
 })
 
+// teamThroughput is how many messages a goroutine that runs a team's
+// mailbox handles before it yields (runtime.Gosched) to others.
+const teamThroughput = 300
+
+// teamProps builds a team actor. Its mailbox uses protoactor's
+// synchronized dispatcher: a message is processed on the goroutine that
+// posts it when the mailbox is idle, or by the goroutine already running
+// the mailbox, in order, one at a time. Receive is still the only place
+// the team's state is touched, and never runs on two goroutines at once;
+// admitting a call costs no goroutine hand-off and no wake-up. Receive
+// must therefore never wait on the network.
 func teamProps(cfg *teamConfig, e *env) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return newTeamActor(cfg, e) },
-		actor.WithSupervisor(workerSupervision))
+		actor.WithSupervisor(workerSupervision),
+		actor.WithDispatcher(actor.NewSynchronizedDispatcher(teamThroughput)))
 }
 
 func (t *teamActor) Receive(ctx actor.Context) {
@@ -222,26 +234,25 @@ func (t *teamActor) resolve(name string) (string, []*configs.Deployment) {
 
 func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	if t.retiring {
-		ctx.Respond(&ChatResult{Err: wire.Errorf(401, wire.TypeAuth,
-			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")})
+		msg.answer(ctx, teamGone())
 		return
 	}
 	team := t.cfg.team
 	if team != nil {
 		if team.Blocked {
-			ctx.Respond(&ChatResult{Err: wire.Errorf(403, wire.TypePermission,
+			msg.answer(ctx, &ChatResult{Err: wire.Errorf(403, wire.TypePermission,
 				"Team=%s is blocked. Ask an admin to unblock it via /team/unblock", team.TeamID)})
 			return
 		}
 		if k := msg.Key; k != nil && k.Blocked {
-			ctx.Respond(&ChatResult{Err: wire.Errorf(403, wire.TypePermission,
+			msg.answer(ctx, &ChatResult{Err: wire.Errorf(403, wire.TypePermission,
 				"Key=%s is blocked. Ask an admin to unblock it via /key/unblock", keyName(k))})
 			return
 		}
 	}
 	resolved, group := t.resolve(msg.Model)
 	if len(group) == 0 {
-		ctx.Respond(&ChatResult{Err: wire.BadRequest(
+		msg.answer(ctx, &ChatResult{Err: wire.BadRequest(
 			"model %q does not exist for this key; call GET /v1/models to list the models you can use", msg.Model)})
 		return
 	}
@@ -249,13 +260,13 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	var key *limiter
 	if team != nil {
 		if werr := t.allow(msg.Model, resolved, msg.Key); werr != nil {
-			ctx.Respond(&ChatResult{Err: werr})
+			msg.answer(ctx, &ChatResult{Err: werr})
 			return
 		}
 		var werr *wire.Error
 		key, remReq, remTok, werr = t.admit(msg.Key)
 		if werr != nil {
-			ctx.Respond(&ChatResult{Err: werr})
+			msg.answer(ctx, &ChatResult{Err: werr})
 			return
 		}
 	}
@@ -268,7 +279,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	p := t.env.providers[d.Provider]
 	if p == nil {
 		t.release(key)
-		ctx.Respond(&ChatResult{Err: wire.Errorf(500, wire.TypeInternal,
+		msg.answer(ctx, &ChatResult{Err: wire.Errorf(500, wire.TypeInternal,
 			"deployment %s uses provider %q, which this gateway build does not include", d.ModelInfo.ID, d.Provider)})
 		return
 	}
@@ -294,7 +305,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	} else {
 		w = ctx.Spawn(workerProps)
 	}
-	ctx.Respond(&Lease{worker: w, job: j})
+	msg.answer(ctx, &Lease{team: ctx.Self(), worker: w, job: j})
 }
 
 // stopIfRetired stops a retired team actor once no call is in flight; its

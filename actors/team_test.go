@@ -212,4 +212,32 @@ func TestRemovedTeamFinishesCallsInFlight(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the call in flight was lost when its team was removed")
 	}
+	// With no call left the retired actor stops. A call that still holds
+	// its PID gets a 401 from the dead letters at once, not after its
+	// 30 s timeout.
+	for i := 0; ; i++ {
+		if _, alive := system.ProcessRegistry.GetLocal(pid.Id); !alive {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the retired team actor did not stop once its last call finished")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	answered := make(chan *ChatResult, 1)
+	go func() {
+		res, err := Call(system.Root, pid, &Chat{Model: "slow-model", Body: []byte(`{"model":"slow-model","messages":[]}`)}, 30*time.Second)
+		if err != nil {
+			t.Errorf("call to a stopped team actor: %v", err)
+		}
+		answered <- res
+	}()
+	select {
+	case res := <-answered:
+		if res == nil || res.Err == nil || res.Err.Status != 401 {
+			t.Fatalf("call to a stopped team actor: want a 401, got %+v", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call to a stopped team actor waited for its timeout instead of a 401")
+	}
 }

@@ -32,6 +32,11 @@ type job struct {
 	// remReq / remTok are the remaining rpm / tpm allowance at admission
 	// (-1: no limit).
 	remReq, remTok int64
+	// report is what Lease.Run sends the team actor once the worker's
+	// mailbox let go of the job (*finished or *workerIdle): only then is
+	// the worker free for the next lease. Set before done closes; nil
+	// when the worker panicked (it reported by itself).
+	report any
 }
 
 // worker performs upstream calls, one at a time, for its team actor. It
@@ -54,30 +59,37 @@ var workerProps = actor.PropsFromProducer(func() actor.Actor { return &worker{} 
 // runs it through the team's worker with Run. The team actor's mailbox
 // never waits for the call.
 type Lease struct {
+	team   *actor.PID
 	worker *actor.PID
 	job    *job
 }
 
 // Run performs the leased call and returns its outcome. It delivers the
-// job to the worker, whose synchronized mailbox runs it on this goroutine.
+// job to the worker, whose synchronized mailbox runs it on this goroutine,
+// then tells the team actor that the call ended (usage, cost, the freed
+// slot and worker) before the caller sees the result, so the caller's
+// next request is admitted against up-to-date counters.
 func (l *Lease) Run(sender actor.SenderContext) *ChatResult {
-	sender.Send(l.worker, l.job)
+	j := l.job
+	sender.Send(l.worker, j)
 	select {
-	case <-l.job.done: // the usual case: the job ran during Send
-		return l.job.result
+	case <-j.done: // the usual case: the job ran during Send
 	default:
+		t := time.NewTimer(j.timeout + time.Minute)
+		select {
+		case <-j.done:
+			t.Stop()
+		case <-t.C:
+			// Only if the worker never ran the job (it cannot hang: the
+			// upstream call has its own deadline).
+			return &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
+				"the worker for deployment %s did not run the call; retry", j.dep.ModelInfo.ID)}
+		}
 	}
-	t := time.NewTimer(l.job.timeout + time.Minute)
-	defer t.Stop()
-	select {
-	case <-l.job.done:
-	case <-t.C:
-		// Only if the worker never ran the job (it cannot hang: the
-		// upstream call has its own deadline).
-		return &ChatResult{Deployment: l.job.dep, Err: wire.Errorf(500, wire.TypeInternal,
-			"the worker for deployment %s did not run the call; retry", l.job.dep.ModelInfo.ID)}
+	if j.report != nil {
+		sender.Send(l.team, j.report)
 	}
-	return l.job.result
+	return j.result
 }
 
 func (w *worker) Receive(ctx actor.Context) {
@@ -99,7 +111,6 @@ func (j *job) cost(u Usage) float64 {
 }
 
 func (w *worker) run(ctx actor.Context, j *job) {
-	team := ctx.Parent()
 	replied := false
 	failed := func() *finished {
 		return &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
@@ -109,7 +120,8 @@ func (w *worker) run(ctx actor.Context, j *job) {
 			if !replied {
 				f := failed()
 				f.worker = nil // a worker that panicked is not reused
-				ctx.Send(team, f)
+				j.report = nil
+				ctx.Send(ctx.Parent(), f)
 				j.result = &ChatResult{Deployment: j.dep, Err: wire.Errorf(500, wire.TypeInternal,
 					"internal error while calling deployment %s; the gateway logged it", j.dep.ModelInfo.ID)}
 				close(j.done)
@@ -126,7 +138,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 
 	body, err := wire.SetModel(j.chat.Body, j.dep.UpstreamModel)
 	if err != nil {
-		ctx.Send(team, failed())
+		j.report = failed()
 		reply(&ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)})
 		return
 	}
@@ -141,12 +153,13 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	if j.chat.Stream {
 		s, err := j.provider.OpenStream(call)
 		if err != nil {
-			ctx.Send(team, failed())
+			j.report = failed()
 			reply(&ChatResult{Err: asWireError(err)})
 			return
 		}
-		root := ctx.ActorSystem().Root
+		root, team := ctx.ActorSystem().Root, ctx.Parent()
 		var once sync.Once
+		j.report = &workerIdle{worker: ctx.Self()} // the stream's usage comes by Done
 		reply(&ChatResult{Stream: s, StripUsage: strip, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
 			Done: func(u Usage) {
 				once.Do(func() {
@@ -159,19 +172,18 @@ func (w *worker) run(ctx actor.Context, j *job) {
 					root.Send(team, &finished{at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 				})
 			}})
-		ctx.Send(team, &workerIdle{worker: ctx.Self()})
 		return
 	}
 
 	resp, err := j.provider.Complete(call)
 	if err != nil {
-		ctx.Send(team, failed())
+		j.report = failed()
 		reply(&ChatResult{Err: asWireError(err)})
 		return
 	}
 	u := UsageOf(resp.Body)
 	cost := j.cost(u)
-	ctx.Send(team, &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost})
+	j.report = &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
 	out := resp.Body
 	if rewritten, err := wire.SetModel(out, j.chat.Model); err == nil {
 		out = rewritten
@@ -230,19 +242,54 @@ func asWireError(err error) *wire.Error {
 // the calling goroutine. timeout bounds the wait for the team actor's
 // answer (the call itself is bounded by its deployment's timeout). A call
 // routed to a team actor that no longer exists gets a 401.
+//
+// The answer comes on the Chat's own channel rather than through a
+// RequestFuture: the team actor's synchronized mailbox usually answers
+// during Send, so the common path costs neither a future's registration
+// and timer nor a goroutine wake-up.
 func Call(root *actor.RootContext, pid *actor.PID, msg *Chat, timeout time.Duration) (*ChatResult, error) {
-	v, err := root.RequestFuture(pid, msg, timeout).Result()
-	if err != nil {
-		return nil, fmt.Errorf("asking the team actor: %w", err)
+	msg.reply = make(chan any, 1)
+	root.Send(pid, msg)
+	var v any
+	select {
+	case v = <-msg.reply:
+	default: // another goroutine is running the team's mailbox
+		t := time.NewTimer(timeout)
+		select {
+		case v = <-msg.reply:
+			t.Stop()
+		case <-t.C:
+			return nil, fmt.Errorf("asking the team actor: no answer within %v", timeout)
+		}
 	}
 	switch v := v.(type) {
 	case *Lease:
 		return v.Run(root), nil
 	case *ChatResult:
 		return v, nil
-	case *actor.DeadLetterResponse:
-		return &ChatResult{Err: wire.Errorf(401, wire.TypeAuth,
-			"this key's team was just removed from the configuration; ask an admin for a key of an existing team")}, nil
 	}
 	return nil, fmt.Errorf("unexpected answer %T from the team actor", v)
+}
+
+// teamGone answers a call whose team actor has stopped (its team was
+// removed).
+func teamGone() *ChatResult {
+	return &ChatResult{Err: wire.Errorf(401, wire.TypeAuth,
+		"this key's team was just removed from the configuration; ask an admin for a key of an existing team")}
+}
+
+// answerDeadLetters subscribes to the actor system's dead letters and
+// answers every Chat among them: one sent to a stopped team actor gets
+// teamGone instead of waiting for its timeout.
+func answerDeadLetters(system *actor.ActorSystem) {
+	system.EventStream.Subscribe(func(ev any) {
+		if dl, ok := ev.(*actor.DeadLetterEvent); ok {
+			if c, ok := dl.Message.(*Chat); ok && c.reply != nil {
+				select {
+				case c.reply <- teamGone():
+				default: // already answered (a second subscription)
+				}
+			}
+		}
+	})
 }
