@@ -163,21 +163,27 @@ func (b *bench) run() error {
 	if err != nil {
 		return err
 	}
+	bare, err := b.startBareProxy()
+	if err != nil {
+		return err
+	}
 
 	directURL := b.upstream + "/v1/chat/completions"
 	gwURL := "http://" + gw.addr + "/v1/chat/completions"
 	offURL := "http://" + gwOff.addr + "/v1/chat/completions"
+	bareURL := bare.addr + "/v1/chat/completions"
 	c := strconv.Itoa(b.o.conns)
 	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
 
 	var (
-		tput, c1, fixed, stream, metricsOnOff [2][]*result
-		cpuTicks                              int64
-		cpuReqs                               float64
+		tput, c1                    [3][]*result // direct, gateway, bare proxy
+		fixed, stream, metricsOnOff [2][]*result
+		cpuTicks                    int64
+		cpuReqs                     float64
 	)
 	for round := 1; round <= b.o.rounds; round++ {
 		b.logf("round %d/%d", round, b.o.rounds)
-		for i, url := range []string{directURL, gwURL} {
+		for i, url := range []string{directURL, gwURL, bareURL} {
 			var before int64
 			if i == 1 {
 				before = cpuTime(gw.cmd.Process.Pid)
@@ -201,7 +207,7 @@ func (b *bench) run() error {
 			}
 			tput[i] = append(tput[i], r)
 		}
-		for i, url := range []string{directURL, gwURL} {
+		for i, url := range []string{directURL, gwURL, bareURL} {
 			r, err := b.load(url, "-c", "1")
 			if err != nil {
 				return err
@@ -244,7 +250,7 @@ func (b *bench) run() error {
 	t.head("measurement", "direct", "gateway", "gateway vs direct", "target")
 	dr, gr := med(tput[0], rps), med(tput[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
-	t.latRows("latency at 1 connection", c1, "")
+	t.latRows("latency at 1 connection", [2][]*result{c1[0], c1[1]}, "")
 	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), fixed, "+100µs / +1000µs")
 	t.latRows("stream: first chunk at 1 connection", stream, "+1000µs")
 	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
@@ -255,6 +261,11 @@ func (b *bench) run() error {
 	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", cpuPer, "utime+stime / requests", "")
 	on, off := med(metricsOnOff[0], rps), med(metricsOnOff[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s conns, metrics on / off", c), "", f0(on)+" / "+f0(off), pctS(on/off)+" with metrics", ">= ~95%")
+	// The floor: what a proxy with no logic reaches in the same rig.
+	t.sep()
+	br := med(tput[2], rps)
+	t.row(fmt.Sprintf("floor: bare fasthttp proxy, requests/s at %s conns", c), f0(dr), f0(br), pctS(br/dr)+" of direct", "gateway: "+pctS(gr/br)+" of it")
+	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[0], c1[2]}, "")
 
 	gw.stop(b)
 	gwOff.stop(b)
@@ -369,8 +380,8 @@ func (b *bench) build() error {
 	if err != nil {
 		return err
 	}
-	b.logf("bench: building gateway, fakeupstream, loadgen into %s", b.bin)
-	for _, p := range []string{"gateway", "fakeupstream", "loadgen"} {
+	b.logf("bench: building gateway, fakeupstream, loadgen, bareproxy into %s", b.bin)
+	for _, p := range []string{"gateway", "fakeupstream", "loadgen", "bareproxy"} {
 		cmd := exec.CommandContext(b.ctx, "go", "build", "-o", filepath.Join(b.bin, p), "./cmd/"+p)
 		cmd.Dir = root
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -405,7 +416,7 @@ func (b *bench) start(pin []string, logName string, name string, args ...string)
 	}
 	cmd.Stderr = logf
 	var stdout io.Reader
-	if name == "fakeupstream" {
+	if name == "fakeupstream" || name == "bareproxy" {
 		stdout, err = cmd.StdoutPipe()
 		if err != nil {
 			return nil, nil, err
@@ -429,7 +440,19 @@ func (b *bench) start(pin []string, logName string, name string, args ...string)
 }
 
 func (b *bench) startUpstream() (*proc, error) {
-	st, out, err := b.start(b.pinLoad, "fakeupstream", "fakeupstream", "-addr", "127.0.0.1:0")
+	return b.startListener(b.pinLoad, "fakeupstream", "-addr", "127.0.0.1:0")
+}
+
+// startBareProxy starts the floor: a fasthttp proxy with no logic in front
+// of the fake upstream, pinned like the gateway.
+func (b *bench) startBareProxy() (*proc, error) {
+	return b.startListener(b.pinGW, "bareproxy", "-addr", "127.0.0.1:0", "-upstream", b.upstream)
+}
+
+// startListener starts a program that prints "listening <url>" on stdout
+// once it accepts connections.
+func (b *bench) startListener(pin []string, name string, args ...string) (*proc, error) {
+	st, out, err := b.start(pin, name, name, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -443,10 +466,10 @@ func (b *bench) startUpstream() (*proc, error) {
 	}()
 	select {
 	case addr := <-line:
-		b.logf("fake upstream pid %d at %s", st.cmd.Process.Pid, addr)
+		b.logf("%s pid %d at %s", name, st.cmd.Process.Pid, addr)
 		return &proc{started: st, addr: addr}, nil
 	case <-time.After(10 * time.Second):
-		return nil, errors.New("the fake upstream did not start in 10 s")
+		return nil, fmt.Errorf("%s did not start in 10 s", name)
 	}
 }
 

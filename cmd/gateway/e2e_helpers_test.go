@@ -81,6 +81,33 @@ func startGateway(t *testing.T, args ...string) *gatewayProc {
 
 func (g *gatewayProc) url(path string) string { return "http://" + g.addr + path }
 
+// logsSoFar returns the log with every line logged before the call: it
+// sends a request with a fresh x-request-id and waits for that request's
+// own line (the log writer keeps lines in order).
+func (g *gatewayProc) logsSoFar(t *testing.T) string {
+	t.Helper()
+	id := fmt.Sprintf("log-barrier-%d", time.Now().UnixNano())
+	g.do(t, "GET", "/health/liveliness", "", nil, "x-request-id", id)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		logs := g.logs.String()
+		if strings.Contains(logs, id) {
+			return logs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the request line of %s was not logged within 5s:\n%s", id, logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// finalLogs stops the gateway and returns everything it logged: the log
+// writer batches lines, and stopping writes the last batch.
+func (g *gatewayProc) finalLogs() string {
+	g.stop()
+	return g.logs.String()
+}
+
 // do sends a request with an optional bearer key and JSON body and returns
 // status, decoded body (if JSON) and raw body.
 func (g *gatewayProc) do(t *testing.T, method, path, key string, body any, headers ...string) (int, map[string]any, []byte) {

@@ -473,8 +473,8 @@ func TestGovernancePrices(t *testing.T) {
 			t.Errorf("%s: cost %q, want %g", c.model, r.header.Get("x-litellm-response-cost"), c.want)
 		}
 	}
-	if n := strings.Count(g.logs.String(), "gov-unpriced-model"); n != 1 {
-		t.Errorf("%d unpriced warnings, want 1:\n%s", n, g.logs.String())
+	if logs := g.finalLogs(); strings.Count(logs, "gov-unpriced-model") != 1 {
+		t.Errorf("%d unpriced warnings, want 1:\n%s", strings.Count(logs, "gov-unpriced-model"), logs)
 	}
 }
 

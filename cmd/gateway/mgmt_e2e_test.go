@@ -171,11 +171,12 @@ func TestSeedFlowEndToEnd(t *testing.T) {
 	if code != 400 {
 		t.Errorf("deleted model still callable: %d %s", code, raw)
 	}
-	if strings.Contains(g.logs.String(), upKeyA) || strings.Contains(g.logs.String(), teamKey) {
+	logs := g.finalLogs()
+	if strings.Contains(logs, upKeyA) || strings.Contains(logs, teamKey) {
 		t.Error("a secret appears in the log")
 	}
-	if !strings.Contains(g.logs.String(), "audit") || !strings.Contains(g.logs.String(), "object="+id) {
-		t.Errorf("no audit line for the model delete:\n%s", g.logs.String())
+	if !strings.Contains(logs, "audit") || !strings.Contains(logs, "object="+id) {
+		t.Errorf("no audit line for the model delete:\n%s", logs)
 	}
 }
 
@@ -584,7 +585,7 @@ func TestNoPlaintextUpstreamKeyOnDisk(t *testing.T) {
 			t.Errorf("%s shows a secret: %s", path, b)
 		}
 	}
-	if strings.Contains(g.logs.String(), raw1) || strings.Contains(g.logs.String(), raw2) {
+	if logs := g.finalLogs(); strings.Contains(logs, raw1) || strings.Contains(logs, raw2) {
 		t.Error("a secret is in the log")
 	}
 }

@@ -120,8 +120,8 @@ func TestReloadInvalidEditKeepsServingAndFixClears(t *testing.T) {
 	if got := g.chatStatus(t, keyC, "a-model"); got != 401 {
 		t.Errorf("a key from the invalid file works: %d", got)
 	}
-	if logged := path + ":3:1: unknown key"; !strings.Contains(g.logs.String(), logged) {
-		t.Errorf("the log lacks %q:\n%s", logged, g.logs.String())
+	if logged, logs := path+":3:1: unknown key", g.logsSoFar(t); !strings.Contains(logs, logged) {
+		t.Errorf("the log lacks %q:\n%s", logged, logs)
 	}
 	// POST /config/reload reports the rejection too.
 	code, m, raw := g.do(t, "POST", "/config/reload", masterKey, nil)

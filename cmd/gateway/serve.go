@@ -24,6 +24,7 @@ import (
 	"github.com/llmgateway/gateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/gitops"
+	"github.com/llmgateway/gateway/logwriter"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/spend"
 )
@@ -103,6 +104,9 @@ func logProblems(log *slog.Logger, problems []configs.Problem) bool {
 	return n > 0
 }
 
+// logDelay is how long a log line may wait to be written with others.
+const logDelay = 10 * time.Millisecond
+
 // serve runs the gateway until ctx ends. ready, when set, gets the bound
 // address once the server accepts connections (tests use it).
 func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) int {
@@ -114,7 +118,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
 		return 2
 	}
-	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	// Log lines are written in batches off the request path (one write
+	// per few milliseconds, not one per request); Close writes the last.
+	lw := logwriter.New(stderr, logDelay)
+	defer lw.Close()
+	log, err := newLogger(lw, f.logFormat, f.logLevel)
 	if err != nil {
 		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
 		return 2
