@@ -176,10 +176,10 @@ func (b *bench) run() error {
 	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
 
 	var (
-		tput, c1                    [3][]*result // direct, gateway, bare proxy
-		fixed, stream, metricsOnOff [2][]*result
-		cpuTicks                    int64
-		cpuReqs                     float64
+		tput, c1, fixed      [3][]*result // direct, gateway, bare proxy
+		stream, metricsOnOff [2][]*result
+		cpuTicks             int64
+		cpuReqs              float64
 	)
 	for round := 1; round <= b.o.rounds; round++ {
 		b.logf("round %d/%d", round, b.o.rounds)
@@ -214,7 +214,7 @@ func (b *bench) run() error {
 			}
 			c1[i] = append(c1[i], r)
 		}
-		for i, url := range []string{directURL, gwURL} {
+		for i, url := range []string{directURL, gwURL, bareURL} {
 			r, err := b.load(url, "-rate", rate)
 			if err != nil {
 				return err
@@ -251,7 +251,7 @@ func (b *bench) run() error {
 	dr, gr := med(tput[0], rps), med(tput[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
 	t.latRows("latency at 1 connection", [2][]*result{c1[0], c1[1]}, "")
-	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), fixed, "+100µs / +1000µs")
+	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[1]}, "+100µs / +1000µs")
 	t.latRows("stream: first chunk at 1 connection", stream, "+1000µs")
 	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
 	cpuPer := "n/a"
@@ -266,6 +266,7 @@ func (b *bench) run() error {
 	br := med(tput[2], rps)
 	t.row(fmt.Sprintf("floor: bare fasthttp proxy, requests/s at %s conns", c), f0(dr), f0(br), pctS(br/dr)+" of direct", "gateway: "+pctS(gr/br)+" of it")
 	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[0], c1[2]}, "")
+	t.latRows(fmt.Sprintf("floor: bare proxy latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[2]}, "")
 
 	gw.stop(b)
 	gwOff.stop(b)
