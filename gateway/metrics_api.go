@@ -34,8 +34,12 @@ func (s *Server) pprof(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, wire.Errorf(401, wire.TypeAuth,
 			"no API key: /debug/pprof/ needs the master key as `Authorization: Bearer <key>`"))
 		return
-	case !ok || !r.Master:
-		writeError(ctx, wire.Errorf(403, wire.TypeAuth, "/debug/pprof/ is for the master key only"))
+	case !ok:
+		writeError(ctx, wire.Errorf(401, wire.TypeAuth,
+			"invalid API key: /debug/pprof/ needs the master key as `Authorization: Bearer <key>`"))
+		return
+	case !r.Master:
+		writeError(ctx, wire.Errorf(403, wire.TypePermission, "/debug/pprof/ is for the master key only"))
 		return
 	}
 	setLogTeam(ctx, "master")

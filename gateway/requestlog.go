@@ -81,9 +81,11 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 	return func(ctx *fasthttp.RequestCtx) {
 		info := &requestInfo{id: requestID(ctx), start: time.Now()}
 		ctx.SetUserValue(requestInfoKey, info)
-		ctx.Response.Header.Set("x-request-id", info.id)
 		metrics.RequestStarted()
 		next(ctx)
+		// Set after the handler: writeError resets the headers. fasthttp
+		// writes them (a stream's too) only once the handler returned.
+		ctx.Response.Header.Set("x-request-id", info.id)
 		latency := time.Since(info.start)
 		status := ctx.Response.StatusCode()
 		// Label only names that resolved: a client's made-up model name
