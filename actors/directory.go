@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +36,7 @@ type directoryState struct {
 	snapshot  *configs.Snapshot
 	masterKey []byte
 	master    *Route
-	keys      map[string]*Route // sha256 hex -> route
+	keys      map[[sha256.Size]byte]*Route // sha256 of the key -> route
 	teams     map[string]*actor.PID
 }
 
@@ -59,8 +61,18 @@ func (d *Directory) Authenticate(key string) (*Route, bool) {
 	if len(s.masterKey) > 0 && subtle.ConstantTimeCompare([]byte(key), s.masterKey) == 1 {
 		return s.master, true
 	}
-	r, ok := s.keys[configs.HashKey(key)]
+	r, ok := s.keys[sha256.Sum256([]byte(key))] // configs.HashKey, without the hex
 	return r, ok
+}
+
+// tokenSum decodes a stored token (HashKey's hex sha256). A token that is
+// not one can match no key and is left out of the index.
+func tokenSum(token string) (sum [sha256.Size]byte, ok bool) {
+	if hex.DecodedLen(len(token)) != sha256.Size {
+		return sum, false
+	}
+	_, err := hex.Decode(sum[:], []byte(token))
+	return sum, err == nil
 }
 
 // Team returns the actor of a team.
@@ -81,21 +93,25 @@ func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map
 		snapshot:  snap,
 		masterKey: []byte(snap.Settings.MasterKey),
 		master:    &Route{Master: true, PID: master},
-		keys:      make(map[string]*Route, len(teams)),
+		keys:      make(map[[sha256.Size]byte]*Route, len(teams)),
 		teams:     make(map[string]*actor.PID, len(teams)),
 	}
-	var prev map[string]*Route
+	var prev map[[sha256.Size]byte]*Route
 	if old := d.state.Load(); old != nil {
 		prev = old.keys
 	}
 	for id, pid := range teams {
 		s.teams[id] = pid
 		for _, k := range snap.Teams[id].Keys {
-			if r, ok := prev[k.Token]; ok && r.Key == k && r.PID == pid && r.TeamID == id {
-				s.keys[k.Token] = r
+			sum, ok := tokenSum(k.Token)
+			if !ok {
 				continue
 			}
-			s.keys[k.Token] = &Route{TeamID: id, Key: k, PID: pid}
+			if r, ok := prev[sum]; ok && r.Key == k && r.PID == pid && r.TeamID == id {
+				s.keys[sum] = r
+				continue
+			}
+			s.keys[sum] = &Route{TeamID: id, Key: k, PID: pid}
 		}
 	}
 	d.state.Store(s)

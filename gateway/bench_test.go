@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/providers"
@@ -114,7 +116,11 @@ func benchServer(b *testing.B, log *slog.Logger) *Server {
 	if _, err := system.Root.RequestFuture(reg, &actors.ApplySnapshot{Snapshot: snap}, 10*time.Second).Result(); err != nil {
 		b.Fatal(err)
 	}
-	return New(Options{Directory: dir, Root: system.Root, Log: log})
+	access := accesslog.Slog(log) // off when log is above info
+	if log.Enabled(context.Background(), slog.LevelInfo) {
+		access = accesslog.New(io.Discard, "text") // as gateway serve does
+	}
+	return New(Options{Directory: dir, Root: system.Root, Log: log, AccessLog: access})
 }
 
 // BenchmarkFullPath is one unary chat completion through the whole
@@ -186,7 +192,12 @@ func BenchmarkRequestMiddleware(b *testing.B) {
 			if logged {
 				lv = slog.LevelInfo
 			}
-			s := &Server{opts: Options{Log: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: lv}))}}
+			log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: lv}))
+			access := accesslog.Slog(log) // off at warn
+			if logged {
+				access = accesslog.New(io.Discard, "text")
+			}
+			s := &Server{opts: Options{Log: log, AccessLog: access}}
 			h := s.withRequestLog(func(ctx *fasthttp.RequestCtx) {
 				setLogTeam(ctx, "bench")
 				setLogModel(ctx, "bench-model")

@@ -12,6 +12,7 @@ import (
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
+	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/metrics"
 )
@@ -51,7 +52,9 @@ func requestID(ctx *fasthttp.RequestCtx) string {
 	if v := ctx.Request.Header.Peek("x-request-id"); len(v) > 0 && len(v) <= maxRequestID && printable(v) {
 		return string(v)
 	}
-	return idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 36)
+	var b [48]byte
+	id := append(append(b[:0], idPrefix...), '-')
+	return string(strconv.AppendUint(id, idCounter.Add(1), 36))
 }
 
 func printable(b []byte) bool {
@@ -86,7 +89,8 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		// Set after the handler: writeError resets the headers. fasthttp
 		// writes them (a stream's too) only once the handler returned.
 		ctx.Response.Header.Set("x-request-id", info.id)
-		latency := time.Since(info.start)
+		end := time.Now()
+		latency := end.Sub(info.start)
 		status := ctx.Response.StatusCode()
 		// Label only names that resolved: a client's made-up model name
 		// must not become a time series.
@@ -96,23 +100,20 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		}
 		metrics.RequestDone(routeLabel(ctx), status, info.team, model, latency)
 		metrics.Tokens(info.team, model, info.tokensIn, info.tokensOut)
-		if !s.opts.Log.Enabled(context.Background(), slog.LevelInfo) {
-			return
-		}
-		attrs := [...]slog.Attr{
-			slog.String("request_id", info.id),
-			slog.String("method", string(ctx.Method())),
-			slog.String("path", string(ctx.Path())),
-			slog.Int("status", status),
-			slog.String("team", info.team),
-			slog.String("model", info.model),
-			slog.String("deployment", info.deployment),
-			slog.Duration("latency", latency),
-			slog.Int64("tokens_in", info.tokensIn),
-			slog.Int64("tokens_out", info.tokensOut),
-			slog.Bool("stream", ctx.Response.IsBodyStream()),
-		}
-		s.opts.Log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+		s.opts.AccessLog.Log(&accesslog.Line{
+			Time:       end,
+			RequestID:  info.id,
+			Method:     ctx.Method(),
+			Path:       ctx.Path(),
+			Status:     status,
+			Team:       info.team,
+			Model:      info.model,
+			Deployment: info.deployment,
+			Latency:    latency,
+			TokensIn:   info.tokensIn,
+			TokensOut:  info.tokensOut,
+			Stream:     ctx.Response.IsBodyStream(),
+		})
 	}
 }
 

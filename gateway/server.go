@@ -11,6 +11,7 @@ import (
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
+	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/gateway/wire"
@@ -25,8 +26,11 @@ type Options struct {
 	Store *confstore.Store
 	// Root sends requests to the actors.
 	Root *actor.RootContext
-	// Log receives one line per request and server events.
+	// Log receives server events (and the request lines when AccessLog
+	// is nil).
 	Log *slog.Logger
+	// AccessLog writes one line per request (default: through Log).
+	AccessLog *accesslog.Logger
 	// MaxRequestBody caps request bodies, in bytes (default 8 MiB).
 	MaxRequestBody int
 	// MaxConns caps concurrent connections (default 10,000).
@@ -66,6 +70,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.AccessLog == nil {
+		opts.AccessLog = accesslog.Slog(opts.Log)
 	}
 	s := &Server{opts: opts}
 	r := router.New()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
@@ -218,11 +219,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	}()
 	defer func() { signal.Stop(hup); stopWatch(); <-watchDone }()
 
+	access := accesslog.Slog(log) // honours --log-level: off above info
+	if log.Enabled(ctx, slog.LevelInfo) {
+		access = accesslog.New(lw, f.logFormat)
+	}
 	srv := gateway.New(gateway.Options{
 		Directory:      dir,
 		Store:          store,
 		Root:           system.Root,
 		Log:            log,
+		AccessLog:      access,
 		MaxRequestBody: snap.Settings.MaxRequestBody,
 	})
 	ln, err := net.Listen("tcp", f.addr)

@@ -1,0 +1,235 @@
+// Package accesslog writes the gateway's one line per request, in the
+// layout of log/slog's TextHandler or JSONHandler, so that request lines
+// and every other log line read alike.
+//
+// Why not slog for this line: it is written for every request, and slog's
+// generic path (a Record with more than five attributes, a reflective
+// value switch and a quoting scan per attribute, a source lookup) cost
+// about 7% of the gateway's CPU at 25k requests per second. Here the
+// fields are fixed, so the line is appended into a pooled buffer in one
+// go and written with a single Write. Every other log line still goes
+// through slog.
+package accesslog
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Line is one request's fields. It never holds a key or a prompt.
+type Line struct {
+	Time       time.Time
+	RequestID  string
+	Method     []byte
+	Path       []byte
+	Status     int
+	Team       string
+	Model      string // the name the client asked for
+	Deployment string // the deployment id, once the name resolved
+	Latency    time.Duration
+	TokensIn   int64
+	TokensOut  int64
+	Stream     bool
+}
+
+// Logger writes Lines to w. It is safe for concurrent use if w is (each
+// line is one Write call).
+type Logger struct {
+	w    io.Writer
+	json bool
+	bufs sync.Pool
+	slog slog.Handler // set by Slog: lines go through it instead
+}
+
+// New returns a Logger writing format ("json", else text) to w.
+func New(w io.Writer, format string) *Logger {
+	l := &Logger{w: w, json: format == "json"}
+	l.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	return l
+}
+
+// Slog returns a Logger that hands each line to l's handler as an info
+// record with the same attributes, if l logs at info: the slower path,
+// for a server embedded without its own access log.
+func Slog(l *slog.Logger) *Logger { return &Logger{slog: l.Handler()} }
+
+// Log writes one request line.
+func (l *Logger) Log(ln *Line) {
+	if l.slog != nil {
+		l.toSlog(ln)
+		return
+	}
+	bp := l.bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	if l.json {
+		b = appendJSON(b, ln)
+	} else {
+		b = appendText(b, ln)
+	}
+	_, _ = l.w.Write(b) // as slog: a failed log write has nowhere to go
+	if cap(b) <= 4<<10 {
+		*bp = b
+		l.bufs.Put(bp)
+	}
+}
+
+// appendText is slog.TextHandler's layout: key=value pairs, a value
+// quoted (Go syntax) when it is empty or holds a space, '=', '"' or a
+// byte that is not printable ASCII.
+func appendText(b []byte, ln *Line) []byte {
+	b = append(b, "time="...)
+	b = ln.Time.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, " level=INFO msg=request request_id="...)
+	b = appendTextString(b, ln.RequestID)
+	b = append(b, " method="...)
+	b = appendTextString(b, string(ln.Method))
+	b = append(b, " path="...)
+	b = appendTextString(b, string(ln.Path))
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(ln.Status), 10)
+	b = append(b, " team="...)
+	b = appendTextString(b, ln.Team)
+	b = append(b, " model="...)
+	b = appendTextString(b, ln.Model)
+	b = append(b, " deployment="...)
+	b = appendTextString(b, ln.Deployment)
+	b = append(b, " latency="...)
+	b = append(b, ln.Latency.String()...)
+	b = append(b, " tokens_in="...)
+	b = strconv.AppendInt(b, ln.TokensIn, 10)
+	b = append(b, " tokens_out="...)
+	b = strconv.AppendInt(b, ln.TokensOut, 10)
+	b = append(b, " stream="...)
+	b = strconv.AppendBool(b, ln.Stream)
+	return append(b, '\n')
+}
+
+func appendTextString(b []byte, s string) []byte {
+	if needsQuoting(s) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+func needsQuoting(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == '=' || c == '"' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// appendJSON is slog.JSONHandler's layout: RFC 3339 time with
+// nanoseconds, the duration in nanoseconds.
+func appendJSON(b []byte, ln *Line) []byte {
+	b = append(b, `{"time":"`...)
+	b = ln.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
+	b = appendJSONString(b, ln.RequestID)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, string(ln.Method))
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, string(ln.Path))
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(ln.Status), 10)
+	b = append(b, `,"team":`...)
+	b = appendJSONString(b, ln.Team)
+	b = append(b, `,"model":`...)
+	b = appendJSONString(b, ln.Model)
+	b = append(b, `,"deployment":`...)
+	b = appendJSONString(b, ln.Deployment)
+	b = append(b, `,"latency":`...)
+	b = strconv.AppendInt(b, int64(ln.Latency), 10)
+	b = append(b, `,"tokens_in":`...)
+	b = strconv.AppendInt(b, ln.TokensIn, 10)
+	b = append(b, `,"tokens_out":`...)
+	b = strconv.AppendInt(b, ln.TokensOut, 10)
+	b = append(b, `,"stream":`...)
+	b = strconv.AppendBool(b, ln.Stream)
+	return append(b, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does without HTML escaping: quotes, backslashes and control characters
+// escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func (l *Logger) toSlog(ln *Line) {
+	ctx := context.Background()
+	if !l.slog.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	r := slog.NewRecord(ln.Time, slog.LevelInfo, "request", 0)
+	r.AddAttrs(
+		slog.String("request_id", ln.RequestID),
+		slog.String("method", string(ln.Method)),
+		slog.String("path", string(ln.Path)),
+		slog.Int("status", ln.Status),
+		slog.String("team", ln.Team),
+		slog.String("model", ln.Model),
+		slog.String("deployment", ln.Deployment),
+		slog.Duration("latency", ln.Latency),
+		slog.Int64("tokens_in", ln.TokensIn),
+		slog.Int64("tokens_out", ln.TokensOut),
+		slog.Bool("stream", ln.Stream),
+	)
+	_ = l.slog.Handle(ctx, r)
+}
