@@ -119,7 +119,7 @@ func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map
 
 // Drain waits until every team actor (and the master's) has handled the
 // messages already in its mailbox, such as the usage reports of calls that
-// just finished: each answers a GetSpend only after those. Shutdown calls
+// just finished: each answers a drain message only after those. Shutdown calls
 // it after the HTTP server stopped and before the spend store closes.
 func (d *Directory) Drain(root *actor.RootContext, timeout time.Duration) {
 	s := d.state.Load()
@@ -128,10 +128,10 @@ func (d *Directory) Drain(root *actor.RootContext, timeout time.Duration) {
 	}
 	futures := make([]*actor.Future, 0, len(s.teams)+1)
 	for _, pid := range s.teams {
-		futures = append(futures, root.RequestFuture(pid, &GetSpend{}, timeout))
+		futures = append(futures, root.RequestFuture(pid, &drain{}, timeout))
 	}
 	if s.master != nil && s.master.PID != nil {
-		futures = append(futures, root.RequestFuture(s.master.PID, &GetSpend{}, timeout))
+		futures = append(futures, root.RequestFuture(s.master.PID, &drain{}, timeout))
 	}
 	for _, f := range futures {
 		_, _ = f.Result()

@@ -109,6 +109,10 @@ type finished struct {
 	cost         float64
 }
 
+// drain asks a team actor to answer once the messages before it are
+// handled (Directory.Drain).
+type drain struct{}
+
 // retire tells a team actor that its team was removed: it refuses new
 // calls and stops once the calls in flight have finished, so none of
 // them loses its worker or its accounting.

@@ -15,9 +15,9 @@ type keyRecord struct {
 }
 
 // loadSpend restores the team's spend (and keeps its keys') from the
-// store when the actor starts. A team seen for the first time starts its
-// first budget period at its created_at, else now, and that start is
-// stored so that it survives restarts.
+// store, before the actor's first call or spend query. A team seen for
+// the first time starts its first budget period at its created_at, else
+// then, and that start is stored so that it survives restarts.
 func (t *teamActor) loadSpend() {
 	team := t.cfg.team
 	if team == nil {

@@ -50,6 +50,8 @@ type teamActor struct {
 	keyCfg    map[string]*configs.Key // by key token, from the team file
 	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
 
+	spendLoaded bool // loadSpend ran (on the first call or spend query)
+
 	idle     []*actor.PID // pooled workers waiting for a call
 	inFlight int          // admitted calls not yet finished
 	retiring bool         // the team was removed: stop when inFlight is 0
@@ -89,6 +91,15 @@ func teamProps(cfg *teamConfig, e *env) *actor.Props {
 }
 
 func (t *teamActor) Receive(ctx actor.Context) {
+	if !t.spendLoaded {
+		switch ctx.Message().(type) {
+		case *Chat, *finished, *GetSpend:
+			// Loaded on first use, not at start: starting 10,000 teams
+			// then reads no spend store, and most never need it at once.
+			t.spendLoaded = true
+			t.loadSpend()
+		}
+	}
 	switch msg := ctx.Message().(type) {
 	case *Chat:
 		t.chat(ctx, msg)
@@ -106,12 +117,12 @@ func (t *teamActor) Receive(ctx actor.Context) {
 		t.workerIdle(ctx, msg.worker)
 	case *GetSpend:
 		ctx.Respond(t.spendInfo(msg))
+	case *drain:
+		ctx.Respond(msg)
 	case *ListModels:
 		ctx.Respond(&ModelList{Models: t.names})
 	case *updateTeam:
 		t.configure(msg.cfg)
-	case *actor.Started:
-		t.loadSpend()
 	}
 }
 
