@@ -101,8 +101,7 @@ func (w *worker) Receive(ctx actor.Context) {
 // cost prices a call's usage, warning once per unpriced model.
 func (j *job) cost(u Usage) float64 {
 	if !j.quote.Priced {
-		// The built-in mock costs nothing: no warning for it.
-		if j.dep.Provider != "mock" && (u.PromptTokens > 0 || u.CompletionTokens > 0) && pricing.FirstMiss(j.quote.Model) {
+		if (u.PromptTokens > 0 || u.CompletionTokens > 0) && pricing.FirstMiss(j.quote.Model) {
 			j.log.Warn("no price for model: its calls cost 0; set litellm_params.input_cost_per_token / output_cost_per_token or model_info.base_model",
 				"model", j.quote.Model, "deployment", j.dep.ModelInfo.ID)
 		}

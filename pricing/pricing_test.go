@@ -43,6 +43,7 @@ func TestForDeployment(t *testing.T) {
 			LiteLLMParams: configs.LiteLLMParams{InputCostPerToken: f64(1e-3), OutputCostPerToken: f64(2e-3)}}, 1e-3, 2e-3, true},
 		{"one override, other 0", configs.Deployment{Provider: "openai", UpstreamModel: "gpt-4o",
 			LiteLLMParams: configs.LiteLLMParams{OutputCostPerToken: f64(2e-3)}}, 0, 2e-3, true},
+		{"the built-in mock is free", configs.Deployment{Provider: "mock", UpstreamModel: "demo-model"}, 0, 0, true},
 		{"unpriced", configs.Deployment{Provider: "openai", UpstreamModel: "my-llama", LiteLLMParams: configs.LiteLLMParams{Model: "openai/my-llama"}}, 0, 0, false},
 	}
 	for _, c := range cases {

@@ -108,9 +108,19 @@ func (g *gatewayProc) finalLogs() string {
 	return g.logs.String()
 }
 
-// do sends a request with an optional bearer key and JSON body and returns
-// status, decoded body (if JSON) and raw body.
+// do sends a request with an optional bearer key, JSON body and header
+// pairs and returns status, decoded body (if JSON) and raw body.
 func (g *gatewayProc) do(t *testing.T, method, path, key string, body any, headers ...string) (int, map[string]any, []byte) {
+	t.Helper()
+	code, _, raw := g.doH(t, method, path, key, body, headers...)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return code, m, raw
+}
+
+// doH is do for callers that need the answer's headers: it returns
+// status, headers and raw body.
+func (g *gatewayProc) doH(t *testing.T, method, path, key string, body any, headers ...string) (int, http.Header, []byte) {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -118,7 +128,9 @@ func (g *gatewayProc) do(t *testing.T, method, path, key string, body any, heade
 	case []byte:
 		rd = bytes.NewReader(b)
 	case string:
-		rd = strings.NewReader(b)
+		if b != "" {
+			rd = strings.NewReader(b)
+		}
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -143,9 +155,7 @@ func (g *gatewayProc) do(t *testing.T, method, path, key string, body any, heade
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return resp.StatusCode, m, raw
+	return resp.StatusCode, resp.Header, raw
 }
 
 // postOversized sends only the headers of a POST whose Content-Length is

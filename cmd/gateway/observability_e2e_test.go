@@ -39,35 +39,6 @@ func obsChatBody(model, prompt string, stream bool) string {
 	return string(b)
 }
 
-// doH is g.do for callers that need the answer's headers: it sends a
-// request with an optional bearer key, body and header pairs and returns
-// status, headers and raw body.
-func (g *gatewayProc) doH(t *testing.T, method, path, key, body string, headers ...string) (int, http.Header, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, g.url(path), rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, raw
-}
-
 // rawGet sends GET path with the header line "x-request-id: " + id written
 // byte for byte (net/http refuses control characters in header values).
 func (g *gatewayProc) rawGet(t *testing.T, path, id string) (int, http.Header) {
