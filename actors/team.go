@@ -51,6 +51,10 @@ type teamActor struct {
 	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
 
 	spendLoaded bool // loadSpend ran (on the first call or spend query)
+	// built: the maps above were built from cfg. They are built on the
+	// first message that reads them, not at start or on every change:
+	// most of 10,000 teams are idle, and an idle team then holds only cfg.
+	built bool
 
 	idle     []*actor.PID // pooled workers waiting for a call
 	inFlight int          // admitted calls not yet finished
@@ -62,9 +66,7 @@ type teamActor struct {
 const maxIdleWorkers = 128
 
 func newTeamActor(cfg *teamConfig, e *env) *teamActor {
-	t := &teamActor{env: e, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}}
-	t.configure(cfg)
-	return t
+	return &teamActor{env: e, cfg: cfg, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}}
 }
 
 // workerSupervision stops a failed worker: a panic in one call never
@@ -91,6 +93,13 @@ func teamProps(cfg *teamConfig, e *env) *actor.Props {
 }
 
 func (t *teamActor) Receive(ctx actor.Context) {
+	if !t.built {
+		switch ctx.Message().(type) {
+		case *Chat, *finished, *GetSpend, *ListModels:
+			t.built = true
+			t.build()
+		}
+	}
 	if !t.spendLoaded {
 		switch ctx.Message().(type) {
 		case *Chat, *finished, *GetSpend:
@@ -122,12 +131,13 @@ func (t *teamActor) Receive(ctx actor.Context) {
 	case *ListModels:
 		ctx.Respond(&ModelList{Models: t.names})
 	case *updateTeam:
-		t.configure(msg.cfg)
+		t.cfg, t.built = msg.cfg, false
 	}
 }
 
-func (t *teamActor) configure(cfg *teamConfig) {
-	t.cfg = cfg
+// build makes the name, price and key maps of t.cfg.
+func (t *teamActor) build() {
+	cfg := t.cfg
 	t.aliases = map[string]string{}
 	t.own = map[string][]*configs.Deployment{}
 	t.global = map[string][]*configs.Deployment{}
@@ -172,12 +182,12 @@ func (t *teamActor) configure(cfg *teamConfig) {
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	t.names = names
-	t.configureGovernance()
+	t.buildGovernance()
 }
 
-// configureGovernance builds the allowlist and the key index, and drops
-// the counters of keys the team no longer has.
-func (t *teamActor) configureGovernance() {
+// buildGovernance builds the allowlist and the key index, and drops the
+// counters of keys the team no longer has.
+func (t *teamActor) buildGovernance() {
 	t.allowed, t.allowedText = nil, ""
 	team := t.cfg.team
 	if team == nil {

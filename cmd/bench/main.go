@@ -51,6 +51,7 @@ type options struct {
 	rounds   int
 	conns    int
 	rate     float64
+	small    bool
 	large    bool
 	teams    int
 	deps     int
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 2, "interleaved rounds (direct, gateway, direct, gateway, ...)")
 	flag.IntVar(&o.conns, "c", 32, "connections of the throughput run")
 	flag.Float64Var(&o.rate, "rate", 1000, "requests per second of the fixed-rate run")
+	flag.BoolVar(&o.small, "small", true, "run the one-team comparison with the direct upstream (-small=false: only the large configuration)")
 	flag.BoolVar(&o.large, "large", true, "also run the large configuration")
 	flag.IntVar(&o.teams, "teams", 10000, "teams in the large configuration")
 	flag.IntVar(&o.deps, "deployments", 5, "deployments per team in the large configuration")
@@ -151,21 +153,48 @@ func (b *bench) run() error {
 	}
 	b.upstream = up.addr
 
+	t := &table{}
+	t.head("measurement", "direct", "gateway", "gateway vs direct", "target")
+	var smallC1 []*result
+	if b.o.small {
+		if smallC1, err = b.smallRun(t); err != nil {
+			return err
+		}
+	}
+	if b.o.large {
+		if err := b.largeRun(t, smallC1); err != nil {
+			return err
+		}
+	}
+	fmt.Println()
+	t.print(os.Stdout)
+	fmt.Printf("\ncommand: go run ./cmd/bench %s\n", strings.Join(os.Args[1:], " "))
+	fmt.Printf("latency cells: p50 / p99; added = gateway minus direct, medians over %d rounds; %s each run (+%s warm-up)\n", b.o.rounds, b.o.dur, b.o.warmup)
+	if b.o.profile != "" {
+		fmt.Printf("profiles in %s (go tool pprof -top %s/cpu.pprof)\n", b.o.profile, b.o.profile)
+	}
+	return nil
+}
+
+// smallRun compares the fake upstream called directly, the gateway with
+// one team (metrics on and off) and the bare proxy, in interleaved rounds.
+// It returns the gateway's runs at one connection.
+func (b *bench) smallRun(t *table) ([]*result, error) {
 	small := filepath.Join(b.tmp, "small")
 	if err := writeSmallConfig(small, b.upstream); err != nil {
-		return err
+		return nil, err
 	}
 	gw, _, err := b.startGateway(small, "gw", true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	gwOff, _, err := b.startGateway(small, "gw-nometrics", false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bare, err := b.startBareProxy()
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	directURL := b.upstream + "/v1/chat/completions"
@@ -194,7 +223,7 @@ func (b *bench) run() error {
 			}
 			r, err := b.load(url, "-c", c)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if prof != nil {
 				if err := prof(); err != nil {
@@ -210,28 +239,28 @@ func (b *bench) run() error {
 		for i, url := range []string{directURL, gwURL, bareURL} {
 			r, err := b.load(url, "-c", "1")
 			if err != nil {
-				return err
+				return nil, err
 			}
 			c1[i] = append(c1[i], r)
 		}
 		for i, url := range []string{directURL, gwURL, bareURL} {
 			r, err := b.load(url, "-rate", rate)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			fixed[i] = append(fixed[i], r)
 		}
 		for i, url := range []string{directURL, gwURL} {
 			r, err := b.load(url, "-c", "1", "-stream")
 			if err != nil {
-				return err
+				return nil, err
 			}
 			stream[i] = append(stream[i], r)
 		}
 		for i, url := range []string{gwURL, offURL} {
 			r, err := b.load(url, "-c", c)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			metricsOnOff[i] = append(metricsOnOff[i], r)
 		}
@@ -246,8 +275,6 @@ func (b *bench) run() error {
 	hwm := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
 	hwmOff := procStatusKB(gwOff.cmd.Process.Pid, "VmHWM")
 
-	t := &table{}
-	t.head("measurement", "direct", "gateway", "gateway vs direct", "target")
 	dr, gr := med(tput[0], rps), med(tput[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
 	t.latRows("latency at 1 connection", [2][]*result{c1[0], c1[1]}, "")
@@ -270,20 +297,8 @@ func (b *bench) run() error {
 
 	gw.stop(b)
 	gwOff.stop(b)
-
-	if b.o.large {
-		if err := b.largeRun(t, c1[1]); err != nil {
-			return err
-		}
-	}
-	fmt.Println()
-	t.print(os.Stdout)
-	fmt.Printf("\ncommand: go run ./cmd/bench %s\n", strings.Join(os.Args[1:], " "))
-	fmt.Printf("latency cells: p50 / p99; added = gateway minus direct, medians over %d rounds; %s each run (+%s warm-up)\n", b.o.rounds, b.o.dur, b.o.warmup)
-	if b.o.profile != "" {
-		fmt.Printf("profiles in %s (go tool pprof -top %s/cpu.pprof)\n", b.o.profile, b.o.profile)
-	}
-	return nil
+	bare.stop(b)
+	return c1[1], nil
 }
 
 // largeRun measures the gateway with o.teams teams of o.deps deployments.
@@ -299,6 +314,7 @@ func (b *bench) largeRun(t *table, smallC1 []*result) error {
 	}
 	defer gw.stop(b)
 	rssStart := procStatusKB(gw.cmd.Process.Pid, "VmRSS")
+	hwmStart := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
 	pick := b.o.teams / 2
 	key := largeKey(pick)
 	model := fmt.Sprintf("model-%d", b.o.deps-1)
@@ -321,9 +337,12 @@ func (b *bench) largeRun(t *table, smallC1 []*result) error {
 	name := fmt.Sprintf("%d teams x %d deployments", b.o.teams, b.o.deps)
 	t.sep()
 	t.row(name+": start-up (exec to ready)", "", fmt.Sprintf("%.2fs", startup.Seconds()), "", "<= 3 s")
-	t.row(name+": RSS after start / peak", "", mb(rssStart)+" / "+mb(hwm), fmt.Sprintf("peak after %s conns", strconv.Itoa(b.o.conns)), "<= 256 MB")
-	t.row(name+": latency at 1 connection", "one team: "+ms2(smallC1), ms2(c1),
-		fmt.Sprintf("%+.0fµs / %+.0fµs vs one team", med(c1, p50)-med(smallC1, p50), med(c1, p99)-med(smallC1, p99)), "same as one team")
+	t.row(name+": RSS after start / peak", "", mb(rssStart)+" / "+mb(hwm), fmt.Sprintf("peak at start-up %s", mb(hwmStart)), "<= 256 MB")
+	vs := "n/a (-small=false)"
+	if len(smallC1) > 0 {
+		vs = fmt.Sprintf("%+.0fµs / %+.0fµs vs one team", med(c1, p50)-med(smallC1, p50), med(c1, p99)-med(smallC1, p99))
+	}
+	t.row(name+": latency at 1 connection", "one team: "+ms2(smallC1), ms2(c1), vs, "same as one team")
 	t.row(name+fmt.Sprintf(": requests/s at %d conns", b.o.conns), "", f0(r32.RPS), "", "")
 	t.row(name+": changed team file live", "", live, "edit -> new key answers 200", "<= 500 ms")
 	return nil
