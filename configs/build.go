@@ -9,10 +9,30 @@ import (
 )
 
 // File is one configuration file: its path as given (used in problems and
-// Snapshot.Files) and its content.
+// Snapshot.Files), its content and the sha256 of its content.
 type File struct {
 	Path string
 	Data []byte
+	// Sum is the sha256 of Data; zero means not computed yet (Build
+	// computes it). ReadDirs and ReadFS set it. A File with Sum set and
+	// Data nil stands for content a ParseCache has already decoded: a
+	// long-lived owner of the configuration keeps only paths and sums,
+	// not the bytes of thousands of files.
+	Sum [sha256.Size]byte
+}
+
+// sum returns f.Sum, computing it when it is not set.
+func (f File) sum() [sha256.Size]byte {
+	if f.Sum != ([sha256.Size]byte{}) {
+		return f.Sum
+	}
+	return sha256.Sum256(f.Data)
+}
+
+// WithSum returns f with Sum set.
+func (f File) WithSum() File {
+	f.Sum = f.sum()
+	return f
 }
 
 // Input is everything Build reads: the --config file and the teams.d and
@@ -79,16 +99,13 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 	}
 	b := &builder{env: env}
 
-	cfg := in.Config
-	if cfg.Path == "" && cfg.Data == nil {
-		cfg = File{Path: EmbeddedConfigPath, Data: DefaultConfig()}
-	}
+	cfg := in.config()
 	teamFiles, modelFiles := sortedFiles(in.Teams), sortedFiles(in.Models)
 	all := make([]File, 0, 1+len(teamFiles)+len(modelFiles))
 	all = append(append(append(all, cfg), teamFiles...), modelFiles...)
 	sums := make([][sha256.Size]byte, len(all))
 	for i, f := range all {
-		sums[i] = sha256.Sum256(f.Data)
+		sums[i] = f.sum()
 	}
 
 	// Stage one, per file (from the cache when the file is unchanged).
@@ -149,6 +166,14 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 		return nil, ps
 	}
 	return snap, ps
+}
+
+// config is in's --config file, the embedded default when none is given.
+func (in Input) config() File {
+	if in.Config.Path == "" && in.Config.Data == nil {
+		return File{Path: EmbeddedConfigPath, Data: DefaultConfig()}
+	}
+	return in.Config
 }
 
 func sortedFiles(fs []File) []File {

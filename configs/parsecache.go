@@ -15,8 +15,8 @@ import (
 // whose content changed. What depends on more than one file or on the
 // environment (settings, os.environ/ and enc:v1: values, cross-file
 // validation) still runs on every Build, so a cached build gives exactly
-// the snapshot and problems of Build. Entries a build did not use are
-// dropped at its end, so the cache holds one entry per file on disk. It is
+// the snapshot and problems of Build. Prune drops the entries of files no
+// longer live, so the cache holds about one entry per file on disk. It is
 // safe for concurrent use.
 //
 // Snapshots built through the same cache share the teams and deployments
@@ -33,21 +33,35 @@ func NewParseCache() *ParseCache {
 }
 
 // Build is configs.Build with the results of unchanged files taken from
-// the cache.
+// the cache. Files given with Sum set and Data nil must have been built
+// through this cache before and not pruned since.
 func (c *ParseCache) Build(in Input, env func(name string) (string, bool)) (*Snapshot, []Problem) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fc := c.c
-	fc.used = make(map[fileKey]bool, len(fc.entries))
-	fc.hits, fc.misses = 0, 0
-	snap, problems := build(in, env, fc)
-	for k := range fc.entries {
-		if !fc.used[k] {
-			delete(fc.entries, k)
+	c.c.hits, c.c.misses = 0, 0
+	return build(in, env, c.c)
+}
+
+// Prune drops every entry but those of keep's files: the owner of the
+// configuration calls it with the input of the snapshot it made live, so
+// the cache holds one entry per file of the live configuration (plus, until
+// the next Prune, those of builds that were refused).
+func (c *ParseCache) Prune(keep Input) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept := make(map[fileKey]bool, 1+len(keep.Teams)+len(keep.Models))
+	kept[fileKey{path: keep.config().Path, sum: keep.config().sum(), kind: kindConfig}] = true
+	for _, f := range keep.Teams {
+		kept[fileKey{path: f.Path, sum: f.sum(), kind: kindTeam}] = true
+	}
+	for _, f := range keep.Models {
+		kept[fileKey{path: f.Path, sum: f.sum(), kind: kindModels}] = true
+	}
+	for k := range c.c.entries {
+		if !kept[k] {
+			delete(c.c.entries, k)
 		}
 	}
-	fc.used = nil
-	return snap, problems
 }
 
 // Stats returns how many files the latest Build found in the cache and
@@ -62,15 +76,11 @@ func (c *ParseCache) Stats() (hits, misses int) {
 // without building it, so a rescan that finds the files unchanged can stop
 // before parsing anything.
 func InputHash(in Input) string {
-	cfg := in.Config
-	if cfg.Path == "" && cfg.Data == nil {
-		cfg = File{Path: EmbeddedConfigPath, Data: DefaultConfig()}
-	}
 	files := make([]File, 0, 1+len(in.Teams)+len(in.Models))
-	files = append(append(append(files, cfg), in.Teams...), in.Models...)
+	files = append(append(append(files, in.config()), in.Teams...), in.Models...)
 	sums := make([][sha256.Size]byte, len(files))
 	for i, f := range files {
-		sums[i] = sha256.Sum256(f.Data)
+		sums[i] = f.sum()
 	}
 	_, h := hashFiles(files, sums)
 	return h
@@ -95,7 +105,6 @@ type fileKey struct {
 // ParseCache keeps one across builds.
 type fileCache struct {
 	entries      map[fileKey]*decodedFile
-	used         map[fileKey]bool // nil: not tracked
 	hits, misses int
 }
 
@@ -106,14 +115,18 @@ func newFileCache() *fileCache {
 // get returns the decodedFile of f (sum is the sha256 of f.Data).
 func (c *fileCache) get(kind fileKind, f File, sum [sha256.Size]byte) *decodedFile {
 	k := fileKey{path: f.Path, sum: sum, kind: kind}
-	if c.used != nil {
-		c.used[k] = true
-	}
 	if df, ok := c.entries[k]; ok {
 		c.hits++
 		return df
 	}
 	c.misses++
+	if f.Data == nil && f.Sum != ([sha256.Size]byte{}) {
+		// A caller's bug, not the user's: refuse the build rather than
+		// decode an empty file in its place.
+		var ps problems
+		ps.errorf(Pos{File: f.Path, Line: 1, Col: 1}, "internal error: the content of this file is no longer in memory; reload the configuration (POST /config/reload)")
+		return &decodedFile{problems: ps, decodeErr: true}
+	}
 	df := decodeOne(kind, f)
 	c.entries[k] = df
 	return df

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,31 @@ func TestParseCacheNeverModifiesASnapshot(t *testing.T) {
 	}
 	if d2[0].LiteLLMParams.APIBase != "https://one.example" {
 		t.Errorf("second snapshot modified by a failed build: %+v", d2[0].LiteLLMParams)
+	}
+}
+
+// TestParseCachePrune: files given by sum alone build from the cache while
+// their entries are kept; after Prune drops them, the build fails with an
+// error instead of decoding an empty file in their place.
+func TestParseCachePrune(t *testing.T) {
+	team := File{Path: "teams.d/a.yaml", Data: []byte("team_id: a\n")}.WithSum()
+	other := File{Path: "teams.d/b.yaml", Data: []byte("team_id: b\n")}.WithSum()
+	c := NewParseCache()
+	if snap, ps := c.Build(Input{Teams: []File{team, other}}, envMap(nil)); snap == nil {
+		t.Fatal(ps)
+	}
+	bySum := Input{Teams: []File{{Path: team.Path, Sum: team.Sum}}}
+	c.Prune(bySum)
+	snap, ps := c.Build(bySum, envMap(nil))
+	if snap == nil || snap.Teams["a"] == nil || len(snap.Teams) != 1 {
+		t.Fatalf("build from sums: %v %v", snap, ps)
+	}
+	if snap.Hash != InputHash(Input{Teams: []File{team}}) {
+		t.Error("a build from sums hashes differently from one from bytes")
+	}
+	gone := Input{Teams: []File{{Path: other.Path, Sum: other.Sum}}}
+	snap, ps = c.Build(gone, envMap(nil))
+	if snap != nil || !HasErrors(ps) || !strings.Contains(ps[len(ps)-1].String(), "teams.d/b.yaml:1:1: internal error: the content of this file is no longer in memory") {
+		t.Fatalf("build of a pruned file from its sum: %v %v", snap, ps)
 	}
 }

@@ -65,13 +65,13 @@ func ReadFS(fsys fs.FS, configPath, teamsDir, modelsDir string) (Input, error) {
 func read(t tree, configPath, teamsDir, modelsDir string) (Input, error) {
 	var in Input
 	if configPath == "" {
-		in.Config = File{Path: EmbeddedConfigPath, Data: DefaultConfig()}
+		in.Config = File{Path: EmbeddedConfigPath, Data: DefaultConfig()}.WithSum()
 	} else {
 		data, err := t.readFile(configPath)
 		if err != nil {
 			return Input{}, fmt.Errorf("read config file: %w", err)
 		}
-		in.Config = File{Path: configPath, Data: data}
+		in.Config = File{Path: configPath, Data: data}.WithSum()
 	}
 	var err error
 	if in.Teams, err = readTree(t, teamsDir); err != nil {
@@ -128,7 +128,7 @@ func walk(t tree, dir string, ancestors []fs.FileInfo, files *[]File) error {
 				if err != nil {
 					return err
 				}
-				*files = append(*files, File{Path: p, Data: data})
+				*files = append(*files, File{Path: p, Data: data}.WithSum())
 			}
 			continue
 		}
@@ -152,7 +152,7 @@ func walk(t tree, dir string, ancestors []fs.FileInfo, files *[]File) error {
 			if err != nil {
 				return err
 			}
-			*files = append(*files, File{Path: p, Data: data})
+			*files = append(*files, File{Path: p, Data: data}.WithSum())
 		}
 	}
 	return nil

@@ -94,7 +94,7 @@ func TestDemoSnapshot(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	in := Input{Models: []File{{"models.d/m.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: mock/x, rpm: 5}\n")}}}
+	in := Input{Models: []File{{Path: "models.d/m.yaml", Data: []byte("model_list:\n  - model_name: m\n    litellm_params: {model: mock/x, rpm: 5}\n")}}}
 	env := envMap(map[string]string{"GATEWAY_MASTER_KEY": "m", "GATEWAY_SALT_KEY": "s"})
 	a, _ := Build(in, env)
 	b, _ := Build(in, env)
@@ -116,7 +116,7 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("a changed file must change the hash but not the id")
 	}
 	// Input order does not matter.
-	in2 := Input{Teams: []File{{"teams.d/b.yaml", []byte("team_id: b\n")}, {"teams.d/a.yaml", []byte("team_id: a\n")}}}
+	in2 := Input{Teams: []File{{Path: "teams.d/b.yaml", Data: []byte("team_id: b\n")}, {Path: "teams.d/a.yaml", Data: []byte("team_id: a\n")}}}
 	in3 := Input{Teams: []File{in2.Teams[1], in2.Teams[0]}}
 	s2, _ := Build(in2, env)
 	s3, _ := Build(in3, env)
@@ -127,8 +127,8 @@ func TestDeterministic(t *testing.T) {
 
 func TestEnvSecrets(t *testing.T) {
 	cfg := []byte("general_settings:\n  master_key: os.environ/MK\n  salt_key: os.environ/SK\n")
-	models := []File{{"models.d/m.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: azure/x, api_base: os.environ/BASE, api_key: os.environ/KEY}\n")}}
-	in := Input{Config: File{"gateway.yaml", cfg}, Models: models}
+	models := []File{{Path: "models.d/m.yaml", Data: []byte("model_list:\n  - model_name: m\n    litellm_params: {model: azure/x, api_base: os.environ/BASE, api_key: os.environ/KEY}\n")}}
+	in := Input{Config: File{Path: "gateway.yaml", Data: cfg}, Models: models}
 
 	snap, ps := Build(in, envMap(map[string]string{"MK": "sk-master", "SK": "salt", "BASE": "https://x.openai.azure.com", "KEY": "upstream"}))
 	if snap == nil || len(ps) != 0 {
@@ -171,7 +171,7 @@ general_settings: {max_request_size_mb: 1.5, rescan_interval: 5s, team_api_base_
 router_settings: {timeout: 2.5}
 gitops: {commit: true, author_name: bot}
 `
-	snap, ps := Build(Input{Config: File{"c.yaml", []byte(cfg)}}, envMap(nil))
+	snap, ps := Build(Input{Config: File{Path: "c.yaml", Data: []byte(cfg)}}, envMap(nil))
 	if snap == nil || HasErrors(ps) {
 		t.Fatalf("problems: %v", ps)
 	}

@@ -7,7 +7,6 @@
 package confstore
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,7 +118,10 @@ type GitOpsStatus struct {
 type Store struct {
 	opts Options
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// in is what the live snapshot was built from, as paths and sums:
+	// the bytes are dropped once built (the cache holds what they
+	// decoded to) and read from disk again when an API write edits a file.
 	in     configs.Input
 	snap   *configs.Snapshot
 	live   []configs.Problem // warnings of the live configuration
@@ -148,7 +150,8 @@ func Open(opts Options) (*Store, []configs.Problem, error) {
 	if err := opts.Apply(snap); err != nil {
 		return nil, problems, fmt.Errorf("applying the configuration: %w", err)
 	}
-	s := &Store{opts: opts, in: in, snap: snap, live: problems, cache: cache}
+	s := &Store{opts: opts, snap: snap, live: problems, cache: cache}
+	s.commit(in)
 	s.status = statusOf(snap, problems, time.Now(), true)
 	s.status.LastSuccessAt = s.status.LastReloadAt
 	s.status.LastReason, s.status.LastOutcome = "startup", OutcomeApplied
@@ -179,17 +182,24 @@ func (s *Store) Status() Status {
 func (s *Store) TeamsDir() string  { return s.opts.TeamsDir }
 func (s *Store) ModelsDir() string { return s.opts.ModelsDir }
 
-// Mutate runs fn with the live snapshot and the file contents it was built
-// from. fn returns the files to change. The store validates the whole
+// Mutate runs fn with the live snapshot and the files it was built from.
+// fn returns the files to change. The store validates the whole
 // configuration with the changes, writes them durably, applies the new
 // snapshot and only then returns it. If fn fails, the result is invalid or
 // a write fails, nothing changes in memory and no file is left changed.
-func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, in configs.Input) ([]Change, error)) (*configs.Snapshot, error) {
+func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, files *Files) ([]Change, error)) (*configs.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changes, err := fn(s.snap, s.in)
+	changes, err := fn(s.snap, &Files{in: s.in})
 	if err != nil {
 		return nil, err
+	}
+	// A file changed on disk since it was loaded (and not reloaded yet)
+	// is not overwritten: the change in it would be lost.
+	for _, c := range changes {
+		if err := s.unchangedOnDisk(c.Path); err != nil {
+			return nil, err
+		}
 	}
 	next := withChanges(s.in, changes, s.opts.TeamsDir)
 	snap, problems := s.cache.Build(next, s.opts.Env)
@@ -202,7 +212,8 @@ func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, in configs.Input)
 	if err := s.opts.Apply(snap); err != nil {
 		return nil, fmt.Errorf("applying the written configuration: %w", err)
 	}
-	s.in, s.snap, s.live = next, snap, problems
+	s.commit(next)
+	s.snap, s.live = snap, problems
 	now := time.Now()
 	s.status = statusOf(snap, problems, now, true)
 	s.status.LastSuccessAt = now
@@ -277,7 +288,7 @@ func (s *Store) rescan(reason string) (Status, error) {
 		return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
 	}
 	// s.in is what the live snapshot was built from (s.snap.Hash is its
-	// InputHash): comparing the bytes is the same test, without hashing.
+	// InputHash): comparing the files' sums is the same test.
 	if sameInput(in, s.in) {
 		s.opts.Log.Debug("rescan found no change", "reason", reason)
 		s.unchanged(now)
@@ -309,7 +320,8 @@ func (s *Store) rescan(reason string) (Status, error) {
 		s.status.Errors = []string{"applying the reloaded configuration: " + err.Error()}
 		return s.status, fmt.Errorf("applying the reloaded configuration: %w", err)
 	}
-	s.in, s.snap, s.live = in, snap, problems
+	s.commit(in)
+	s.snap, s.live = snap, problems
 	s.status = statusOf(snap, problems, now, true)
 	s.status.LastSuccessAt = now
 	s.status.LastReason, s.status.LastOutcome = reason, OutcomeApplied
@@ -319,6 +331,38 @@ func (s *Store) rescan(reason string) (Status, error) {
 	s.opts.Log.Info("configuration reloaded", "reason", reason, "hash", snap.Hash, "teams", s.status.Teams,
 		"deployments", s.status.Deployments, "parsed", misses, "cached", hits, "took", time.Since(start).Round(time.Microsecond))
 	return s.status, nil
+}
+
+// commit records in as what the live snapshot was built from: paths and
+// sums only, and prunes the parse cache to its files.
+func (s *Store) commit(in configs.Input) {
+	drop := func(fs []configs.File) []configs.File {
+		out := make([]configs.File, len(fs))
+		for i, f := range fs {
+			out[i] = configs.File{Path: f.Path, Sum: f.WithSum().Sum}
+		}
+		return out
+	}
+	s.in = configs.Input{Teams: drop(in.Teams), Models: drop(in.Models)}
+	if in.Config.Path != "" || in.Config.Data != nil {
+		s.in.Config = configs.File{Path: in.Config.Path, Sum: in.Config.WithSum().Sum}
+	}
+	s.cache.Prune(s.in)
+}
+
+// unchangedOnDisk checks that the file at path still holds what was
+// loaded: a live file with the same content, or no file when the live
+// configuration has none there.
+func (s *Store) unchangedOnDisk(path string) error {
+	f := &Files{in: s.in}
+	if !f.Has(path) {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			return &ChangedError{Path: path, NotLive: true}
+		}
+		return nil
+	}
+	_, err := f.Read(path)
+	return err
 }
 
 // unchanged records a rescan that found the live configuration on disk.
@@ -393,12 +437,10 @@ func isUnder(path, dir string) bool {
 }
 
 // sameInput reports whether a and b hold the same files (paths, kinds and
-// contents, in the same order).
+// contents, in the same order). Both have their sums set.
 func sameInput(a, b configs.Input) bool {
 	same := func(x, y []configs.File) bool {
-		return slices.EqualFunc(x, y, func(f, g configs.File) bool {
-			return f.Path == g.Path && bytes.Equal(f.Data, g.Data) && (f.Data == nil) == (g.Data == nil)
-		})
+		return slices.EqualFunc(x, y, func(f, g configs.File) bool { return f.Path == g.Path && f.Sum == g.Sum })
 	}
 	return same([]configs.File{a.Config}, []configs.File{b.Config}) && same(a.Teams, b.Teams) && same(a.Models, b.Models)
 }

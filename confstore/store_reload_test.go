@@ -23,7 +23,7 @@ func TestOwnWriteIsNotAppliedTwice(t *testing.T) {
 	if err != nil || st == nil {
 		t.Fatal(err, problems)
 	}
-	if _, err := st.Mutate(Write{Endpoint: "team/update"}, func(*configs.Snapshot, configs.Input) ([]Change, error) {
+	if _, err := st.Mutate(Write{Endpoint: "team/update"}, func(*configs.Snapshot, *Files) ([]Change, error) {
 		return []Change{{Path: filepath.Join(td, "a.yaml"), Data: []byte("team_id: " + tid + "\nteam_alias: x\n")}}, nil
 	}); err != nil {
 		t.Fatal(err)

@@ -96,13 +96,13 @@ func decodeBody(ctx *fasthttp.RequestCtx, v any) bool {
 }
 
 // mutateFunc computes the files a write changes from the live snapshot.
-type mutateFunc func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error)
+type mutateFunc func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error)
 
 // mutate runs one management write through the store: validated, durable
 // and applied before it returns. On failure it answers and returns nil.
 func (s *Server) mutate(ctx *fasthttp.RequestCtx, w confstore.Write, fn mutateFunc) *configs.Snapshot {
 	var merr *manage.Error
-	snap, err := s.opts.Store.Mutate(w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, error) {
+	snap, err := s.opts.Store.Mutate(w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, error) {
 		changes, e := fn(cur, in)
 		if e != nil {
 			merr = e
@@ -111,11 +111,14 @@ func (s *Server) mutate(ctx *fasthttp.RequestCtx, w confstore.Write, fn mutateFu
 		return changes, nil
 	})
 	var invalid *confstore.InvalidError
+	var changed *confstore.ChangedError
 	switch {
 	case err == nil:
 		return snap
 	case merr != nil:
 		writeManage(ctx, merr)
+	case errors.As(err, &changed):
+		writeManage(ctx, &manage.Error{Status: 409, Message: err.Error()})
 	case errors.As(err, &invalid):
 		var msgs []string
 		for _, p := range invalid.Problems {

@@ -33,7 +33,7 @@ func (s *Server) keyGenerate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	w := confstore.Write{Endpoint: "key/generate", Actor: c.Name(), TeamID: teamID, ObjectID: k.Token, Summary: "new key " + k.KeyName + " for team " + teamID}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		t := cur.Teams[teamID]
 		if t == nil && c.Master {
 			return nil, manage.NotFound("team_id", "team %q does not exist; create it with /team/new", teamID)
@@ -148,7 +148,7 @@ func (s *Server) changeKey(ctx *fasthttp.RequestCtx, c manage.Caller, endpoint, 
 	if t, k := manage.FindKey(s.opts.Store.Snapshot(), keyOrToken); k != nil {
 		w.TeamID, w.ObjectID = t.TeamID, k.Token
 	}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		t, k, e := keyAccess(c, cur, keyOrToken, "/"+endpoint, false)
 		if e != nil {
 			return nil, e
@@ -260,7 +260,7 @@ func (s *Server) keyDelete(ctx *fasthttp.RequestCtx) {
 	if t, k := manage.FindKey(s.opts.Store.Snapshot(), req.Keys[0]); k != nil {
 		w.TeamID, w.ObjectID = t.TeamID, k.Token
 	}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		teams := map[string]*configs.Team{} // the edited copies
 		var order []*configs.Team
 		for _, q := range req.Keys {

@@ -70,7 +70,7 @@ func (s *Server) modelNew(ctx *fasthttp.RequestCtx) {
 	if p.ModelName != nil {
 		w.Summary = "add model " + *p.ModelName
 	}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		if teamID != "" && cur.Teams[teamID] == nil {
 			return nil, manage.BadRequest("model_info.team_id", "Team id=%s does not exist; create it with /team/new first", teamID)
 		}
@@ -144,7 +144,7 @@ func (s *Server) modelUpdate(ctx *fasthttp.RequestCtx) {
 	if d := manage.FindModel(s.opts.Store.Snapshot(), id); d != nil {
 		w.TeamID = d.ModelInfo.TeamID
 	}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		d := manage.FindModel(cur, id)
 		if d == nil {
 			return nil, manage.NotFound("model_info.id", "model id %q does not exist; GET /model/info lists the models you may see", id)
@@ -188,7 +188,7 @@ func (s *Server) modelDelete(ctx *fasthttp.RequestCtx) {
 	if d := manage.FindModel(s.opts.Store.Snapshot(), req.ID); d != nil {
 		w.TeamID = d.ModelInfo.TeamID
 	}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		d := manage.FindModel(cur, req.ID)
 		if d == nil {
 			return nil, manage.NotFound("id", "model id %q does not exist; GET /model/info lists the models you may see", req.ID)

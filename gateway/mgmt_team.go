@@ -33,7 +33,7 @@ func (s *Server) teamNew(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	w := confstore.Write{Endpoint: "team/new", Actor: c.Name(), TeamID: t.TeamID, ObjectID: t.TeamID, Summary: "new team " + t.TeamID}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		if cur.Teams[t.TeamID] != nil {
 			return nil, manage.BadRequest("team_id", "Team id = %s already exists. Please use a different team id.", t.TeamID)
 		}
@@ -120,7 +120,7 @@ func (s *Server) changeTeam(ctx *fasthttp.RequestCtx, c manage.Caller, endpoint,
 		return
 	}
 	w := confstore.Write{Endpoint: endpoint, Actor: c.Name(), TeamID: teamID, ObjectID: teamID, Summary: endpoint + " " + teamID}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		t := cur.Teams[teamID]
 		if e := allow(cur, t); e != nil {
 			return nil, e
@@ -290,7 +290,7 @@ func (s *Server) teamDelete(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	w := confstore.Write{Endpoint: "team/delete", Actor: c.Name(), TeamID: req.TeamIDs[0], ObjectID: fmt.Sprint(req.TeamIDs), Summary: fmt.Sprintf("delete teams %v", req.TeamIDs)}
-	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in configs.Input) ([]confstore.Change, *manage.Error) {
+	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		var changes []confstore.Change
 		var deps []*configs.Deployment
 		for _, id := range req.TeamIDs {

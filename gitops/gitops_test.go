@@ -101,7 +101,7 @@ func TestCommitOfAWriteHoldsOnlyItsFiles(t *testing.T) {
 	_, err := st.Mutate(confstore.Write{
 		Endpoint: "model/new", Actor: "master", TeamID: teamID, ObjectID: "e81c9286-2195-4bd9-81e1-cf393788a1a0",
 		Summary: "team e59e2671 adds my-team-model (id e81c9286)",
-	}, func(*configs.Snapshot, configs.Input) ([]confstore.Change, error) {
+	}, func(*configs.Snapshot, *confstore.Files) ([]confstore.Change, error) {
 		return []confstore.Change{{Path: modelPath, Data: []byte(modelFile)}}, nil
 	})
 	if err != nil {
@@ -131,7 +131,7 @@ func TestCommitOfAWriteHoldsOnlyItsFiles(t *testing.T) {
 
 	// A removal is committed as a removal.
 	_, err = st.Mutate(confstore.Write{Endpoint: "model/delete", Actor: "master", TeamID: teamID, ObjectID: "e81c9286"},
-		func(*configs.Snapshot, configs.Input) ([]confstore.Change, error) {
+		func(*configs.Snapshot, *confstore.Files) ([]confstore.Change, error) {
 			return []confstore.Change{{Path: modelPath}}, nil
 		})
 	if err != nil {
@@ -152,7 +152,7 @@ func TestPushInBackground(t *testing.T) {
 	c.Start(ctx)
 	st := open(t, dir, c)
 	_, err := st.Mutate(confstore.Write{Endpoint: "team/update", Actor: "master", TeamID: teamID, ObjectID: teamID, Summary: "team e59e2671 renames itself"},
-		func(*configs.Snapshot, configs.Input) ([]confstore.Change, error) {
+		func(*configs.Snapshot, *confstore.Files) ([]confstore.Change, error) {
 			return []confstore.Change{{Path: filepath.Join(dir, "teams.d", "a.yaml"), Data: []byte("team_id: " + teamID + "\nteam_alias: renamed\n")}}, nil
 		})
 	if err != nil {
@@ -184,7 +184,7 @@ func TestFailedCommitShowsInStatusNotInTheWrite(t *testing.T) {
 	c := gitops.New(configs.GitOpsSettings{}, nil)
 	st := open(t, dir, c)
 	_, err := st.Mutate(confstore.Write{Endpoint: "team/update", TeamID: teamID},
-		func(*configs.Snapshot, configs.Input) ([]confstore.Change, error) {
+		func(*configs.Snapshot, *confstore.Files) ([]confstore.Change, error) {
 			return []confstore.Change{{Path: filepath.Join(dir, "teams.d", "a.yaml"), Data: []byte("team_id: " + teamID + "\nteam_alias: x\n")}}, nil
 		})
 	if err != nil {

@@ -1,6 +1,7 @@
 package manage
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -14,21 +15,34 @@ import (
 // for a new model; an existing (possibly hand-written) file is edited in
 // place and no unrelated file is touched.
 
-func fileData(in configs.Input, path string) ([]byte, bool) {
-	for _, fs := range [][]configs.File{in.Teams, in.Models} {
-		for _, f := range fs {
-			if f.Path == path {
-				return f.Data, true
-			}
-		}
+// Files are the files of the live configuration (confstore.Files).
+type Files interface {
+	Has(path string) bool
+	Read(path string) ([]byte, error)
+}
+
+// fileData reads the live file at path: ok false when the live
+// configuration has no such teams or models file, an *Error when it
+// cannot be read or changed on disk since it was loaded.
+func fileData(in Files, path string) (data []byte, ok bool, e *Error) {
+	if !in.Has(path) {
+		return nil, false, nil
 	}
-	return nil, false
+	data, err := in.Read(path)
+	var changed *confstore.ChangedError
+	switch {
+	case errors.As(err, &changed):
+		return nil, true, &Error{Status: 409, Message: err.Error()}
+	case err != nil:
+		return nil, true, &Error{Status: 500, Message: err.Error()}
+	}
+	return data, true, nil
 }
 
 // NewTeamFile is the change that creates team t's file.
-func NewTeamFile(in configs.Input, teamsDir string, t *configs.Team) (confstore.Change, *Error) {
+func NewTeamFile(in Files, teamsDir string, t *configs.Team) (confstore.Change, *Error) {
 	path := filepath.Join(teamsDir, t.TeamID+".yaml")
-	if _, exists := fileData(in, path); exists {
+	if in.Has(path) {
 		return confstore.Change{}, BadRequest("team_id", "the file %s already exists; use a different team id", path)
 	}
 	data, err := configs.EncodeTeam(t)
@@ -39,8 +53,11 @@ func NewTeamFile(in configs.Input, teamsDir string, t *configs.Team) (confstore.
 }
 
 // TeamFile is the change that makes cur's file hold t, edited in place.
-func TeamFile(in configs.Input, cur, t *configs.Team) (confstore.Change, *Error) {
-	data, ok := fileData(in, cur.Source.File)
+func TeamFile(in Files, cur, t *configs.Team) (confstore.Change, *Error) {
+	data, ok, e := fileData(in, cur.Source.File)
+	if e != nil {
+		return confstore.Change{}, e
+	}
 	if !ok {
 		return confstore.Change{}, &Error{Status: 500, Message: fmt.Sprintf("team %q is defined in %s, which the API cannot edit", cur.TeamID, cur.Source.File)}
 	}
@@ -52,13 +69,13 @@ func TeamFile(in configs.Input, cur, t *configs.Team) (confstore.Change, *Error)
 }
 
 // NewModelFile is the change that creates d's own file.
-func NewModelFile(in configs.Input, modelsDir string, d *configs.Deployment) (confstore.Change, *Error) {
+func NewModelFile(in Files, modelsDir string, d *configs.Deployment) (confstore.Change, *Error) {
 	dir := d.ModelInfo.TeamID
 	if dir == "" {
 		dir = "global"
 	}
 	path := filepath.Join(modelsDir, dir, d.ModelInfo.ID+".yaml")
-	if _, exists := fileData(in, path); exists {
+	if in.Has(path) {
 		return confstore.Change{}, BadRequest("model_info.id", "the file %s already exists; use a different model id", path)
 	}
 	data, err := configs.EncodeModels(d)
@@ -70,8 +87,11 @@ func NewModelFile(in configs.Input, modelsDir string, d *configs.Deployment) (co
 
 // WrittenDeployment returns the deployment live as d, as written in its
 // file (secrets unresolved), for an update.
-func WrittenDeployment(in configs.Input, d *configs.Deployment) (*configs.Deployment, *Error) {
-	data, ok := fileData(in, d.Source.File)
+func WrittenDeployment(in Files, d *configs.Deployment) (*configs.Deployment, *Error) {
+	data, ok, e := fileData(in, d.Source.File)
+	if e != nil {
+		return nil, e
+	}
 	if !ok {
 		return nil, BadRequest("model_info.id", "model %q is defined in the --config file %s; edit it there by hand", d.ModelInfo.ID, d.Source.File)
 	}
@@ -84,8 +104,11 @@ func WrittenDeployment(in configs.Input, d *configs.Deployment) (*configs.Deploy
 }
 
 // ModelFile is the change that replaces deployment id in file with d.
-func ModelFile(in configs.Input, file, id string, d *configs.Deployment) (confstore.Change, *Error) {
-	data, _ := fileData(in, file)
+func ModelFile(in Files, file, id string, d *configs.Deployment) (confstore.Change, *Error) {
+	data, _, e := fileData(in, file)
+	if e != nil {
+		return confstore.Change{}, e
+	}
 	out, err := configs.ReplaceDeployment(data, id, d)
 	if err != nil {
 		return confstore.Change{}, &Error{Status: 500, Message: fmt.Sprintf("editing %s: %v", file, err)}
@@ -95,11 +118,11 @@ func ModelFile(in configs.Input, file, id string, d *configs.Deployment) (confst
 
 // RemoveModels are the changes that remove the deployments ds: a file left
 // with none of its deployments is removed, others are edited in place.
-func RemoveModels(snap *configs.Snapshot, in configs.Input, ds []*configs.Deployment) ([]confstore.Change, *Error) {
+func RemoveModels(snap *configs.Snapshot, in Files, ds []*configs.Deployment) ([]confstore.Change, *Error) {
 	byFile := map[string][]string{}
 	var files []string
 	for _, d := range ds {
-		if _, ok := fileData(in, d.Source.File); !ok {
+		if !in.Has(d.Source.File) {
 			return nil, BadRequest("", "model %q is defined in the --config file %s; remove it there by hand", d.ModelInfo.ID, d.Source.File)
 		}
 		if byFile[d.Source.File] == nil {
@@ -114,7 +137,10 @@ func RemoveModels(snap *configs.Snapshot, in configs.Input, ds []*configs.Deploy
 			out = append(out, confstore.Change{Path: f})
 			continue
 		}
-		data, _ := fileData(in, f)
+		data, _, e := fileData(in, f)
+		if e != nil {
+			return nil, e
+		}
 		edited, _, err := configs.RemoveDeployments(data, byFile[f]...)
 		if err != nil {
 			return nil, &Error{Status: 500, Message: fmt.Sprintf("editing %s: %v", f, err)}

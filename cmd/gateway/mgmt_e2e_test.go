@@ -661,3 +661,50 @@ func TestHandWrittenTeamFileEditedInPlace(t *testing.T) {
 		t.Errorf("deleted team's key: %d", code)
 	}
 }
+
+// An API write right after a hand edit the watcher has not applied yet
+// never loses the edit: it is refused with 409 (nothing written) or, if
+// the reload came first, made on top of the edit.
+func TestWriteKeepsUnloadedHandEdit(t *testing.T) {
+	args, dir := emptyGateway(t)
+	g := startGateway(t, args...)
+	g.ok(t, "POST", "/team/new", masterKey, map[string]any{"team_id": teamA})
+	path := filepath.Join(dir, "teams.d", teamA+".yaml")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := string(before) + "# reviewed by hand\n"
+	writeFiles(t, dir, map[string]string{"teams.d/" + teamA + ".yaml": edited})
+	code, m, raw := g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "team_alias": "from-api"})
+	after, _ := os.ReadFile(path)
+	t.Logf("update right after the edit: %d", code)
+	switch code {
+	case 409:
+		if msg := errorOf(t, m, raw)["message"].(string); !strings.Contains(msg, "changed on disk") || !strings.Contains(msg, "nothing was written") {
+			t.Errorf("409 message: %s", msg)
+		}
+		if string(after) != edited {
+			t.Errorf("refused write changed the file:\n%s", after)
+		}
+	case 200:
+		if !strings.Contains(string(after), "# reviewed by hand") || !strings.Contains(string(after), "from-api") {
+			t.Errorf("write after the reload lost the edit or the update:\n%s", after)
+		}
+	default:
+		t.Fatalf("update: %d %s", code, raw)
+	}
+	// Once the edit is live, the same write goes through on top of it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, raw = g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "team_alias": "from-api"})
+		if code == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	after, _ = os.ReadFile(path)
+	if code != 200 || !strings.Contains(string(after), "# reviewed by hand") || !strings.Contains(string(after), "from-api") {
+		t.Fatalf("write after the reload: %d %s\n%s", code, raw, after)
+	}
+}
