@@ -158,6 +158,36 @@ func walk(t tree, dir string, ancestors []fs.FileInfo, files *[]File) error {
 	return nil
 }
 
+// ReadFile reads the one file at path as ReadDirs reads each file of a
+// folder (following symlinks). found is false when nothing is there; a
+// directory or other non-regular file is an error.
+func ReadFile(path string) (f File, found bool, err error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return File{}, false, nil
+	}
+	if err != nil {
+		return File{}, false, err
+	}
+	if !info.Mode().IsRegular() {
+		return File{}, false, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return File{}, false, nil // removed since the stat
+	}
+	if err != nil {
+		return File{}, false, err
+	}
+	return File{Path: path, Data: data}.WithSum(), true, nil
+}
+
+// IsConfigFileName reports whether a file of this name inside teams.d or
+// models.d is read: a .yaml or .yml name not starting with ".".
+func IsConfigFileName(name string) bool {
+	return isYAML(name) && !strings.HasPrefix(name, ".")
+}
+
 func isYAML(name string) bool {
 	ext := strings.ToLower(path.Ext(name))
 	return ext == ".yaml" || ext == ".yml"

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,14 +45,13 @@ type WatchOptions struct {
 // (symlinked ones too) and coalesces bursts of events into one signal on C.
 // It does not read the configuration: the receiver of C rescans.
 type Watcher struct {
-	// C receives a value (the first event that started the burst) when the
-	// watched files may have changed. It has room for one: a signal that
-	// is not taken yet absorbs later ones.
-	C <-chan string
+	// C receives a Signal when the watched files may have changed. It has
+	// room for one: a signal that is not taken yet absorbs later ones.
+	C <-chan Signal
 
 	opts WatchOptions
 	fsw  *fsnotify.Watcher
-	c    chan string
+	c    chan Signal
 	done chan struct{}
 	wg   sync.WaitGroup
 
@@ -62,6 +62,24 @@ type Watcher struct {
 	armed  bool                       // a signal is scheduled
 	closed bool
 }
+
+// Signal is one burst of events.
+type Signal struct {
+	// Reason is the first event of the burst, for logs.
+	Reason string
+	// Paths are the configuration files (IsConfigFileName) the burst's
+	// events named, sorted, when Full is false: reading just those files
+	// again brings the configuration up to date.
+	Paths []string
+	// Full: the burst needs every file read again (a directory appeared,
+	// went or was replaced, the --config file or a ConfigMap's symlink
+	// changed, the event queue overflowed, or many files changed).
+	Full bool
+}
+
+// maxSignalPaths is the most files a Signal names; a larger burst (a git
+// checkout) is a full rescan.
+const maxSignalPaths = 256
 
 // NewWatcher starts watching. Directories that do not exist yet are picked
 // up when they appear (their parent is watched for their name).
@@ -79,7 +97,7 @@ func NewWatcher(opts WatchOptions) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := make(chan string, 1)
+	c := make(chan Signal, 1)
 	w := &Watcher{
 		C: c, c: c, opts: opts, fsw: fsw, done: make(chan struct{}),
 		trees: map[string]os.FileInfo{}, named: map[string]map[string]bool{},
@@ -211,22 +229,39 @@ func collectDirs(dir string, ancestors []os.FileInfo, seen map[string]os.FileInf
 	}
 }
 
-// counts reports whether ev may change the configuration.
-func (w *Watcher) counts(ev fsnotify.Event) bool {
+// classify tells whether ev may change the configuration (counts) and
+// what to read again: every file (full), the file it names (file), or,
+// for a name that is no configuration file, nothing.
+func (w *Watcher) classify(ev fsnotify.Event) (counts, full bool, file string) {
 	if ev.Op == fsnotify.Chmod || ev.Op == 0 {
-		return false // a bare chmod (touch, indexers) changes no content
+		return false, false, "" // a bare chmod (touch, indexers) changes no content
 	}
 	name := filepath.Clean(ev.Name)
 	dir := filepath.Dir(name)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.trees[dir]; ok {
-		return true
-	}
 	if _, ok := w.trees[name]; ok {
-		return true // the watched directory itself was removed or moved
+		return true, true, "" // a watched directory was removed, moved or replaced
 	}
-	return w.named[dir][filepath.Base(name)]
+	if _, ok := w.trees[dir]; ok {
+		base := filepath.Base(name)
+		switch {
+		case strings.HasPrefix(base, ".."):
+			// A ConfigMap mounted as the folder swaps its ..data symlink:
+			// the files' own names see no event.
+			return true, true, ""
+		case IsConfigFileName(base):
+			return true, false, name
+		default:
+			// An editor's temp file, a README: nothing to read (a
+			// directory that appears is found by the caller).
+			return true, false, ""
+		}
+	}
+	if w.named[dir][filepath.Base(name)] {
+		return true, true, "" // the --config file, a ConfigMap's ..data, a watched folder's name
+	}
+	return false, false, ""
 }
 
 func (w *Watcher) loop() {
@@ -235,6 +270,8 @@ func (w *Watcher) loop() {
 	var timerC <-chan time.Time
 	var first time.Time
 	reason := ""
+	var full bool
+	paths := map[string]bool{}
 	arm := func(why string) {
 		now := time.Now()
 		w.mu.Lock()
@@ -262,11 +299,17 @@ func (w *Watcher) loop() {
 			if !ok {
 				return
 			}
-			if !w.counts(ev) {
+			counts, needFull, file := w.classify(ev)
+			if !counts {
 				continue
 			}
-			if ev.Has(fsnotify.Create) {
-				w.addNewDir(ev.Name)
+			if ev.Has(fsnotify.Create) && w.addNewDir(ev.Name) {
+				needFull = true
+			}
+			if needFull || len(paths) >= maxSignalPaths {
+				full = true
+			} else if file != "" {
+				paths[file] = true
 			}
 			arm(strings.ToLower(ev.Op.String()) + " " + ev.Name)
 		case err, ok := <-w.fsw.Errors:
@@ -275,6 +318,7 @@ func (w *Watcher) loop() {
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				w.opts.Log.Warn("file watcher: event queue overflowed; rescanning everything")
+				full = true
 				arm("event queue overflow")
 				continue
 			}
@@ -285,24 +329,59 @@ func (w *Watcher) loop() {
 			w.mu.Lock()
 			w.armed = false
 			w.mu.Unlock()
-			select {
-			case w.c <- reason:
-			default: // a signal is pending already; it covers this burst
+			sig := Signal{Reason: reason, Full: full}
+			if !full {
+				for p := range paths {
+					sig.Paths = append(sig.Paths, p)
+				}
+				slices.Sort(sig.Paths)
 			}
+			full, paths = false, map[string]bool{}
+			w.send(sig)
 		}
 	}
 }
 
+// send hands sig to the receiver. A signal not taken yet absorbs it: the
+// pending one then names both bursts' files, or is a full rescan.
+func (w *Watcher) send(sig Signal) {
+	for {
+		select {
+		case w.c <- sig:
+			return
+		default:
+		}
+		select {
+		case old := <-w.c:
+			sig = merge(old, sig)
+		default:
+		}
+	}
+}
+
+func merge(a, b Signal) Signal {
+	out := Signal{Reason: a.Reason, Full: a.Full || b.Full}
+	if !out.Full {
+		out.Paths = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.Paths), b.Paths...))))
+		if len(out.Paths) > maxSignalPaths {
+			out.Paths, out.Full = nil, true
+		}
+	}
+	return out
+}
+
 // addNewDir watches a directory created inside a watched tree (and what
-// is under it) at once, so files written into it right away are seen.
-func (w *Watcher) addNewDir(name string) {
+// is under it) at once, so files written into it right away are seen. It
+// reports whether name is such a directory.
+func (w *Watcher) addNewDir(name string) bool {
 	base := filepath.Base(name)
 	if strings.HasPrefix(base, ".") {
-		return
+		return false
 	}
 	info, err := os.Stat(name) // follows symlinks
 	if err != nil || !info.IsDir() {
-		return
+		return false
 	}
 	w.Resync()
+	return true
 }

@@ -120,3 +120,60 @@ func openStore(t *testing.T, td, md string) *Store {
 	}
 	return st
 }
+
+// TestRescanFilesMatchesRescan: reading only the files a change named
+// gives the configuration a full rescan gives, through edits, new files,
+// removed files, an invalid state and its fix.
+func TestRescanFilesMatchesRescan(t *testing.T) {
+	dir := t.TempDir()
+	td, md := filepath.Join(dir, "teams.d"), filepath.Join(dir, "models.d")
+	a, b := filepath.Join(td, "a.yaml"), filepath.Join(td, "sub", "b.yaml")
+	m := filepath.Join(md, "a", "m.yaml")
+	mustWrite(t, a, "team_id: a\n")
+	st := openStore(t, td, md)
+	model := func(name string) string {
+		return "model_list:\n  - model_name: " + name + "\n    litellm_params: {model: mock/x}\n    model_info: {team_id: a}\n"
+	}
+	steps := []struct {
+		name    string
+		do      func()
+		paths   []string
+		outcome string
+	}{
+		{"edit", func() { mustWrite(t, a, "team_id: a\nteam_alias: A\n") }, []string{a}, OutcomeApplied},
+		{"new team in a new folder", func() { mustWrite(t, b, "team_id: b\n") }, []string{b}, OutcomeApplied},
+		{"new model", func() { mustWrite(t, m, model("m1")) }, []string{m}, OutcomeApplied},
+		{"same content", func() { mustWrite(t, m, model("m1")) }, []string{m}, OutcomeUnchanged},
+		{"invalid", func() { mustWrite(t, a, "team_id: a\nbogus: 1\n") }, []string{a}, OutcomeRejected},
+		{"fixed", func() { mustWrite(t, a, "team_id: a\nteam_alias: fixed\n") }, []string{a}, OutcomeApplied},
+		{"two files", func() { mustWrite(t, m, model("m2")); _ = os.Remove(b) }, []string{b, m}, OutcomeApplied},
+		{"named but gone already", func() {}, []string{filepath.Join(td, "never.yaml")}, OutcomeUnchanged},
+	}
+	for _, step := range steps {
+		step.do()
+		st1, err := st.RescanFiles("test", step.paths)
+		if st1.LastOutcome != step.outcome {
+			t.Fatalf("%s: outcome %s (%v), want %s", step.name, st1.LastOutcome, err, step.outcome)
+		}
+		if step.outcome == OutcomeRejected {
+			continue
+		}
+		in, err := configs.ReadDirs("", td, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := configs.InputHash(in); st.Snapshot().Hash != want {
+			t.Fatalf("%s: live hash %s, a full read gives %s", step.name, st.Snapshot().Hash, want)
+		}
+		if full, err := st.Rescan("test"); err != nil || full.LastOutcome != OutcomeUnchanged {
+			t.Fatalf("%s: a full rescan after RescanFiles: %s %v", step.name, full.LastOutcome, err)
+		}
+	}
+	if got := st.Snapshot().Teams["a"]; got == nil || got.TeamAlias != "fixed" || st.Snapshot().Teams["b"] != nil {
+		t.Errorf("final teams: %v", st.Snapshot().Teams)
+	}
+	// A path outside both folders falls back to a full rescan.
+	if s, err := st.RescanFiles("test", []string{filepath.Join(dir, "elsewhere.yaml")}); err != nil || s.LastOutcome != OutcomeUnchanged {
+		t.Errorf("outside path: %s %v", s.LastOutcome, err)
+	}
+}

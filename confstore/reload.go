@@ -17,7 +17,8 @@ type WatchOptions struct {
 
 // Watch keeps the live configuration in step with the disk until ctx
 // ends: one fsnotify watcher over the teams and models folders and the
-// --config file's directory (debounced), plus a periodic full rescan
+// --config file's directory (debounced; a burst that names only files
+// reads just those again, see RescanFiles), plus a periodic full rescan
 // (general_settings.rescan_interval, read again after every reload) for
 // what events miss: network file systems, overflowed event queues. A
 // periodic rescan waits while events are still arriving, so it does not
@@ -38,7 +39,7 @@ func (s *Store) Watch(ctx context.Context, opts WatchOptions) {
 		MaxDelay:   opts.MaxDelay,
 		Log:        s.opts.Log,
 	})
-	var events <-chan string
+	var events <-chan configs.Signal
 	if err != nil {
 		s.opts.Log.Error("file watcher not started; only the periodic rescan, SIGHUP and POST /config/reload reload", "err", err)
 		w = nil
@@ -64,8 +65,12 @@ func (s *Store) Watch(ctx context.Context, opts WatchOptions) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev := <-events:
-			_, _ = s.Rescan("watch: " + ev)
+		case sig := <-events:
+			if sig.Full {
+				_, _ = s.Rescan("watch: " + sig.Reason)
+			} else if len(sig.Paths) > 0 {
+				_, _ = s.RescanFiles("watch: "+sig.Reason, sig.Paths)
+			}
 		case <-tick.C:
 			if w != nil && w.Busy() {
 				// A burst of events is under way; its signal follows.

@@ -282,11 +282,89 @@ func (s *Store) rescan(reason string) (Status, error) {
 	s.status.LastReloadAt, s.status.LastReason = now, reason
 	in, err := configs.ReadDirs(s.opts.ConfigPath, s.opts.TeamsDir, s.opts.ModelsDir)
 	if err != nil {
-		s.status.OK, s.status.LastOutcome = false, OutcomeFailed
-		s.status.Errors = []string{err.Error()}
-		s.opts.Log.Error("reload failed: "+err.Error(), "reason", reason)
-		return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
+		return s.readFailed(reason, err)
 	}
+	return s.reload(reason, now, in)
+}
+
+// RescanFiles is Rescan for a change known to touch only paths (files in
+// the teams or models folder): it reads those files again, not every file.
+// A path that is no longer a file is dropped from the configuration. It
+// falls back to Rescan for a path outside both folders or that is now a
+// directory.
+func (s *Store) RescanFiles(reason string, paths []string) (Status, error) {
+	st, err, full := s.rescanFiles(reason, paths)
+	if full {
+		return s.Rescan(reason)
+	}
+	if st.LastOutcome != OutcomeUnchanged {
+		metrics.Reload(err == nil, st.ConfigHash)
+	}
+	return st, err
+}
+
+func (s *Store) rescanFiles(reason string, paths []string) (st Status, err error, full bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	s.status.LastReloadAt, s.status.LastReason = now, reason
+	changes := make(map[string]*configs.File, len(paths))
+	for _, p := range paths {
+		inTeams := s.opts.TeamsDir != "" && isUnder(p, s.opts.TeamsDir)
+		if !inTeams && (s.opts.ModelsDir == "" || !isUnder(p, s.opts.ModelsDir)) {
+			return Status{}, nil, true
+		}
+		f, found, err := configs.ReadFile(p)
+		if err != nil {
+			return Status{}, nil, true // a directory now, or unreadable: let a full read say
+		}
+		if !found {
+			changes[p] = nil
+			continue
+		}
+		changes[p] = &f
+	}
+	in := s.in
+	in.Teams = withFiles(in.Teams, changes, func(p string) bool { return isUnder(p, s.opts.TeamsDir) })
+	in.Models = withFiles(in.Models, changes, func(p string) bool { return !isUnder(p, s.opts.TeamsDir) })
+	st, err = s.reload(reason, now, in)
+	return st, err, false
+}
+
+// withFiles returns files with changes applied (nil: the file is gone),
+// sorted by path; mine says which new paths belong to this list.
+func withFiles(files []configs.File, changes map[string]*configs.File, mine func(string) bool) []configs.File {
+	out := make([]configs.File, 0, len(files))
+	seen := make(map[string]bool, len(changes))
+	for _, f := range files {
+		if c, ok := changes[f.Path]; ok {
+			seen[f.Path] = true
+			if c == nil {
+				continue
+			}
+			f = *c
+		}
+		out = append(out, f)
+	}
+	for p, c := range changes {
+		if c != nil && !seen[p] && mine(p) {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b configs.File) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+func (s *Store) readFailed(reason string, err error) (Status, error) {
+	s.status.OK, s.status.LastOutcome = false, OutcomeFailed
+	s.status.Errors = []string{err.Error()}
+	s.opts.Log.Error("reload failed: "+err.Error(), "reason", reason)
+	return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
+}
+
+// reload builds in and makes it live when it is valid and differs from
+// the live configuration.
+func (s *Store) reload(reason string, now time.Time, in configs.Input) (Status, error) {
 	// s.in is what the live snapshot was built from (s.snap.Hash is its
 	// InputHash): comparing the files' sums is the same test.
 	if sameInput(in, s.in) {
@@ -344,6 +422,9 @@ func (s *Store) commit(in configs.Input) {
 		return out
 	}
 	s.in = configs.Input{Teams: drop(in.Teams), Models: drop(in.Models)}
+	byPath := func(a, b configs.File) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortFunc(s.in.Teams, byPath)  // as ReadDirs gives them, so sameInput
+	slices.SortFunc(s.in.Models, byPath) // holds after an API write too
 	if in.Config.Path != "" || in.Config.Data != nil {
 		s.in.Config = configs.File{Path: in.Config.Path, Sum: in.Config.WithSum().Sum}
 	}
