@@ -29,6 +29,9 @@ type Chat struct {
 	Model string
 	// Body is the client's request body; it is not modified.
 	Body []byte
+	// ModelAt is where Body's "model" value is, when the caller parsed it
+	// (the worker then rewrites it without scanning Body again).
+	ModelAt wire.Span
 	// Stream is true for "stream": true requests.
 	Stream bool
 	// Key is the caller's virtual key (nil for the master key).

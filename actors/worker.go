@@ -136,7 +136,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		close(j.done)
 	}
 
-	body, err := wire.SetModel(j.chat.Body, j.dep.UpstreamModel)
+	body, err := wire.SetModelAt(j.chat.Body, j.chat.ModelAt, j.dep.UpstreamModel)
 	if err != nil {
 		j.report = failed()
 		reply(&ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)})

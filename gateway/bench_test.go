@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/providers/openai"
+	"github.com/llmgateway/gateway/gateway/wire"
 )
 
 // The microbenchmarks of the gateway's request path. Run with
@@ -38,8 +38,48 @@ func BenchmarkParseChat(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchBody)))
 	for b.Loop() {
-		if _, _, werr := parseChat(benchBody, nil); werr != nil {
+		if _, werr := parseChat(benchBody, nil); werr != nil {
 			b.Fatal(werr)
+		}
+	}
+}
+
+// largeBody is a 64 KiB conversation with "model" last, as the OpenAI
+// Python SDK orders a request's fields.
+var largeBody = func() []byte {
+	body := []byte(`{"messages":[`)
+	for i := 0; len(body) < 64<<10; i++ {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = fmt.Appendf(body, `{"role":"user","content":"message %d: the quick brown fox jumps over the lazy dog, again and again, with \"quotes\" and unicode \u00e9"}`, i)
+	}
+	return append(body, `],"max_tokens":32,"stream":false,"model":"bench-model"}`...)
+}()
+
+// BenchmarkParseChatLarge is BenchmarkParseChat on largeBody.
+func BenchmarkParseChatLarge(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(largeBody)))
+	for b.Loop() {
+		if _, werr := parseChat(largeBody, nil); werr != nil {
+			b.Fatal(werr)
+		}
+	}
+}
+
+// BenchmarkParseAndRewriteLarge is what a request with largeBody pays
+// for its body: the handler's parse and the worker's model rewrite.
+func BenchmarkParseAndRewriteLarge(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(largeBody)))
+	for b.Loop() {
+		req, werr := parseChat(largeBody, nil)
+		if werr != nil {
+			b.Fatal(werr)
+		}
+		if _, err := wire.SetModelAt(largeBody, req.ModelAt, "gpt-4o-mini-2024-07-18"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
@@ -50,7 +90,7 @@ func BenchmarkRewriteModel(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchBody)))
 	for b.Loop() {
-		if _, err := sjson.SetBytes(benchBody, "model", "gpt-4o-mini-2024-07-18"); err != nil {
+		if _, err := wire.SetModel(benchBody, "gpt-4o-mini-2024-07-18"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,14 +102,14 @@ func BenchmarkParseAndRewrite(b *testing.B) {
 	answer := []byte(upstreamAnswer)
 	b.ReportAllocs()
 	for b.Loop() {
-		model, _, werr := parseChat(benchBody, nil)
+		req, werr := parseChat(benchBody, nil)
 		if werr != nil {
 			b.Fatal(werr)
 		}
-		if _, err := sjson.SetBytes(benchBody, "model", "gpt-4o-mini"); err != nil {
+		if _, err := wire.SetModelAt(benchBody, req.ModelAt, "gpt-4o-mini"); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sjson.SetBytes(answer, "model", model); err != nil {
+		if _, err := wire.SetModel(answer, req.Model); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -23,13 +25,14 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	body := ctx.PostBody()
-	model, stream, werr := parseChat(body, ctx.UserValue("model"))
+	req, werr := parseChat(body, ctx.UserValue("model"))
 	if werr != nil {
 		writeError(ctx, werr)
 		return
 	}
+	model := req.Model
 	setLogModel(ctx, model)
-	res, werr := s.ask(route, &actors.Chat{Model: model, Body: body, Stream: stream, Key: route.Key})
+	res, werr := s.ask(route, &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key})
 	if werr != nil {
 		writeError(ctx, werr)
 		return
@@ -73,39 +76,75 @@ func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
 	}
 }
 
+// chatRequest is what the handler reads from a chat completion body.
+type chatRequest struct {
+	Model  string
+	Stream bool
+	// ModelAt is where the body's "model" value is, for the worker's
+	// rewrite (zero: not in the body, the path named the model).
+	ModelAt wire.Span
+}
+
 // parseChat reads only what routing needs from the body: model and stream.
-// The body itself is forwarded untouched but for its model.
-func parseChat(body []byte, pathModel any) (model string, stream bool, werr *wire.Error) {
+// The body itself is forwarded untouched but for its model. It validates
+// the body and then walks its top-level fields once: a lookup per field
+// would scan a large messages array again for each field after it (the
+// OpenAI Python SDK sends "model" after "messages").
+func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	if len(body) == 0 {
-		return "", false, wire.BadRequest("request body is empty; send a JSON chat completion request with `model` and `messages`")
+		return req, wire.BadRequest("request body is empty; send a JSON chat completion request with `model` and `messages`")
 	}
 	if !gjson.ValidBytes(body) {
-		return "", false, wire.BadRequest("request body is not valid JSON; send a JSON object with `model` and `messages`")
+		return req, wire.BadRequest("request body is not valid JSON; send a JSON object with `model` and `messages`")
 	}
-	r := gjson.ParseBytes(body)
+	// Parse without copying body into a string: only the model name is
+	// kept past this call, and it is cloned.
+	r := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	if !r.IsObject() {
-		return "", false, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
+		return req, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
+	}
+	var model, messages, stream gjson.Result
+	models := 0
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			model = v
+			models++
+		case "messages":
+			messages = v
+		case "stream":
+			stream = v
+		}
+		return true
+	})
+	if models > 1 {
+		// Which one the upstream reads is its parser's choice; the one the
+		// gateway routes and prices by must be the one it sends.
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+			Message: "`model` appears more than once in the request body; send it once"}
 	}
 	if pm, ok := pathModel.(string); ok && pm != "" {
-		model = pm
+		req.Model = pm
 	} else {
-		m := r.Get("model")
-		if m.Type != gjson.String || m.Str == "" {
-			return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+		if model.Type != gjson.String || model.Str == "" {
+			return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
 				Message: "`model` is missing or not a string; set it to a model name from GET /v1/models"}
 		}
-		model = m.Str
+		req.Model = strings.Clone(model.Str)
 	}
-	if msgs := r.Get("messages"); !msgs.IsArray() {
-		return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "messages",
+	if model.Exists() {
+		req.ModelAt = wire.Span{Off: model.Index, Len: len(model.Raw)}
+	}
+	if !messages.IsArray() {
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "messages",
 			Message: "`messages` is missing or not an array; send the conversation as a list of {role, content} objects"}
 	}
-	st := r.Get("stream")
-	if st.Exists() && st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
-		return "", false, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "stream",
+	if stream.Exists() && stream.Type != gjson.True && stream.Type != gjson.False && stream.Type != gjson.Null {
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "stream",
 			Message: "`stream` must be true or false"}
 	}
-	return model, st.Type == gjson.True, nil
+	req.Stream = stream.Type == gjson.True
+	return req, nil
 }
 
 // ask sends a chat to the route's actor and runs it once admitted.

@@ -295,6 +295,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"not JSON", keyA, "{not json", 400, "not valid JSON"},
 		{"model missing", keyA, map[string]any{"messages": msgs}, 400, "`model`"},
 		{"messages missing", keyA, map[string]any{"model": "my-team-model"}, 400, "`messages`"},
+		{"model twice", keyA, `{"model":"my-team-model","messages":[{"role":"user","content":"hi"}],"model":"gpt-4o"}`, 400, "more than once"},
 		{"unknown model", keyA, map[string]any{"model": "gpt-99", "messages": msgs}, 400, "GET /v1/models"},
 		{"no key", "", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "no API key"},
 		{"unknown key", "sk-nope", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "invalid API key"},

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -24,6 +26,42 @@ func SetModel(body []byte, model string) ([]byte, error) {
 		return out, nil
 	}
 	return sjson.SetBytes(body, "model", model)
+}
+
+// Span is where a value sits in a body: its offset and the length of its
+// raw JSON text (quotes included for a string). The zero Span is unknown.
+type Span struct{ Off, Len int }
+
+// SetModelAt is SetModel for a body whose top-level "model" string value
+// was found at at by an earlier parse of the same bytes: the body is not
+// scanned again. A span that does not hold a plain JSON string (or the
+// zero Span) falls back to SetModel.
+func SetModelAt(body []byte, at Span, model string) ([]byte, error) {
+	end := at.Off + at.Len
+	if at.Off <= 0 || at.Len < 2 || end > len(body) || body[at.Off] != '"' || body[end-1] != '"' ||
+		!plainJSONString(model) || !afterModelKey(body[:at.Off]) {
+		return SetModel(body, model)
+	}
+	if string(body[at.Off+1:end-1]) == model {
+		return body, nil
+	}
+	out := make([]byte, 0, len(body)-at.Len+len(model)+2)
+	out = append(out, body[:at.Off]...)
+	out = append(out, '"')
+	out = append(out, model...)
+	out = append(out, '"')
+	out = append(out, body[end:]...)
+	return out, nil
+}
+
+// afterModelKey reports whether head ends with a "model" key and its colon
+// (spaces allowed around the colon), as it does before a model value.
+func afterModelKey(head []byte) bool {
+	head = bytes.TrimRight(head, " \t\r\n")
+	if len(head) == 0 || head[len(head)-1] != ':' {
+		return false
+	}
+	return bytes.HasSuffix(bytes.TrimRight(head[:len(head)-1], " \t\r\n"), []byte(`"model"`))
 }
 
 // plainJSONString reports whether s can be written between quotes as is.

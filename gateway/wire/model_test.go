@@ -39,3 +39,26 @@ func BenchmarkSetModel(b *testing.B) {
 		}
 	}
 }
+
+// TestSetModelAt: with the span of an earlier parse the value is replaced
+// in place; a span that does not hold a string falls back to SetModel.
+func TestSetModelAt(t *testing.T) {
+	body := []byte(`{"messages":[{"role":"user","content":"say \"model\""}],"model":"mine"}`)
+	at := Span{Off: len(body) - len(`"mine"}`), Len: len(`"mine"`)}
+	got, err := SetModelAt(body, at, "gpt-4o")
+	if err != nil || string(got) != `{"messages":[{"role":"user","content":"say \"model\""}],"model":"gpt-4o"}` {
+		t.Errorf("SetModelAt: %s %v", got, err)
+	}
+	if string(body) != `{"messages":[{"role":"user","content":"say \"model\""}],"model":"mine"}` {
+		t.Errorf("the body was modified: %s", body)
+	}
+	for _, bad := range []Span{{}, {Off: 1, Len: 10}, {Off: at.Off, Len: 500}, {Off: at.Off + 1, Len: 2}} {
+		got, err := SetModelAt(body, bad, "gpt-4o")
+		if err != nil || string(got) != `{"messages":[{"role":"user","content":"say \"model\""}],"model":"gpt-4o"}` {
+			t.Errorf("span %+v: %s %v", bad, got, err)
+		}
+	}
+	if got, _ := SetModelAt(body, at, `we"ird`); string(got) != `{"messages":[{"role":"user","content":"say \"model\""}],"model":"we\"ird"}` {
+		t.Errorf("escaped model: %s", got)
+	}
+}
