@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
@@ -143,7 +142,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		return
 	}
 	strip := false
-	if j.chat.Stream && StreamUsageSupported(j.dep) && !gjson.GetBytes(body, "stream_options.include_usage").Bool() {
+	if j.chat.Stream && StreamUsageSupported(j.dep) && !wire.Lookup(body, "stream_options.include_usage").Bool() {
 		if b, err := sjson.SetBytes(body, "stream_options.include_usage", true); err == nil {
 			body, strip = b, true
 		}
@@ -220,7 +219,7 @@ func StreamUsageSupported(d *configs.Deployment) bool {
 
 // UsageOf reads the usage object of a chat completion or a final stream chunk.
 func UsageOf(body []byte) Usage {
-	u := gjson.GetBytes(body, "usage")
+	u := wire.Lookup(body, "usage")
 	if !u.IsObject() {
 		return Usage{}
 	}

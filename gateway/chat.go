@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -99,7 +98,7 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	}
 	// Parse without copying body into a string: only the model name is
 	// kept past this call, and it is cloned.
-	r := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	r := gjson.Parse(wire.View(body))
 	if !r.IsObject() {
 		return req, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
 	}
@@ -205,17 +204,17 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 				_ = w.Flush()
 				return
 			}
-			if u := gjson.GetBytes(data, "usage"); u.IsObject() {
+			if u := wire.Lookup(data, "usage"); u.IsObject() {
 				usage.PromptTokens = u.Get("prompt_tokens").Int()
 				usage.CompletionTokens = u.Get("completion_tokens").Int()
 				usage.Reported = true
 				if strip {
-					if c := gjson.GetBytes(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
+					if c := wire.Lookup(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
 						continue // the usage chunk only the gateway asked for
 					}
 				}
 			} else if !usage.Reported {
-				if c := gjson.GetBytes(data, "choices.0.delta.content"); c.Type == gjson.String {
+				if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
 					usage.Text = append(usage.Text, c.Str...)
 				}
 			}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
@@ -16,7 +15,7 @@ import (
 )
 
 // mgmtRoutes registers the management API (LiteLLM's paths).
-func (s *Server) mgmtRoutes(r *router.Router) {
+func (s *Server) mgmtRoutes(r routeTable) {
 	r.POST("/team/new", s.teamNew)
 	r.GET("/team/info", s.teamInfo)
 	r.GET("/team/list", s.teamList)

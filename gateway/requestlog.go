@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/accesslog"
@@ -25,6 +24,7 @@ type requestInfo struct {
 	team       string
 	model      string // the name the client asked for
 	deployment string // set once the name resolved
+	route      string // the matched route pattern (routeTable)
 	tokensIn   int64
 	tokensOut  int64
 	start      time.Time
@@ -68,9 +68,9 @@ func printable(b []byte) bool {
 
 // routeLabel is the matched route pattern, so that unknown paths cannot
 // grow the metrics' label set.
-func routeLabel(ctx *fasthttp.RequestCtx) string {
-	if p, ok := ctx.UserValue(router.MatchedRoutePathParam).(string); ok {
-		return p
+func routeLabel(info *requestInfo) string {
+	if info.route != "" {
+		return info.route
 	}
 	return "other"
 }
@@ -98,7 +98,7 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		if info.deployment != "" {
 			model = info.model
 		}
-		metrics.RequestDone(routeLabel(ctx), status, info.team, model, latency)
+		metrics.RequestDone(routeLabel(info), status, info.team, model, latency)
 		metrics.Tokens(info.team, model, info.tokensIn, info.tokensOut)
 		s.opts.AccessLog.Log(&accesslog.Line{
 			Time:       end,

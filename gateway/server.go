@@ -76,8 +76,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts}
 	r := router.New()
-	r.SaveMatchedRoutePath = true // the route pattern labels the request metrics
-	s.routes(r)
+	s.routes(routeTable{r})
 	if dir := opts.Directory; dir != nil {
 		metrics.SetTeamActors(func() int {
 			if snap := dir.Snapshot(); snap != nil {

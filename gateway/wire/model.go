@@ -12,7 +12,7 @@ import (
 // is one splice into a new buffer; anything else goes through sjson.
 // body is never modified.
 func SetModel(body []byte, model string) ([]byte, error) {
-	r := gjson.GetBytes(body, "model")
+	r := Lookup(body, "model")
 	if r.Type == gjson.String && r.Index > 0 && plainJSONString(model) {
 		if r.Str == model {
 			return body, nil
