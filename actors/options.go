@@ -2,6 +2,7 @@ package actors
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/llmgateway/gateway/gateway/providers"
@@ -43,6 +44,17 @@ type env struct {
 	log       *slog.Logger
 	now       func() time.Time
 	store     SpendStore
+	unpriced  sync.Map // models warned about as unpriced
+}
+
+// firstUnpriced reports whether model is reported unpriced for the first
+// time by this gateway, so that the caller logs one warning per model.
+func (e *env) firstUnpriced(model string) bool {
+	if _, seen := e.unpriced.Load(model); seen {
+		return false // without LoadOrStore's allocation of the stored key
+	}
+	_, seen := e.unpriced.LoadOrStore(model, struct{}{})
+	return !seen
 }
 
 func newEnv(provs map[string]providers.Provider, log *slog.Logger, opts []Option) *env {

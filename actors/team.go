@@ -311,8 +311,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		done:     make(chan struct{}),
 		timeout:  t.timeout(d, msg.Stream),
 		quote:    t.prices[d],
-		log:      t.env.log,
-		now:      t.env.now,
+		env:      t.env,
 		remReq:   remReq,
 		remTok:   remTok,
 	}

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -26,8 +25,7 @@ type job struct {
 	timeout  time.Duration
 	keyToken string
 	quote    pricing.Quote
-	log      *slog.Logger
-	now      func() time.Time // the team's clock: when a call ended
+	env      *env // its clock (when a call ended), log and warnings
 	// remReq / remTok are the remaining rpm / tpm allowance at admission
 	// (-1: no limit).
 	remReq, remTok int64
@@ -100,8 +98,8 @@ func (w *worker) Receive(ctx actor.Context) {
 // cost prices a call's usage, warning once per unpriced model.
 func (j *job) cost(u Usage) float64 {
 	if !j.quote.Priced {
-		if (u.PromptTokens > 0 || u.CompletionTokens > 0) && pricing.FirstMiss(j.quote.Model) {
-			j.log.Warn("no price for model: its calls cost 0; set litellm_params.input_cost_per_token / output_cost_per_token or model_info.base_model",
+		if (u.PromptTokens > 0 || u.CompletionTokens > 0) && j.env.firstUnpriced(j.quote.Model) {
+			j.env.log.Warn("no price for model: its calls cost 0; set litellm_params.input_cost_per_token / output_cost_per_token or model_info.base_model",
 				"model", j.quote.Model, "deployment", j.dep.ModelInfo.ID)
 		}
 		return 0
@@ -112,7 +110,7 @@ func (j *job) cost(u Usage) float64 {
 func (w *worker) run(ctx actor.Context, j *job) {
 	replied := false
 	failed := func() *finished {
-		return &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
+		return &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -168,7 +166,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 						u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
 					}
 					u.Text = nil
-					root.Send(team, &finished{at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
+					root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 				})
 			}})
 		return
@@ -182,7 +180,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	}
 	u := UsageOf(resp.Body)
 	cost := j.cost(u)
-	j.report = &finished{worker: ctx.Self(), at: j.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
+	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
 	out := resp.Body
 	if rewritten, err := wire.SetModel(out, j.chat.Model); err == nil {
 		out = rewritten

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/llmgateway/gateway/configs"
 )
@@ -122,16 +121,4 @@ func ForDeployment(d *configs.Deployment) Quote {
 		model = d.LiteLLMParams.Model
 	}
 	return Quote{Model: model}
-}
-
-var warned sync.Map // model -> struct{}
-
-// FirstMiss reports whether model is reported unpriced for the first time
-// in this process, so that the caller logs one warning per model.
-func FirstMiss(model string) bool {
-	if _, seen := warned.Load(model); seen {
-		return false // without LoadOrStore's allocation of the stored key
-	}
-	_, seen := warned.LoadOrStore(model, struct{}{})
-	return !seen
 }

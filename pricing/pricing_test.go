@@ -58,12 +58,6 @@ func TestForDeployment(t *testing.T) {
 	}
 }
 
-func TestFirstMissOncePerModel(t *testing.T) {
-	if !FirstMiss("x-model") || FirstMiss("x-model") || !FirstMiss("y-model") {
-		t.Fatal("FirstMiss must be true exactly once per model")
-	}
-}
-
 func TestTokenizerOffline(t *testing.T) {
 	if n := CountText("gpt-4o", "Hello, world!"); n != 4 {
 		t.Errorf("o200k tokens of 'Hello, world!' = %d, want 4", n)
