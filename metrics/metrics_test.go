@@ -2,12 +2,34 @@ package metrics
 
 import (
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
+// scrape returns the exposition and the value of each series in it.
+func scrape(t *testing.T) (string, map[string]float64) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	values := map[string]float64{}
+	for _, line := range strings.Split(body, "\n") {
+		if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
+			if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+				values[line[:i]] = v
+			}
+		}
+	}
+	return body, values
+}
+
+// TestExposition: each recorder moves its series by what it recorded. The
+// registry is the process's, so the test compares before and after (it
+// passes with -count=2).
 func TestExposition(t *testing.T) {
+	_, before := scrape(t)
 	RequestStarted()
 	RequestDone("/v1/chat/completions", 200, "team-a", "", time.Millisecond)
 	ObserveUpstream("openai", 2*time.Millisecond, 504)
@@ -17,21 +39,31 @@ func TestExposition(t *testing.T) {
 	Reload(true, "abc123")
 	SetTeamActors(func() int { return 3 })
 
-	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body := rec.Body.String()
-	for _, want := range []string{
-		`gateway_requests_total{model="unknown",route="/v1/chat/completions",status="200",team="team-a"} 1`,
-		`gateway_upstream_errors_total{kind="timeout",provider="openai"} 1`,
-		`gateway_tokens_total{direction="in",model="m",team="team-a"} 12`,
-		`gateway_rejections_total{reason="budget",team="team-a"} 1`,
-		`gateway_config_info{hash="abc123"} 1`,
-		`gateway_config_reloads_total{result="success"} 1`,
-		`gateway_team_actors 3`,
-		`gateway_requests_in_flight 0`,
+	_, after := scrape(t)
+	for _, want := range []struct {
+		series string
+		delta  float64
+	}{
+		{`gateway_requests_total{model="unknown",route="/v1/chat/completions",status="200",team="team-a"}`, 1},
+		{`gateway_upstream_errors_total{kind="timeout",provider="openai"}`, 1},
+		{`gateway_tokens_total{direction="in",model="m",team="team-a"}`, 12},
+		{`gateway_tokens_total{direction="out",model="m",team="team-a"}`, 7},
+		{`gateway_rejections_total{reason="budget",team="team-a"}`, 1},
+		{`gateway_rejections_total{reason="rpm",team="team-a"}`, 1},
+		{`gateway_config_reloads_total{result="success"}`, 1},
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("missing %s", want)
+		v, ok := after[want.series]
+		if !ok || v-before[want.series] != want.delta {
+			t.Errorf("%s: %v -> %v (present %v), want +%v", want.series, before[want.series], v, ok, want.delta)
+		}
+	}
+	for series, want := range map[string]float64{
+		`gateway_config_info{hash="abc123"}`: 1,
+		`gateway_team_actors`:                3,
+		`gateway_requests_in_flight`:         0,
+	} {
+		if v, ok := after[series]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", series, v, ok, want)
 		}
 	}
 }
