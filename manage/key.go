@@ -15,19 +15,15 @@ import (
 // KeyRequest is the body of /key/generate and /key/update. A nil field was
 // not sent.
 type KeyRequest struct {
-	Key            *string         `json:"key"` // /key/update: the key or its token
-	TeamID         *string         `json:"team_id"`
-	KeyAlias       *string         `json:"key_alias"`
-	UserID         *string         `json:"user_id"`
-	Models         *[]string       `json:"models"`
-	Duration       *string         `json:"duration"`
-	Metadata       *map[string]any `json:"metadata"`
-	TPMLimit       *int64          `json:"tpm_limit"`
-	RPMLimit       *int64          `json:"rpm_limit"`
-	MaxParallel    *int64          `json:"max_parallel_requests"`
-	MaxBudget      *float64        `json:"max_budget"`
-	BudgetDuration *string         `json:"budget_duration"`
-	Blocked        *bool           `json:"blocked"`
+	Key      *string         `json:"key"` // /key/update: the key or its token
+	TeamID   *string         `json:"team_id"`
+	KeyAlias *string         `json:"key_alias"`
+	UserID   *string         `json:"user_id"`
+	Models   *[]string       `json:"models"`
+	Duration *string         `json:"duration"`
+	Metadata *map[string]any `json:"metadata"`
+	Blocked  *bool           `json:"blocked"`
+	LimitsRequest
 }
 
 // NewSecret returns a new virtual key: "sk-" and 192 random bits.
@@ -115,7 +111,7 @@ func applyKey(k *configs.Key, req KeyRequest, now time.Time) *Error {
 	if req.Blocked != nil {
 		k.Blocked = *req.Blocked
 	}
-	return applyLimits(&k.Limits, req.TPMLimit, req.RPMLimit, req.MaxParallel, req.MaxBudget, req.BudgetDuration)
+	return req.LimitsRequest.apply(&k.Limits)
 }
 
 // FindKey finds a key by its value ("sk-...") or its token (sha256 hex).

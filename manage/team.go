@@ -1,6 +1,7 @@
 package manage
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -14,23 +15,19 @@ import (
 // TeamRequest is the body of /team/new and /team/update. A nil field was
 // not sent.
 type TeamRequest struct {
-	TeamID           *string            `json:"team_id"`
-	TeamAlias        *string            `json:"team_alias"`
-	OrganizationID   *string            `json:"organization_id"`
-	MembersWithRoles *[]configs.Member  `json:"members_with_roles"`
-	Admins           []string           `json:"admins"` // deprecated: user ids with role admin
-	Users            []string           `json:"users"`  // deprecated: user ids with role user
-	Metadata         *map[string]any    `json:"metadata"`
-	TPMLimit         *int64             `json:"tpm_limit"`
-	RPMLimit         *int64             `json:"rpm_limit"`
-	MaxParallel      *int64             `json:"max_parallel_requests"`
-	MaxBudget        *float64           `json:"max_budget"`
-	BudgetDuration   *string            `json:"budget_duration"`
-	Models           *[]string          `json:"models"`
-	Blocked          *bool              `json:"blocked"`
-	Tags             *[]string          `json:"tags"`
-	Guardrails       *[]string          `json:"guardrails"`
-	ModelAliases     *map[string]string `json:"model_aliases"`
+	TeamID           *string           `json:"team_id"`
+	TeamAlias        *string           `json:"team_alias"`
+	OrganizationID   *string           `json:"organization_id"`
+	MembersWithRoles *[]configs.Member `json:"members_with_roles"`
+	Admins           []string          `json:"admins"` // deprecated: user ids with role admin
+	Users            []string          `json:"users"`  // deprecated: user ids with role user
+	Metadata         *map[string]any   `json:"metadata"`
+	LimitsRequest
+	Models       *[]string          `json:"models"`
+	Blocked      *bool              `json:"blocked"`
+	Tags         *[]string          `json:"tags"`
+	Guardrails   *[]string          `json:"guardrails"`
+	ModelAliases *map[string]string `json:"model_aliases"`
 }
 
 // ValidID checks an id the API uses as a file name (team ids, model ids).
@@ -124,7 +121,7 @@ func applyTeam(t *configs.Team, req TeamRequest) *Error {
 	if req.Metadata != nil {
 		t.Metadata = maps.Clone(*req.Metadata)
 	}
-	if err := applyLimits(&t.Limits, req.TPMLimit, req.RPMLimit, req.MaxParallel, req.MaxBudget, req.BudgetDuration); err != nil {
+	if err := req.LimitsRequest.apply(&t.Limits); err != nil {
 		return err
 	}
 	if req.Models != nil {
@@ -173,35 +170,67 @@ func nonEmpty(field string, names []string) *Error {
 }
 
 // applyLimits sets the limits sent (a nil pointer was not sent).
-func applyLimits(l *configs.Limits, tpm, rpm, parallel *int64, budget *float64, duration *string) *Error {
+// LimitsRequest are the limit fields of a team or key request. Each is
+// left out (unchanged), null (removed: no limit) or a value.
+type LimitsRequest struct {
+	TPMLimit       Nullable[int64]   `json:"tpm_limit"`
+	RPMLimit       Nullable[int64]   `json:"rpm_limit"`
+	MaxParallel    Nullable[int64]   `json:"max_parallel_requests"`
+	MaxBudget      Nullable[float64] `json:"max_budget"`
+	BudgetDuration Nullable[string]  `json:"budget_duration"`
+}
+
+// Nullable is a request field that tells apart left out (Set false),
+// null (Null) and a value (V).
+type Nullable[T any] struct {
+	Set, Null bool
+	V         T
+}
+
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &n.V)
+}
+
+// apply sets the limits the request names on l.
+func (r LimitsRequest) apply(l *configs.Limits) *Error {
 	for _, f := range []struct {
 		name string
-		v    *int64
+		v    Nullable[int64]
 		dst  **int64
-	}{{"tpm_limit", tpm, &l.TPMLimit}, {"rpm_limit", rpm, &l.RPMLimit}, {"max_parallel_requests", parallel, &l.MaxParallelRequests}} {
-		if f.v == nil {
-			continue
+	}{{"tpm_limit", r.TPMLimit, &l.TPMLimit}, {"rpm_limit", r.RPMLimit, &l.RPMLimit}, {"max_parallel_requests", r.MaxParallel, &l.MaxParallelRequests}} {
+		switch {
+		case !f.v.Set:
+		case f.v.Null:
+			*f.dst = nil
+		case f.v.V < 0:
+			return BadRequest(f.name, "%s is negative; use a positive number, or null for no limit", f.name)
+		default:
+			v := f.v.V
+			*f.dst = &v
 		}
-		if *f.v < 0 {
-			return BadRequest(f.name, "%s is negative; use a positive number, or leave it out for no limit", f.name)
-		}
-		v := *f.v
-		*f.dst = &v
 	}
-	if budget != nil {
-		if *budget < 0 {
-			return BadRequest("max_budget", "max_budget is negative; use a positive number of USD, or leave it out for no limit")
-		}
-		v := *budget
+	switch b := r.MaxBudget; {
+	case !b.Set:
+	case b.Null:
+		l.MaxBudget = nil
+	case b.V < 0:
+		return BadRequest("max_budget", "max_budget is negative; use a positive number of USD, or null for no limit")
+	default:
+		v := b.V
 		l.MaxBudget = &v
 	}
-	if duration != nil {
-		if *duration != "" {
-			if _, _, err := configs.ParseBudgetDuration(*duration); err != nil {
+	if d := r.BudgetDuration; d.Set {
+		if d.V != "" {
+			if _, _, err := configs.ParseBudgetDuration(d.V); err != nil {
 				return BadRequest("budget_duration", "%v", err)
 			}
 		}
-		l.BudgetDuration = *duration
+		l.BudgetDuration = d.V // null: "" (the budget never resets)
 	}
 	return nil
 }

@@ -708,3 +708,39 @@ func TestWriteKeepsUnloadedHandEdit(t *testing.T) {
 		t.Fatalf("write after the reload: %d %s\n%s", code, raw, after)
 	}
 }
+
+// A limit set through the API is removed by sending it as null, as with
+// LiteLLM's /team/update and /key/update; a field left out stays.
+func TestUpdateClearsLimitsWithNull(t *testing.T) {
+	args, dir := emptyGateway(t)
+	g := startGateway(t, args...)
+	g.ok(t, "POST", "/team/new", masterKey, map[string]any{"team_id": teamA, "rpm_limit": 1, "max_budget": 5, "budget_duration": "30d"})
+	g.ok(t, "POST", "/model/new", masterKey, map[string]any{"model_name": "m", "litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": teamA}})
+	key := g.ok(t, "POST", "/key/generate", masterKey, map[string]any{"team_id": teamA, "tpm_limit": 1000})["key"].(string)
+	chat := func() int {
+		code, _, _ := g.do(t, "POST", "/v1/chat/completions", key, map[string]any{"model": "m", "messages": []any{map[string]any{"role": "user", "content": "hi"}}})
+		return code
+	}
+	if a, b := chat(), chat(); a != 200 || b != 429 {
+		t.Fatalf("rpm_limit 1: %d then %d, want 200 then 429", a, b)
+	}
+	g.ok(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "rpm_limit": nil, "max_budget": nil})
+	info := g.ok(t, "GET", "/team/info?team_id="+teamA, masterKey, nil)["team_info"].(map[string]any)
+	if info["rpm_limit"] != nil || info["max_budget"] != nil || info["budget_duration"] != "30d" {
+		t.Errorf("team after clearing rpm_limit and max_budget: rpm %v budget %v duration %v", info["rpm_limit"], info["max_budget"], info["budget_duration"])
+	}
+	if a, b := chat(), chat(); a != 200 || b != 200 {
+		t.Errorf("calls after the rpm limit was removed: %d, %d", a, b)
+	}
+	file, _ := os.ReadFile(filepath.Join(dir, "teams.d", teamA+".yaml"))
+	if strings.Contains(string(file), "rpm_limit") || strings.Contains(string(file), "max_budget") || !strings.Contains(string(file), "budget_duration: 30d") {
+		t.Errorf("team file after clearing:\n%s", file)
+	}
+	g.ok(t, "POST", "/key/update", masterKey, map[string]any{"key": key, "tpm_limit": nil})
+	if ki := g.ok(t, "GET", "/key/info", key, nil)["info"].(map[string]any); ki["tpm_limit"] != nil {
+		t.Errorf("key tpm_limit after clearing: %v", ki["tpm_limit"])
+	}
+	if code, m, raw := g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "tpm_limit": -1}); code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "null for no limit") {
+		t.Errorf("negative limit: %d %s", code, raw)
+	}
+}
