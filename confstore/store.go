@@ -308,7 +308,7 @@ func (s *Store) rescanFiles(reason string, paths []string) (st Status, err error
 	defer s.mu.Unlock()
 	now := time.Now()
 	s.status.LastReloadAt, s.status.LastReason = now, reason
-	changes := make(map[string]*configs.File, len(paths))
+	var changes []Change
 	for _, p := range paths {
 		inTeams := s.opts.TeamsDir != "" && isUnder(p, s.opts.TeamsDir)
 		if !inTeams && (s.opts.ModelsDir == "" || !isUnder(p, s.opts.ModelsDir)) {
@@ -318,41 +318,17 @@ func (s *Store) rescanFiles(reason string, paths []string) (st Status, err error
 		if err != nil {
 			return Status{}, nil, true // a directory now, or unreadable: let a full read say
 		}
-		if !found {
-			changes[p] = nil
-			continue
-		}
-		changes[p] = &f
-	}
-	in := s.in
-	in.Teams = withFiles(in.Teams, changes, func(p string) bool { return isUnder(p, s.opts.TeamsDir) })
-	in.Models = withFiles(in.Models, changes, func(p string) bool { return !isUnder(p, s.opts.TeamsDir) })
-	st, err = s.reload(reason, now, in)
-	return st, err, false
-}
-
-// withFiles returns files with changes applied (nil: the file is gone),
-// sorted by path; mine says which new paths belong to this list.
-func withFiles(files []configs.File, changes map[string]*configs.File, mine func(string) bool) []configs.File {
-	out := make([]configs.File, 0, len(files))
-	seen := make(map[string]bool, len(changes))
-	for _, f := range files {
-		if c, ok := changes[f.Path]; ok {
-			seen[f.Path] = true
-			if c == nil {
-				continue
+		c := Change{Path: p} // not found: removed
+		if found {
+			c.Data = f.Data
+			if c.Data == nil {
+				c.Data = []byte{} // an empty file is a file
 			}
-			f = *c
 		}
-		out = append(out, f)
+		changes = append(changes, c)
 	}
-	for p, c := range changes {
-		if c != nil && !seen[p] && mine(p) {
-			out = append(out, *c)
-		}
-	}
-	slices.SortFunc(out, func(a, b configs.File) int { return strings.Compare(a.Path, b.Path) })
-	return out
+	st, err = s.reload(reason, now, withChanges(s.in, changes, s.opts.TeamsDir))
+	return st, err, false
 }
 
 func (s *Store) readFailed(reason string, err error) (Status, error) {
@@ -411,8 +387,9 @@ func (s *Store) reload(reason string, now time.Time, in configs.Input) (Status, 
 	return s.status, nil
 }
 
-// commit records in as what the live snapshot was built from: paths and
-// sums only, and prunes the parse cache to its files.
+// commit records in (sorted by path, as ReadDirs and withChanges give it)
+// as what the live snapshot was built from: paths and sums only, and
+// prunes the parse cache to its files.
 func (s *Store) commit(in configs.Input) {
 	drop := func(fs []configs.File) []configs.File {
 		out := make([]configs.File, len(fs))
@@ -422,9 +399,6 @@ func (s *Store) commit(in configs.Input) {
 		return out
 	}
 	s.in = configs.Input{Teams: drop(in.Teams), Models: drop(in.Models)}
-	byPath := func(a, b configs.File) int { return strings.Compare(a.Path, b.Path) }
-	slices.SortFunc(s.in.Teams, byPath)  // as ReadDirs gives them, so sameInput
-	slices.SortFunc(s.in.Models, byPath) // holds after an API write too
 	if in.Config.Path != "" || in.Config.Data != nil {
 		s.in.Config = configs.File{Path: in.Config.Path, Sum: in.Config.WithSum().Sum}
 	}
@@ -474,8 +448,10 @@ func statusOf(snap *configs.Snapshot, problems []configs.Problem, at time.Time, 
 	return st
 }
 
-// withChanges returns a copy of in with the changes applied. New files go
-// to Teams when under teamsDir, else to Models.
+// withChanges returns a copy of in with the changes applied (Data nil: the
+// file is removed; a removed file that in does not have is ignored), its
+// files sorted by path with their sums set, as ReadDirs gives them. New
+// files go to Teams when under teamsDir, else to Models.
 func withChanges(in configs.Input, changes []Change, teamsDir string) configs.Input {
 	out := configs.Input{Config: in.Config}
 	byPath := map[string]Change{}
@@ -490,7 +466,7 @@ func withChanges(in configs.Input, changes []Change, teamsDir string) configs.In
 				if c.Data == nil {
 					continue
 				}
-				f = configs.File{Path: f.Path, Data: c.Data}
+				f = configs.File{Path: f.Path, Data: c.Data}.WithSum()
 			}
 			res = append(res, f)
 		}
@@ -502,15 +478,19 @@ func withChanges(in configs.Input, changes []Change, teamsDir string) configs.In
 		if _, left := byPath[c.Path]; !left || c.Data == nil {
 			continue
 		}
-		f := configs.File{Path: c.Path, Data: c.Data}
+		f := configs.File{Path: c.Path, Data: c.Data}.WithSum()
 		if isUnder(c.Path, teamsDir) {
 			out.Teams = append(out.Teams, f)
 		} else {
 			out.Models = append(out.Models, f)
 		}
 	}
+	slices.SortFunc(out.Teams, pathOrder)
+	slices.SortFunc(out.Models, pathOrder)
 	return out
 }
+
+func pathOrder(a, b configs.File) int { return strings.Compare(a.Path, b.Path) }
 
 func isUnder(path, dir string) bool {
 	rel, err := relPath(dir, path)
