@@ -66,11 +66,13 @@ func (s *Store) Watch(ctx context.Context, opts WatchOptions) {
 		case <-ctx.Done():
 			return
 		case sig := <-events:
-			if sig.Full {
-				_, _ = s.Rescan("watch: " + sig.Reason)
-			} else if len(sig.Paths) > 0 {
-				_, _ = s.RescanFiles("watch: "+sig.Reason, sig.Paths)
+			if !sig.Full {
+				if len(sig.Paths) > 0 {
+					_, _ = s.RescanFiles("watch: "+sig.Reason, sig.Paths)
+				}
+				continue // the periodic full rescan stays due
 			}
+			_, _ = s.Rescan("watch: " + sig.Reason)
 		case <-tick.C:
 			if w != nil && w.Busy() {
 				// A burst of events is under way; its signal follows.
