@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -34,8 +35,21 @@ type sseStream struct {
 	release func()
 
 	closed    atomic.Bool
+	sawDone   atomic.Bool // Next returned the upstream's [DONE]
 	closeOnce sync.Once
 }
+
+// After [DONE] an upstream's chunked body still has its last chunk to
+// send. Close reads it off the connection so that the connection goes back
+// to the pool (a body not read to its end closes the connection, and the
+// next stream pays a new TCP and TLS handshake). The read runs after the
+// client has its last event, bounded in bytes and time.
+const (
+	maxDrain     = 64 << 10
+	drainTimeout = time.Second
+)
+
+var errNotDrained = errors.New("the upstream did not end its body after [DONE]")
 
 // NewSSEStream returns a Stream parsing server-sent events from body.
 // mapErr turns a read error into the error Next returns; release runs once
@@ -109,6 +123,7 @@ func (s *sseStream) Next() ([]byte, error) {
 func (s *sseStream) dispatch() ([]byte, error) {
 	if bytes.Equal(s.data, doneMarker) {
 		s.err = io.EOF
+		s.sawDone.Store(true)
 		return nil, io.EOF
 	}
 	return s.data, nil
@@ -137,10 +152,16 @@ func (s *sseStream) readLine() ([]byte, error) {
 	return line, nil
 }
 
-// Close aborts an unfinished upstream response and releases it.
+// Close aborts an unfinished upstream response and releases it. A stream
+// that ended with [DONE] is drained first, on its own goroutine (see
+// maxDrain), so its connection can be reused.
 func (s *sseStream) Close() {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		if c, ok := s.body.(fasthttp.ReadCloserWithError); ok && s.sawDone.Load() {
+			go s.drainAndRelease(c)
+			return
+		}
 		if c, ok := s.body.(fasthttp.ReadCloserWithError); ok {
 			// Unblocks a pending Read; keeps the connection only when the
 			// body was read to its end.
@@ -150,4 +171,20 @@ func (s *sseStream) Close() {
 			s.release()
 		}
 	})
+}
+
+// drainAndRelease reads what is left of a body after [DONE] and releases
+// it: to the pool when the body ended, closing the connection otherwise.
+func (s *sseStream) drainAndRelease(c fasthttp.ReadCloserWithError) {
+	stop := time.AfterFunc(drainTimeout, func() { _ = c.CloseWithError(errNotDrained) })
+	n, err := io.CopyN(io.Discard, s.r, maxDrain)
+	stop.Stop()
+	if err != io.EOF || n == maxDrain {
+		_ = c.CloseWithError(errNotDrained) // closes the connection (a no-op after the timeout's)
+	} else {
+		_ = c.CloseWithError(nil) // read to its end: back to the pool
+	}
+	if s.release != nil {
+		s.release()
+	}
 }

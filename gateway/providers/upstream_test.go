@@ -211,6 +211,77 @@ func TestStreamIncremental(t *testing.T) {
 	s.Close()
 }
 
+// TestStreamConnectionReused: a stream read to its [DONE] leaves its
+// connection to the next call; without that every stream pays a new TCP
+// (and, to a real upstream, TLS) handshake.
+func TestStreamConnectionReused(t *testing.T) {
+	go1 := make(chan struct{})
+	close(go1)
+	up := sseUpstream(t, []string{"data: {\"n\":1}\n\n", "data: [DONE]\n\n"}, go1)
+	p := provider(up.URL)
+	for i := range 5 {
+		s, err := p.OpenStream(call(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := s.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+		}
+		s.Close()
+		time.Sleep(20 * time.Millisecond) // Close reads the body's end on its own goroutine
+	}
+	reused := 0
+	for _, r := range up.Requests() {
+		if r.ConnRequest > 1 {
+			reused++
+		}
+	}
+	if reused < 3 {
+		t.Errorf("%d of 5 streams reused a connection, want at least 3", reused)
+	}
+}
+
+// TestStreamDrainBounded: an upstream that keeps its body open after
+// [DONE] has its connection closed once the drain gives up.
+func TestStreamDrainBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	closed := make(chan struct{})
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = conn.Read(make([]byte, 64<<10))
+		ev := "data: [DONE]\n\n"
+		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"+
+			"Transfer-Encoding: chunked\r\n\r\n"+strconv.FormatInt(int64(len(ev)), 16)+"\r\n"+ev+"\r\n")
+		_, _ = io.Copy(io.Discard, conn) // until the gateway closes it
+		close(closed)
+	}()
+	s, err := provider("http://"+ln.Addr().String()).OpenStream(call(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err != io.EOF {
+		t.Fatalf("after [DONE]: %v", err)
+	}
+	s.Close()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection of a body left open after [DONE] was never closed")
+	}
+}
+
 // rawUpstream answers one request with head and a chunked body holding ev,
 // then writes tail and closes the connection.
 func rawUpstream(t *testing.T, ev, tail string) string {

@@ -19,6 +19,9 @@ type Request struct {
 	URI    string            // path and query
 	Header map[string]string // by lower-case name
 	Body   []byte
+	// ConnRequest is the request's number on its connection (1: a new
+	// connection).
+	ConnRequest uint64
 }
 
 // Server is a running fake upstream.
@@ -59,6 +62,8 @@ func (s *Server) record(ctx *fasthttp.RequestCtx) {
 		URI:    string(ctx.RequestURI()),
 		Header: map[string]string{},
 		Body:   append([]byte(nil), ctx.PostBody()...),
+
+		ConnRequest: ctx.ConnRequestNum(),
 	}
 	for k, v := range ctx.Request.Header.All() {
 		r.Header[strings.ToLower(string(k))] = string(v)
