@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 	"strings"
@@ -162,75 +161,147 @@ var (
 	doneEvent  = []byte("data: [DONE]\n\n")
 )
 
-// streamTo copies the upstream stream to the client chunk by chunk, each
-// flushed as soon as it arrives. A failed write (the client went away)
-// closes the upstream stream, which cancels the upstream request.
+// streamTo answers with the upstream's stream, relayed event by event by
+// an eventStream that fasthttp writes to the client once the handler has
+// returned.
+func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.ChatResult) {
+	ctx.SetStatusCode(200)
+	ctx.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	ctx.SetBodyStream(&eventStream{s: s, model: model, res: res, info: reqInfo(ctx)}, -1)
+}
+
+// eventStream relays the upstream's events to the client. fasthttp calls
+// WriteTo on the connection's goroutine and sends each Write as one
+// flushed chunk: events go out as soon as they arrived, those that arrived
+// together in one write, without the goroutine and pipe of
+// SetBodyStreamWriter. A failed write (the client went away) ends the
+// relay; Close, which fasthttp always calls, then aborts the upstream
+// request.
 //
 // It reads the usage from the final usage chunk and does not forward that
 // chunk when the gateway asked for it (res.StripUsage). It keeps the
 // completion text so that, if the upstream reports no usage, Done can
 // count the tokens. Done runs before "data: [DONE]" is written, so usage,
 // cost and the freed parallel slot reach the team actor first.
-func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.ChatResult) {
-	ctx.SetStatusCode(200)
-	ctx.SetContentType("text/event-stream")
-	ctx.Response.Header.Set("Cache-Control", "no-cache")
-	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	stream := res.Stream
-	info := reqInfo(ctx)
-	done := func(u actors.Usage) {
-		res.Done(u)
-		s.streamEnded(info, u)
-	}
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer stream.Close()
-		var usage actors.Usage
-		strip := res.StripUsage
-		for {
-			data, err := stream.Next()
-			if err == io.EOF {
-				done(usage) // reaches the team actor before the last byte
-				_, _ = w.Write(doneEvent)
-				_ = w.Flush()
-				return
-			}
-			if err != nil {
-				usage.Failed = true
-				done(usage)
-				we := asWire(err)
-				_, _ = w.Write(dataPrefix)
-				_, _ = w.Write(we.JSON())
-				_, _ = w.Write(eventEnd)
-				_ = w.Flush()
-				return
-			}
-			if u := wire.Lookup(data, "usage"); u.IsObject() {
-				usage.PromptTokens = u.Get("prompt_tokens").Int()
-				usage.CompletionTokens = u.Get("completion_tokens").Int()
-				usage.Reported = true
-				if strip {
-					if c := wire.Lookup(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
-						continue // the usage chunk only the gateway asked for
-					}
+type eventStream struct {
+	s     *Server
+	model string
+	res   *actors.ChatResult
+	info  *requestInfo
+
+	usage   actors.Usage
+	ended   bool   // done ran: usage reported
+	last    bool   // the final event is in buf
+	buf     []byte // events to write, reused
+	pending []byte // Read's unread part of buf
+}
+
+// maxBatch bounds the events sent in one write.
+const maxBatch = 32 << 10
+
+// fill appends events to e.buf until the next one is not received yet (or
+// e.buf is large, or the stream ended). It waits for the upstream only
+// while e.buf is empty.
+func (e *eventStream) fill() {
+	st := e.res.Stream
+	for !e.last {
+		if len(e.buf) > 0 && (len(e.buf) >= maxBatch || !st.Ready()) {
+			return
+		}
+		data, err := st.Next()
+		if err == io.EOF {
+			e.done() // reaches the team actor before the last byte
+			e.last = true
+			e.buf = append(e.buf, doneEvent...)
+			return
+		}
+		if err != nil {
+			e.usage.Failed = true
+			e.done()
+			e.last = true
+			e.appendEvent(asWire(err).JSON())
+			return
+		}
+		if u := wire.Lookup(data, "usage"); u.IsObject() {
+			e.usage.PromptTokens = u.Get("prompt_tokens").Int()
+			e.usage.CompletionTokens = u.Get("completion_tokens").Int()
+			e.usage.Reported = true
+			if e.res.StripUsage {
+				if c := wire.Lookup(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
+					continue // the usage chunk only the gateway asked for
 				}
-			} else if !usage.Reported {
-				if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
-					usage.Text = append(usage.Text, c.Str...)
-				}
 			}
-			if out, err := wire.SetModel(data, model); err == nil {
-				data = out
-			}
-			_, _ = w.Write(dataPrefix)
-			_, _ = w.Write(data)
-			_, _ = w.Write(eventEnd)
-			if err := w.Flush(); err != nil {
-				usage.Failed = true
-				done(usage)
-				return // deferred Close aborts the upstream request
+		} else if !e.usage.Reported {
+			if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
+				e.usage.Text = append(e.usage.Text, c.Str...)
 			}
 		}
-	})
+		if out, err := wire.SetModel(data, e.model); err == nil {
+			data = out
+		}
+		e.appendEvent(data)
+	}
+}
+
+// appendEvent frames data as one server-sent event at the end of e.buf.
+func (e *eventStream) appendEvent(data []byte) {
+	e.buf = append(append(append(e.buf, dataPrefix...), data...), eventEnd...)
+}
+
+func (e *eventStream) done() {
+	if !e.ended {
+		e.ended = true
+		e.res.Done(e.usage)
+		e.s.streamEnded(e.info, e.usage)
+	}
+}
+
+// WriteTo writes the events, one chunk per batch (fasthttp.BodyWriterTo).
+func (e *eventStream) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for !e.last {
+		e.buf = e.buf[:0]
+		e.fill()
+		m, err := w.Write(e.buf)
+		n += int64(m)
+		if err != nil {
+			return n, err // Close reports the stream as failed
+		}
+	}
+	return n, nil
+}
+
+// SupportsBodyWriteTo tells fasthttp to use WriteTo.
+func (e *eventStream) SupportsBodyWriteTo() bool { return true }
+
+// Read serves the same bytes as WriteTo, for a reader of the body that
+// does not use WriteTo.
+func (e *eventStream) Read(p []byte) (int, error) {
+	if len(e.pending) == 0 {
+		if e.last {
+			return 0, io.EOF
+		}
+		e.buf = e.buf[:0]
+		e.fill()
+		e.pending = e.buf
+	}
+	n := copy(p, e.pending)
+	e.pending = e.pending[n:]
+	return n, nil
+}
+
+// Close ends the relay: a stream not relayed to its end (the client went
+// away, or the response was never written) is reported as failed, and the
+// upstream request is aborted if still open.
+func (e *eventStream) Close() error {
+	if !e.ended {
+		e.usage.Failed = true
+		e.done()
+	}
+	e.res.Stream.Close()
+	return nil
 }
 
 // countRefusal counts a call refused by a team or key limit.

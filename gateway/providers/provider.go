@@ -31,6 +31,10 @@ type Stream interface {
 	// of the body) it returns io.EOF. Any other error means the upstream
 	// failed mid-stream. The returned slice is valid until the next call.
 	Next() ([]byte, error)
+	// Ready reports whether Next would return without waiting for the
+	// upstream: the next event (or the end) is already received. The
+	// gateway sends events that arrived together in one write.
+	Ready() bool
 	// Close releases the upstream connection, aborting an unfinished
 	// upstream response. Safe to call more than once.
 	Close()

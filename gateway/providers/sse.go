@@ -120,6 +120,34 @@ func (s *sseStream) Next() ([]byte, error) {
 	}
 }
 
+// Ready reports whether a whole event with data (or the stream's end) is
+// already buffered, so that Next will not read. Data still in the
+// connection's own buffer is not seen, so it may say false when Next would
+// not wait: that only costs a write.
+func (s *sseStream) Ready() bool {
+	if s.err != nil {
+		return true
+	}
+	b, _ := s.r.Peek(s.r.Buffered())
+	hasData := false
+	for {
+		line, rest, ok := bytes.Cut(b, []byte{'\n'})
+		if !ok {
+			return false // an incomplete line
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		switch {
+		case len(line) == 0:
+			if hasData {
+				return true
+			}
+		case bytes.HasPrefix(line, []byte("data")):
+			hasData = true
+		}
+		b = rest
+	}
+}
+
 func (s *sseStream) dispatch() ([]byte, error) {
 	if bytes.Equal(s.data, doneMarker) {
 		s.err = io.EOF

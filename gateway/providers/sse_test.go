@@ -58,3 +58,54 @@ func TestSSEParsing(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestSSEReady: Ready is true only when the next event with data is
+// already read from the body, so a caller that batches on it never waits
+// for the upstream with events in hand.
+func TestSSEReady(t *testing.T) {
+	// gate hands out the parts one Read at a time.
+	parts := []string{
+		"data: a\n\ndata: b\n\n", // two events in one read
+		": ping\n\n",             // a keep-alive: no event
+		"data: c\n",              // an event without its blank line yet
+		"\ndata: [DONE]\n\n",
+	}
+	r := &partsReader{parts: parts}
+	s := providers.NewSSEStream(r, nil, nil)
+	step := func(want string, ready bool) {
+		t.Helper()
+		ev, err := s.Next()
+		if got := string(ev); got != want || err != nil {
+			t.Fatalf("Next = %q, %v; want %q", got, err, want)
+		}
+		if s.Ready() != ready {
+			t.Fatalf("after %q: Ready = %v, want %v", want, !ready, ready)
+		}
+	}
+	if s.Ready() {
+		t.Fatal("Ready before anything was read")
+	}
+	step("a", true)  // b is buffered
+	step("b", false) // nothing buffered
+	step("c", false) // the ping was skipped; c arrived in two reads
+	if _, err := s.Next(); err != io.EOF {
+		t.Fatalf("after [DONE]: %v", err)
+	}
+	if !s.Ready() {
+		t.Error("Ready after the end: Next returns at once")
+	}
+}
+
+type partsReader struct{ parts []string }
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	if len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.parts[0])
+	r.parts[0] = r.parts[0][n:]
+	if r.parts[0] == "" {
+		r.parts = r.parts[1:]
+	}
+	return n, nil
+}

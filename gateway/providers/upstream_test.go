@@ -267,7 +267,7 @@ func TestStreamDrainBounded(t *testing.T) {
 		_, _ = io.Copy(io.Discard, conn) // until the gateway closes it
 		close(closed)
 	}()
-	s, err := provider("http://"+ln.Addr().String()).OpenStream(call(time.Minute))
+	s, err := provider("http://" + ln.Addr().String()).OpenStream(call(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,6 +98,9 @@ func (s *stream) Next() ([]byte, error) {
 	return s.chunks[s.next-1], nil
 }
 
+// Ready is always true: the chunks are made in advance.
+func (s *stream) Ready() bool { return true }
+
 func (s *stream) Close() {}
 
 // reply is what both call kinds answer.
