@@ -87,7 +87,7 @@ func TestSSEReady(t *testing.T) {
 	}
 	step("a", true)  // b is buffered
 	step("b", false) // nothing buffered
-	step("c", false) // the ping was skipped; c arrived in two reads
+	step("c", true)  // the ping was skipped; c's blank line came in with [DONE]
 	if _, err := s.Next(); err != io.EOF {
 		t.Fatalf("after [DONE]: %v", err)
 	}
