@@ -29,9 +29,10 @@ type Line struct {
 	Path       []byte
 	Status     int
 	Team       string
-	Model      string // the name the client asked for
-	Deployment string // the deployment id, once the name resolved
-	Latency    time.Duration
+	Model      string        // the name the client asked for
+	Deployment string        // the deployment id, once the name resolved
+	Latency    time.Duration // until the gateway answered (a stream: its headers)
+	Duration   time.Duration // until the last byte (a stream's whole length)
 	TokensIn   int64
 	TokensOut  int64
 	Stream     bool
@@ -100,6 +101,8 @@ func appendText(b []byte, ln *Line) []byte {
 	b = appendTextString(b, ln.Deployment)
 	b = append(b, " latency="...)
 	b = append(b, ln.Latency.String()...)
+	b = append(b, " duration="...)
+	b = append(b, ln.Duration.String()...)
 	b = append(b, " tokens_in="...)
 	b = strconv.AppendInt(b, ln.TokensIn, 10)
 	b = append(b, " tokens_out="...)
@@ -150,6 +153,8 @@ func appendJSON(b []byte, ln *Line) []byte {
 	b = appendJSONString(b, ln.Deployment)
 	b = append(b, `,"latency":`...)
 	b = strconv.AppendInt(b, int64(ln.Latency), 10)
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendInt(b, int64(ln.Duration), 10)
 	b = append(b, `,"tokens_in":`...)
 	b = strconv.AppendInt(b, ln.TokensIn, 10)
 	b = append(b, `,"tokens_out":`...)
@@ -227,6 +232,7 @@ func (l *Logger) toSlog(ln *Line) {
 		slog.String("model", ln.Model),
 		slog.String("deployment", ln.Deployment),
 		slog.Duration("latency", ln.Latency),
+		slog.Duration("duration", ln.Duration),
 		slog.Int64("tokens_in", ln.TokensIn),
 		slog.Int64("tokens_out", ln.TokensOut),
 		slog.Bool("stream", ln.Stream),

@@ -51,6 +51,7 @@ func line(model string) *Line {
 		Model:      model,
 		Deployment: "dbed698e",
 		Latency:    1166466 * time.Nanosecond,
+		Duration:   3*time.Second + 1166466*time.Nanosecond,
 		TokensIn:   11,
 		TokensOut:  7,
 	}

@@ -67,7 +67,9 @@ type ChatResult struct {
 	// unary calls, whose worker reports by itself. It must be called
 	// before the last byte goes to the client (before "data: [DONE]"), so
 	// the client's next request already sees the usage and the freed slot.
-	Done func(Usage)
+	// It returns the usage as accounted: tokens counted by the gateway when
+	// the upstream reported none.
+	Done func(Usage) Usage
 
 	// Cost is the unary call's cost in USD (x-litellm-response-cost).
 	Cost float64

@@ -156,9 +156,10 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		}
 		root, team := ctx.ActorSystem().Root, ctx.Parent()
 		var once sync.Once
+		var accounted Usage
 		j.report = &workerIdle{worker: ctx.Self()} // the stream's usage comes by Done
 		reply(&ChatResult{Stream: s, StripUsage: strip, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
-			Done: func(u Usage) {
+			Done: func(u Usage) Usage {
 				once.Do(func() {
 					if !u.Reported && len(u.Text) > 0 {
 						// The upstream reported no usage: count it.
@@ -166,8 +167,10 @@ func (w *worker) run(ctx actor.Context, j *job) {
 						u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
 					}
 					u.Text = nil
+					accounted = u
 					root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 				})
+				return accounted
 			}})
 		return
 	}

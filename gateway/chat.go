@@ -169,7 +169,7 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	ctx.SetBodyStream(&eventStream{s: s, model: model, res: res, info: reqInfo(ctx)}, -1)
+	ctx.SetBodyStream(&eventStream{s: s, model: model, res: res, info: setLogStream(ctx)}, -1)
 }
 
 // eventStream relays the upstream's events to the client. fasthttp calls
@@ -253,8 +253,7 @@ func (e *eventStream) appendEvent(data []byte) {
 func (e *eventStream) done() {
 	if !e.ended {
 		e.ended = true
-		e.res.Done(e.usage)
-		e.s.streamEnded(e.info, e.usage)
+		e.s.streamEnded(e.info, e.res.Done(e.usage))
 	}
 }
 

@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -25,9 +23,14 @@ type requestInfo struct {
 	model      string // the name the client asked for
 	deployment string // set once the name resolved
 	route      string // the matched route pattern (routeTable)
-	tokensIn   int64
-	tokensOut  int64
-	start      time.Time
+	latency    time.Duration
+	// stream is set by a streamed answer: its line is logged at its end,
+	// by streamEnded, with its tokens (method and path kept for it).
+	stream       bool
+	method, path string
+	tokensIn     int64
+	tokensOut    int64
+	start        time.Time
 }
 
 const requestInfoKey = "gateway.request"
@@ -78,8 +81,9 @@ func routeLabel(info *requestInfo) string {
 // withRequestLog is the request middleware: it sets x-request-id, counts
 // the request in flight, and when the handler returns records the request
 // metrics and logs one line. For a stream the handler returns once the
-// headers are decided, so latency is the time to the first byte; the
-// stream's tokens are reported by streamEnded.
+// headers are decided, so latency is the time to the first byte; its line
+// is logged when the stream ends (streamEnded), with its tokens and its
+// whole duration.
 func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		info := &requestInfo{id: requestID(ctx), start: time.Now()}
@@ -91,6 +95,7 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		ctx.Response.Header.Set("x-request-id", info.id)
 		end := time.Now()
 		latency := end.Sub(info.start)
+		info.latency = latency
 		status := ctx.Response.StatusCode()
 		// Label only names that resolved: a client's made-up model name
 		// must not become a time series.
@@ -99,6 +104,9 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 			model = info.model
 		}
 		metrics.RequestDone(routeLabel(info), status, info.team, model, latency)
+		if info.stream {
+			return // logged by streamEnded
+		}
 		metrics.Tokens(info.team, model, info.tokensIn, info.tokensOut)
 		s.opts.AccessLog.Log(&accesslog.Line{
 			Time:       end,
@@ -110,9 +118,9 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 			Model:      info.model,
 			Deployment: info.deployment,
 			Latency:    latency,
+			Duration:   latency,
 			TokensIn:   info.tokensIn,
 			TokensOut:  info.tokensOut,
-			Stream:     ctx.Response.IsBodyStream(),
 		})
 	}
 }
@@ -135,27 +143,38 @@ func setLogTokens(ctx *fasthttp.RequestCtx, u actors.Usage) {
 	info.tokensIn, info.tokensOut = u.PromptTokens, u.CompletionTokens
 }
 
-// streamEnded reports the end of a streamed answer: its tokens go to the
-// metrics and a debug line gives its full duration. Take info with
-// reqInfo(ctx) before SetBodyStreamWriter: the stream writer must not
-// touch ctx.
+// setLogStream marks the request as streamed: its line waits for the
+// stream's end (streamEnded), after ctx is gone.
+func setLogStream(ctx *fasthttp.RequestCtx) *requestInfo {
+	info := reqInfo(ctx)
+	info.stream = true
+	info.method, info.path = string(ctx.Method()), string(ctx.Path())
+	return info
+}
+
+// streamEnded logs a streamed answer's request line, with its tokens and
+// its whole duration, and counts its tokens. It runs once the relay ended,
+// after the middleware, without ctx.
 func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
 	model := ""
 	if info.deployment != "" {
 		model = info.model
 	}
 	metrics.Tokens(info.team, model, u.PromptTokens, u.CompletionTokens)
-	if !s.opts.Log.Enabled(context.Background(), slog.LevelDebug) {
-		return
-	}
-	s.opts.Log.LogAttrs(context.Background(), slog.LevelDebug, "stream ended",
-		slog.String("request_id", info.id),
-		slog.String("team", info.team),
-		slog.String("model", info.model),
-		slog.String("deployment", info.deployment),
-		slog.Duration("duration", time.Since(info.start)),
-		slog.Int64("tokens_in", u.PromptTokens),
-		slog.Int64("tokens_out", u.CompletionTokens),
-		slog.Bool("failed", u.Failed),
-	)
+	end := time.Now()
+	s.opts.AccessLog.Log(&accesslog.Line{
+		Time:       end,
+		RequestID:  info.id,
+		Method:     []byte(info.method),
+		Path:       []byte(info.path),
+		Status:     200,
+		Team:       info.team,
+		Model:      info.model,
+		Deployment: info.deployment,
+		Latency:    info.latency,
+		Duration:   end.Sub(info.start),
+		TokensIn:   u.PromptTokens,
+		TokensOut:  u.CompletionTokens,
+		Stream:     true,
+	})
 }

@@ -330,14 +330,22 @@ func TestObservabilityRequestLogJSON(t *testing.T) {
 		t.Errorf("request line of the generated id: %v", l)
 	}
 
-	// A stream is logged as one, with its deployment.
+	// A stream is logged as one line when it ends, with its deployment,
+	// its tokens as accounted, its time to the headers and its whole
+	// duration.
 	code, _, raw = g.doH(t, "POST", "/v1/chat/completions", keyA, obsChatBody("my-team-model", obsPrompt, true), "x-request-id", "obs-json-stream")
 	if code != 200 || !strings.Contains(string(raw), "[DONE]") {
 		t.Fatalf("stream: %d %s", code, raw)
 	}
 	if l := waitJSONRequestLine(t, g, "obs-json-stream"); l["stream"] != true || l["status"] != float64(200) ||
-		l["model"] != "my-team-model" || l["deployment"] != obsDeployment {
+		l["model"] != "my-team-model" || l["deployment"] != obsDeployment ||
+		l["tokens_in"].(float64) <= 0 || l["tokens_out"].(float64) <= 0 { // counted: this upstream streams no usage
 		t.Errorf("stream request line: %v", l)
+	} else if lat, dur := l["latency"].(float64), l["duration"].(float64); lat <= 0 || dur < lat {
+		t.Errorf("stream latency %v, duration %v: want 0 < latency <= duration", lat, dur)
+	}
+	if n := strings.Count(g.logsSoFar(t), `"request_id":"obs-json-stream"`); n != 1 {
+		t.Errorf("%d log lines for the stream, want 1", n)
 	}
 
 	// A wrong key: 401, no team; an unknown model: 400, no deployment.
