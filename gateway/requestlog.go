@@ -69,6 +69,16 @@ func printable(b []byte) bool {
 	return true
 }
 
+// metricModel is the model label of the request's metrics: only a name
+// that resolved, so that a client's made-up model name never becomes a
+// time series.
+func (info *requestInfo) metricModel() string {
+	if info.deployment == "" {
+		return ""
+	}
+	return info.model
+}
+
 // routeLabel is the matched route pattern, so that unknown paths cannot
 // grow the metrics' label set.
 func routeLabel(info *requestInfo) string {
@@ -97,12 +107,7 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		latency := end.Sub(info.start)
 		info.latency = latency
 		status := ctx.Response.StatusCode()
-		// Label only names that resolved: a client's made-up model name
-		// must not become a time series.
-		model := ""
-		if info.deployment != "" {
-			model = info.model
-		}
+		model := info.metricModel()
 		metrics.RequestDone(routeLabel(info), status, info.team, model, latency)
 		if info.stream {
 			return // logged by streamEnded
@@ -156,11 +161,7 @@ func setLogStream(ctx *fasthttp.RequestCtx) *requestInfo {
 // its whole duration, and counts its tokens. It runs once the relay ended,
 // after the middleware, without ctx.
 func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
-	model := ""
-	if info.deployment != "" {
-		model = info.model
-	}
-	metrics.Tokens(info.team, model, u.PromptTokens, u.CompletionTokens)
+	metrics.Tokens(info.team, info.metricModel(), u.PromptTokens, u.CompletionTokens)
 	end := time.Now()
 	s.opts.AccessLog.Log(&accesslog.Line{
 		Time:       end,
