@@ -117,7 +117,7 @@ func (s *Server) mutate(ctx *fasthttp.RequestCtx, w confstore.Write, fn mutateFu
 	case merr != nil:
 		writeManage(ctx, merr)
 	case errors.As(err, &changed):
-		writeManage(ctx, &manage.Error{Status: 409, Message: err.Error()})
+		writeManage(ctx, manage.StoreError(err))
 	case errors.As(err, &invalid):
 		var msgs []string
 		for _, p := range invalid.Problems {

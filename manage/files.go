@@ -29,14 +29,20 @@ func fileData(in Files, path string) (data []byte, ok bool, e *Error) {
 		return nil, false, nil
 	}
 	data, err := in.Read(path)
-	var changed *confstore.ChangedError
-	switch {
-	case errors.As(err, &changed):
-		return nil, true, &Error{Status: 409, Message: err.Error()}
-	case err != nil:
-		return nil, true, &Error{Status: 500, Message: err.Error()}
+	if err != nil {
+		return nil, true, StoreError(err)
 	}
 	return data, true, nil
+}
+
+// StoreError is the answer to a failed read or write of the store's files:
+// 409 for a file changed on disk and not live yet (retry once it is), 500
+// otherwise.
+func StoreError(err error) *Error {
+	if changed, ok := errors.AsType[*confstore.ChangedError](err); ok {
+		return &Error{Status: 409, Message: changed.Error()}
+	}
+	return &Error{Status: 500, Message: err.Error()}
 }
 
 // NewTeamFile is the change that creates team t's file.
