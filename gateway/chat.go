@@ -57,7 +57,7 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
 		setRateLimitHeaders(ctx, res)
 		ctx.Response.Header.Set("x-litellm-response-cost", strconv.FormatFloat(res.Cost, 'g', -1, 64))
-		ctx.SetBody(res.Body)
+		ctx.Response.SetBodyRaw(res.Body) // ours (a copy of the upstream's answer), never modified: no third copy
 		setLogTokens(ctx, res.Usage)
 	}
 }
