@@ -248,26 +248,12 @@ func TestStreamConnectionReused(t *testing.T) {
 // TestStreamDrainBounded: an upstream that keeps its body open after
 // [DONE] has its connection closed once the drain gives up.
 func TestStreamDrainBounded(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	closed := make(chan struct{})
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_, _ = conn.Read(make([]byte, 64<<10))
-		ev := "data: [DONE]\n\n"
-		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"+
-			"Transfer-Encoding: chunked\r\n\r\n"+strconv.FormatInt(int64(len(ev)), 16)+"\r\n"+ev+"\r\n")
+	up := rawUpstreamThen(t, "data: [DONE]\n\n", "", func(conn net.Conn) {
 		_, _ = io.Copy(io.Discard, conn) // until the gateway closes it
 		close(closed)
-	}()
-	s, err := provider("http://" + ln.Addr().String()).OpenStream(call(time.Minute))
+	})
+	s, err := provider(up).OpenStream(call(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +271,12 @@ func TestStreamDrainBounded(t *testing.T) {
 // rawUpstream answers one request with head and a chunked body holding ev,
 // then writes tail and closes the connection.
 func rawUpstream(t *testing.T, ev, tail string) string {
+	return rawUpstreamThen(t, ev, tail, func(net.Conn) {})
+}
+
+// rawUpstreamThen is rawUpstream that runs then before it closes the
+// connection.
+func rawUpstreamThen(t *testing.T, ev, tail string, then func(net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -299,6 +291,7 @@ func rawUpstream(t *testing.T, ev, tail string) string {
 		_, _ = conn.Read(make([]byte, 64<<10))
 		_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"+
 			"Transfer-Encoding: chunked\r\n\r\n"+strconv.FormatInt(int64(len(ev)), 16)+"\r\n"+ev+"\r\n"+tail)
+		then(conn)
 	}()
 	return "http://" + ln.Addr().String()
 }
