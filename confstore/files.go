@@ -12,7 +12,10 @@ import (
 // from, for Mutate's callback. The store keeps their paths and sums, not
 // their bytes: Read takes a file from disk and checks it is the one that
 // was loaded.
-type Files struct{ in configs.Input }
+type Files struct {
+	in       configs.Input
+	verified map[string]bool // read and found as loaded
+}
 
 // Has reports whether path is one of the live teams or models files.
 func (f *Files) Has(path string) bool {
@@ -46,7 +49,29 @@ func (f *Files) Read(path string) ([]byte, error) {
 	if sha256.Sum256(data) != want {
 		return nil, &ChangedError{Path: path}
 	}
+	if f.verified == nil {
+		f.verified = map[string]bool{}
+	}
+	f.verified[path] = true
 	return data, nil
+}
+
+// unchangedOnDisk checks that the file at path still holds what was
+// loaded: a live file with the same content (not read again when Read
+// already checked it), or no file when the live configuration has none
+// there.
+func (f *Files) unchangedOnDisk(path string) error {
+	if !f.Has(path) {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			return &ChangedError{Path: path, NotLive: true}
+		}
+		return nil
+	}
+	if f.verified[path] {
+		return nil
+	}
+	_, err := f.Read(path)
+	return err
 }
 
 // ChangedError is a file an API write would replace that changed on disk

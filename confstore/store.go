@@ -190,14 +190,15 @@ func (s *Store) ModelsDir() string { return s.opts.ModelsDir }
 func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, files *Files) ([]Change, error)) (*configs.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changes, err := fn(s.snap, &Files{in: s.in})
+	files := &Files{in: s.in}
+	changes, err := fn(s.snap, files)
 	if err != nil {
 		return nil, err
 	}
 	// A file changed on disk since it was loaded (and not reloaded yet)
 	// is not overwritten: the change in it would be lost.
 	for _, c := range changes {
-		if err := s.unchangedOnDisk(c.Path); err != nil {
+		if err := files.unchangedOnDisk(c.Path); err != nil {
 			return nil, err
 		}
 	}
@@ -403,21 +404,6 @@ func (s *Store) commit(in configs.Input) {
 		s.in.Config = configs.File{Path: in.Config.Path, Sum: in.Config.WithSum().Sum}
 	}
 	s.cache.Prune(s.in)
-}
-
-// unchangedOnDisk checks that the file at path still holds what was
-// loaded: a live file with the same content, or no file when the live
-// configuration has none there.
-func (s *Store) unchangedOnDisk(path string) error {
-	f := &Files{in: s.in}
-	if !f.Has(path) {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-			return &ChangedError{Path: path, NotLive: true}
-		}
-		return nil
-	}
-	_, err := f.Read(path)
-	return err
 }
 
 // unchanged records a rescan that found the live configuration on disk.
