@@ -24,6 +24,8 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		"the management API refuses raw upstream keys until it is set (os.environ/NAME keys still work)")
 	s.MasterKey = b.settingSecret(g, "master_key", g.MasterKey, s.SaltKey,
 		"the management API answers 403 to everyone until it is set (team keys still work)")
+	s.MetricsKey = b.settingSecret(g, "metrics_key", g.MetricsKey, s.SaltKey,
+		"GET /metrics shows its per-team series to the master key only")
 
 	timeout := r.Timeout
 	if timeout < 0 {

@@ -17,6 +17,9 @@ type GatewayFile struct {
 type GeneralSettings struct {
 	MasterKey string `yaml:"master_key"`
 	SaltKey   string `yaml:"salt_key"`
+	// MetricsKey, when set, lets a scraper read GET /metrics' per-team
+	// series without the master key (a secret: os.environ/NAME or enc:).
+	MetricsKey string `yaml:"metrics_key"`
 	// MaxRequestBodyMB caps a request body (default 8).
 	MaxRequestBodyMB float64 `yaml:"max_request_size_mb"`
 	// TeamAPIBaseAllow / TeamAPIBaseDeny restrict the api_base a team key
@@ -165,6 +168,7 @@ type Pos struct {
 type Settings struct {
 	MasterKey        string        // "" means no master key: the management API answers 403
 	SaltKey          string        // "" means raw upstream keys cannot be accepted by the API
+	MetricsKey       string        // "" means only the master key sees GET /metrics' per-team series
 	Timeout          time.Duration // default upstream timeout
 	MaxRequestBody   int           // bytes
 	TeamAPIBaseAllow []string

@@ -169,7 +169,7 @@ func (s *Server) streamTo(ctx *fasthttp.RequestCtx, model string, res *actors.Ch
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	ctx.SetBodyStream(&eventStream{s: s, model: model, res: res, info: setLogStream(ctx)}, -1)
+	ctx.SetBodyStream(&eventStream{s: s, model: model, res: res, info: s.setLogStream(ctx)}, -1)
 }
 
 // eventStream relays the upstream's events to the client. fasthttp calls

@@ -16,7 +16,8 @@ import (
 
 // requestInfo collects what the request log line and the request metrics
 // report. Handlers fill it through the setLog* helpers; it never holds a
-// key or a prompt.
+// prompt, and what may hold a key (the path, an unresolved model name)
+// is masked by logPath and logModel before it is logged.
 type requestInfo struct {
 	id         string
 	team       string
@@ -117,10 +118,10 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 			Time:       end,
 			RequestID:  info.id,
 			Method:     ctx.Method(),
-			Path:       ctx.Path(),
+			Path:       s.logPath(info, ctx.Path()),
 			Status:     status,
 			Team:       info.team,
-			Model:      info.model,
+			Model:      s.logModel(info),
 			Deployment: info.deployment,
 			Latency:    latency,
 			Duration:   latency,
@@ -150,10 +151,10 @@ func setLogTokens(ctx *fasthttp.RequestCtx, u actors.Usage) {
 
 // setLogStream marks the request as streamed: its line waits for the
 // stream's end (streamEnded), after ctx is gone.
-func setLogStream(ctx *fasthttp.RequestCtx) *requestInfo {
+func (s *Server) setLogStream(ctx *fasthttp.RequestCtx) *requestInfo {
 	info := reqInfo(ctx)
 	info.stream = true
-	info.method, info.path = string(ctx.Method()), string(ctx.Path())
+	info.method, info.path = string(ctx.Method()), string(s.logPath(info, ctx.Path()))
 	return info
 }
 
@@ -170,7 +171,7 @@ func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
 		Path:       []byte(info.path),
 		Status:     200,
 		Team:       info.team,
-		Model:      info.model,
+		Model:      s.logModel(info),
 		Deployment: info.deployment,
 		Latency:    info.latency,
 		Duration:   end.Sub(info.start),

@@ -44,6 +44,10 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
+// readBufferSize is fasthttp's per-connection read buffer, which is also
+// the limit on a request's headers.
+const readBufferSize = 16 << 10
+
 // Server is the gateway's HTTP front: thin handlers that authenticate,
 // ask a team actor and encode its answer.
 type Server struct {
@@ -98,11 +102,11 @@ func New(opts Options) *Server {
 		IdleTimeout:           opts.IdleTimeout,
 		// No WriteTimeout: it would cut long streams.
 		Concurrency:                  opts.MaxConns,
-		ReadBufferSize:               16 << 10, // also the header size limit
+		ReadBufferSize:               readBufferSize,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		ErrorHandler:                 s.transportError,
-		Logger:                       fasthttpLogger{opts.Log},
+		Logger:                       fasthttpLogger{opts.Log}, // never prints request bytes: transportlog.go
 	}
 	return s
 }
@@ -122,20 +126,19 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, wire.Errorf(413, wire.TypeInvalidRequest,
 			"request body is larger than the %d byte limit; send a smaller request or raise general_settings.max_request_size_mb", s.opts.MaxRequestBody))
+	case errors.Is(err, fasthttp.ErrSmallReadBuffer):
+		writeError(ctx, wire.Errorf(431, wire.TypeInvalidRequest,
+			"request headers are larger than the %d byte limit; send fewer or smaller headers", readBufferSize))
 	case isTimeout(err):
 		writeError(ctx, wire.Errorf(408, wire.TypeInvalidRequest, "request was not received in time"))
 	default:
-		writeError(ctx, wire.BadRequest("malformed HTTP request: %v", err))
+		// fasthttp's error quotes the request bytes (headers included):
+		// only its description is echoed.
+		writeError(ctx, wire.BadRequest("malformed HTTP request: %s", transportErrorText(err)))
 	}
 }
 
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-type fasthttpLogger struct{ log *slog.Logger }
-
-func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Debug("fasthttp", "msg", format, "args", args)
 }

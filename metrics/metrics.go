@@ -6,6 +6,14 @@
 //
 // Recording is a no-op after Enable(false) (`gateway serve --metrics=false`),
 // so the benchmark can show what the metrics cost.
+//
+// Two registries keep tenants apart: Public holds the series that name no
+// team and no team's model (latency by route, upstream health, reloads,
+// the runtime), which anyone may scrape; PerTeam holds every series with a
+// team or model label (requests, tokens, spend, rejections), which only
+// the operator's scraper sees (Handler(true)). A new metric that carries a
+// team id, a model name, spend or tokens belongs in PerTeam;
+// TestRegistriesSplit checks the labels.
 package metrics
 
 import (
@@ -35,9 +43,14 @@ func Enable(on bool) { enabled.Store(on) }
 // Enabled reports whether recording is on.
 func Enabled() bool { return enabled.Load() }
 
-// Registry holds every gateway metric plus the Go runtime and process
-// collectors.
-var Registry = prometheus.NewRegistry()
+// Public holds the series anyone may scrape: none names a team or a
+// team's model, or shows spend or tokens. It also holds the Go runtime and
+// process collectors.
+var Public = prometheus.NewRegistry()
+
+// PerTeam holds the series labelled by team (and model): only the master
+// key or general_settings.metrics_key may scrape them.
+var PerTeam = prometheus.NewRegistry()
 
 // latencyBuckets spans 100µs (a gateway hop) to 10 min (a long completion).
 var latencyBuckets = []float64{
@@ -109,19 +122,28 @@ var (
 var teamActorsFunc atomic.Pointer[func() int]
 
 func init() {
-	Registry.MustRegister(
+	Public.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		requests, requestDuration, inFlight,
+		requestDuration, inFlight,
 		upstreamDuration, upstreamErrors,
-		tokens, spend, rejections,
 		reloads, reloadOK, reloadSuccessTime, configInfo, teamActors,
 	)
+	PerTeam.MustRegister(requests, tokens, spend, rejections)
+	publicHandler = promhttp.HandlerFor(Public, promhttp.HandlerOpts{})
+	allHandler = promhttp.HandlerFor(prometheus.Gatherers{Public, PerTeam}, promhttp.HandlerOpts{})
 }
 
-// Handler serves the registry in the Prometheus text format.
-func Handler() http.Handler {
-	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
+var publicHandler, allHandler http.Handler
+
+// Handler serves the metrics in the Prometheus text format: with perTeam
+// every series, else only the Public ones. Which caller may see the
+// per-team series is the HTTP layer's decision.
+func Handler(perTeam bool) http.Handler {
+	if perTeam {
+		return allHandler
+	}
+	return publicHandler
 }
 
 // statusText caches the label values of the statuses HTTP uses.

@@ -12,7 +12,7 @@ import (
 func scrape(t *testing.T) (string, map[string]float64) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	Handler(true).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	values := map[string]float64{}
 	for _, line := range strings.Split(body, "\n") {
@@ -73,8 +73,77 @@ func TestDisabled(t *testing.T) {
 	defer Enable(true)
 	Tokens("team-off", "m", 1, 1)
 	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	Handler(true).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if strings.Contains(rec.Body.String(), "team-off") {
 		t.Error("recorded while disabled")
+	}
+}
+
+// TestRegistriesSplit: no Public series carries a team or model label,
+// and every PerTeam series carries a team label, so Handler(false) shows
+// nothing of any team.
+func TestRegistriesSplit(t *testing.T) {
+	RequestStarted()
+	RequestDone("/v1/chat/completions", 200, "team-split", "model-split", time.Millisecond)
+	ObserveUpstream("openai", time.Millisecond, 500)
+	UpstreamStreamFailed("openai")
+	Tokens("team-split", "model-split", 1, 1)
+	Spend("team-split", 0.5)
+	RateLimited("team-split", "rpm")
+	BudgetExceeded("team-split")
+	Reload(false, "")
+	Reload(true, "hash-split")
+
+	pub, err := Public.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range pub {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "team" || l.GetName() == "model" || strings.Contains(l.GetValue(), "split") && l.GetName() != "hash" {
+					t.Errorf("public series %s has label %s=%q", f.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+		if n := f.GetName(); strings.Contains(n, "spend") || strings.Contains(n, "tokens") {
+			t.Errorf("public registry holds %s", n)
+		}
+	}
+	per, err := PerTeam.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range per {
+		names[f.GetName()] = true
+		for _, m := range f.GetMetric() {
+			team := false
+			for _, l := range m.GetLabel() {
+				team = team || l.GetName() == "team"
+			}
+			if !team {
+				t.Errorf("per-team series %s%v has no team label", f.GetName(), m.GetLabel())
+			}
+		}
+	}
+	for _, n := range []string{"gateway_requests_total", "gateway_tokens_total", "gateway_spend_usd_total", "gateway_rejections_total"} {
+		if !names[n] {
+			t.Errorf("%s is not in the per-team registry", n)
+		}
+	}
+
+	rec := httptest.NewRecorder()
+	Handler(false).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, s := range []string{"team-split", "model-split", "gateway_spend_usd_total", "gateway_tokens_total", "gateway_requests_total"} {
+		if strings.Contains(body, s) {
+			t.Errorf("Handler(false) shows %q", s)
+		}
+	}
+	for _, s := range []string{"gateway_request_duration_seconds", "gateway_upstream_errors_total", "go_goroutines", `gateway_config_info{hash="hash-split"}`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("Handler(false) lacks %q", s)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/llmgateway/gateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/gitops"
+	"github.com/llmgateway/gateway/logsafe"
 	"github.com/llmgateway/gateway/logwriter"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/spend"
@@ -156,7 +157,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	defer closeSpend()
 
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return log.With("component", "actors")
+		// protoactor logs messages (dead letters) by value: they carry
+		// request bodies and snapshots; logsafe logs their type only.
+		return slog.New(logsafe.Handler(log.Handler(), "*actor.PID")).With("component", "actors")
 	}))
 	defer system.Shutdown()
 	client := providers.NewClient()
