@@ -63,7 +63,7 @@ func (s *Server) logPath(info *requestInfo, path []byte) []byte {
 			break
 		}
 		switch {
-		case pattern != "" && static:
+		case static && string(v) == param:
 			out = append(out, v...) // the route's own literal segment
 		case param == "{key}" || hasKeyPrefix(v) ||
 			!(param == "{model}" && info.deployment != "") && s.isKnownKey(v):

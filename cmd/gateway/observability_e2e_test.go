@@ -506,12 +506,13 @@ func promValue(samples []promSample, name string, labels map[string]string) (flo
 	return 0, false
 }
 
-// scrape fetches GET /metrics without a key.
+// scrape fetches GET /metrics with the master key (every series; without
+// a key only the ones that name no team: obs_e2e_test.go).
 func scrape(t *testing.T, g *gatewayProc) (string, []promSample) {
 	t.Helper()
-	code, h, raw := g.doH(t, "GET", "/metrics", "", "")
+	code, h, raw := g.doH(t, "GET", "/metrics", masterKey, "")
 	if code != 200 {
-		t.Fatalf("GET /metrics without a key: %d %s", code, raw)
+		t.Fatalf("GET /metrics with the master key: %d %s", code, raw)
 	}
 	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Fatalf("GET /metrics Content-Type %q, want the Prometheus text format", ct)
