@@ -239,6 +239,7 @@ func BenchmarkRequestMiddleware(b *testing.B) {
 			}
 			s := &Server{opts: Options{Log: log, AccessLog: access}}
 			h := s.withRequestLog(func(ctx *fasthttp.RequestCtx) {
+				reqInfo(ctx).route = "/v1/chat/completions" // as routeTable does
 				setLogTeam(ctx, "bench")
 				setLogModel(ctx, "bench-model")
 				setLogDeployment(ctx, "bench-0")
