@@ -9,6 +9,21 @@
 //	go run ./cmd/bench -rounds 5 -dur 10s -profile /tmp/prof
 //	go run ./cmd/bench -large=false      # skip the 10,000-team configuration
 //
+// Before and after in one run: -baseline BINARY runs an older gateway
+// build next to the one being built, on the same configuration, fake
+// upstream and load, alternating which of the two goes first in each
+// round, and prints a second table: requests/s, CPU per request and
+// added latency of both, with the ratio new / baseline (target: within
+// 5%). Build the baseline from the commit to compare with:
+//
+//	git worktree add /tmp/base <commit>
+//	(cd /tmp/base && go build -o /tmp/gw-base ./cmd/gateway)
+//	go run ./cmd/bench -baseline /tmp/gw-base -large=false
+//
+// The baseline is started with the command line every build since the
+// bench exists understands (serve --config --teams-dir --models-dir
+// --state-dir --addr) and the one-team configuration of this file.
+//
 // It needs only Go (and taskset from util-linux for pinning). It stops
 // every process it started by its PID, also on Ctrl-C.
 package main
@@ -60,6 +75,7 @@ type options struct {
 	noPin    bool
 	verbose  bool
 	reloadTO time.Duration
+	baseline string
 }
 
 func main() {
@@ -78,7 +94,12 @@ func main() {
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs")
 	flag.BoolVar(&o.verbose, "v", false, "print each run")
 	flag.DurationVar(&o.reloadTO, "reload-timeout", 5*time.Second, "how long to wait for a changed team file to go live")
+	flag.StringVar(&o.baseline, "baseline", "", "an older gateway binary to measure in the same run, interleaved with the new build (one-team runs only)")
 	flag.Parse()
+	if o.baseline != "" && !o.small {
+		fmt.Fprintln(os.Stderr, "bench: -baseline compares the one-team runs; it needs -small (the default)")
+		os.Exit(2)
+	}
 
 	b := &bench{o: o}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -109,6 +130,9 @@ type bench struct {
 	procs []*started
 
 	upstream string // http://host:port
+
+	baseTable *table // -baseline: new build vs baseline
+	baseInfo  string // the baseline binary and its version
 }
 
 // started is a process the bench started; done closes when it exited.
@@ -136,6 +160,11 @@ func (b *bench) run() error {
 	b.bin = filepath.Join(b.tmp, "bin")
 	if err := b.build(); err != nil {
 		return err
+	}
+	if b.o.baseline != "" {
+		if err := b.linkBaseline(); err != nil {
+			return err
+		}
 	}
 	pinned := "no (one core, or -no-pin)"
 	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() >= 2 && !b.o.noPin {
@@ -168,6 +197,10 @@ func (b *bench) run() error {
 	}
 	fmt.Println()
 	t.print(os.Stdout)
+	if b.baseTable != nil {
+		fmt.Printf("\nnew build vs baseline (%s), same run, alternating order:\n\n", b.baseInfo)
+		b.baseTable.print(os.Stdout)
+	}
 	fmt.Printf("\ncommand: go run ./cmd/bench %s\n", strings.Join(os.Args[1:], " "))
 	fmt.Printf("latency cells: p50 / p99; added = gateway minus direct, medians over %d rounds; %s each run (+%s warm-up)\n", b.o.rounds, b.o.dur, b.o.warmup)
 	if b.o.profile != "" {
@@ -184,17 +217,25 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	if err := writeSmallConfig(small, b.upstream); err != nil {
 		return nil, err
 	}
-	gw, _, err := b.startGateway(small, "gw", true)
+	gw, _, err := b.startGateway(small, "gw", "gateway", true)
 	if err != nil {
 		return nil, err
 	}
-	gwOff, _, err := b.startGateway(small, "gw-nometrics", false)
+	gwOff, _, err := b.startGateway(small, "gw-nometrics", "gateway", false)
 	if err != nil {
 		return nil, err
 	}
 	bare, err := b.startBareProxy()
 	if err != nil {
 		return nil, err
+	}
+	var base *proc // -baseline: the older build, index 3 below
+	baseURL := ""
+	if b.o.baseline != "" {
+		if base, _, err = b.startGateway(small, "gw-baseline", baselineName, true); err != nil {
+			return nil, err
+		}
+		baseURL = "http://" + base.addr + "/v1/chat/completions"
 	}
 
 	directURL := b.upstream + "/v1/chat/completions"
@@ -204,24 +245,39 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	c := strconv.Itoa(b.o.conns)
 	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
 
+	urls := [4]string{directURL, gwURL, bareURL, baseURL}
+	gwPid := [4]int{1: gw.cmd.Process.Pid}
+	if base != nil {
+		gwPid[3] = base.cmd.Process.Pid
+	}
 	var (
-		tput, c1, fixed      [3][]*result // direct, gateway, bare proxy
-		stream, metricsOnOff [2][]*result
-		cpuTicks             int64
-		cpuReqs              float64
+		tput, c1, fixed [4][]*result // direct, gateway, bare proxy, baseline
+		stream          [4][]*result // direct, gateway, -, baseline
+		metricsOnOff    [2][]*result
+		cpuTicks        [4]int64
+		cpuReqs         [4]float64
 	)
 	for round := 1; round <= b.o.rounds; round++ {
 		b.logf("round %d/%d", round, b.o.rounds)
-		for i, url := range []string{directURL, gwURL, bareURL} {
+		// The new build and the baseline run back to back, and take turns
+		// going first, so that drift on a shared machine hits both alike.
+		order := []int{0, 1, 2}
+		if base != nil {
+			order = []int{0, 1, 3, 2}
+			if round%2 == 0 {
+				order = []int{0, 3, 1, 2}
+			}
+		}
+		for _, i := range order {
 			var before int64
-			if i == 1 {
-				before = cpuTime(gw.cmd.Process.Pid)
+			if gwPid[i] != 0 {
+				before = cpuTime(gwPid[i])
 			}
 			var prof func() error
 			if i == 1 && round == 1 && b.o.profile != "" {
 				prof = b.profileCPU(gw.addr)
 			}
-			r, err := b.load(url, "-c", c)
+			r, err := b.load(urls[i], "-c", c)
 			if err != nil {
 				return nil, err
 			}
@@ -230,28 +286,31 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 					b.logf("cpu profile: %v", err)
 				}
 			}
-			if i == 1 {
-				cpuTicks += cpuTime(gw.cmd.Process.Pid) - before
-				cpuReqs += float64(r.Requests) + r.RPS*b.o.warmup.Seconds()
+			if gwPid[i] != 0 {
+				cpuTicks[i] += cpuTime(gwPid[i]) - before
+				cpuReqs[i] += float64(r.Requests) + r.RPS*b.o.warmup.Seconds()
 			}
 			tput[i] = append(tput[i], r)
 		}
-		for i, url := range []string{directURL, gwURL, bareURL} {
-			r, err := b.load(url, "-c", "1")
+		for _, i := range order {
+			r, err := b.load(urls[i], "-c", "1")
 			if err != nil {
 				return nil, err
 			}
 			c1[i] = append(c1[i], r)
 		}
-		for i, url := range []string{directURL, gwURL, bareURL} {
-			r, err := b.load(url, "-rate", rate)
+		for _, i := range order {
+			r, err := b.load(urls[i], "-rate", rate)
 			if err != nil {
 				return nil, err
 			}
 			fixed[i] = append(fixed[i], r)
 		}
-		for i, url := range []string{directURL, gwURL} {
-			r, err := b.load(url, "-c", "1", "-stream")
+		for _, i := range order {
+			if i == 2 {
+				continue // the bare proxy has no stream row
+			}
+			r, err := b.load(urls[i], "-c", "1", "-stream")
 			if err != nil {
 				return nil, err
 			}
@@ -279,13 +338,15 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
 	t.latRows("latency at 1 connection", [2][]*result{c1[0], c1[1]}, "")
 	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[1]}, "+100µs / +1000µs")
-	t.latRows("stream: first chunk at 1 connection", stream, "+1000µs")
+	t.latRows("stream: first chunk at 1 connection", [2][]*result{stream[0], stream[1]}, "+1000µs")
 	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
-	cpuPer := "n/a"
-	if cpuReqs > 0 {
-		cpuPer = fmt.Sprintf("%.1fµs", float64(cpuTicks)*1e6/clkTck/cpuReqs)
+	cpuPer := func(i int) float64 {
+		if cpuReqs[i] <= 0 {
+			return 0
+		}
+		return float64(cpuTicks[i]) * 1e6 / clkTck / cpuReqs[i]
 	}
-	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", cpuPer, "utime+stime / requests", "")
+	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", us1(cpuPer(1)), "utime+stime / requests", "")
 	on, off := med(metricsOnOff[0], rps), med(metricsOnOff[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s conns, metrics on / off", c), "", f0(on)+" / "+f0(off), pctS(on/off)+" with metrics", ">= ~95%")
 	// The floor: what a proxy with no logic reaches in the same rig.
@@ -295,10 +356,70 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[0], c1[2]}, "")
 	t.latRows(fmt.Sprintf("floor: bare proxy latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[2]}, "")
 
+	if base != nil {
+		bt := &table{}
+		bt.head("measurement", "baseline", "new", "new / baseline", "target")
+		br, nr := med(tput[3], rps), med(tput[1], rps)
+		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br), ">= 95%")
+		bc, nc := cpuPer(3), cpuPer(1)
+		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc), "<= 105%")
+		bt.addedRows("added latency at 1 connection", c1[0], c1[3], c1[1])
+		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[0], fixed[3], fixed[1])
+		bt.addedRows("stream: added time to the first chunk", stream[0], stream[3], stream[1])
+		bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
+		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "")
+		b.baseTable = bt
+		base.stop(b)
+	}
 	gw.stop(b)
 	gwOff.stop(b)
 	bare.stop(b)
 	return c1[1], nil
+}
+
+// baselineName is the -baseline binary's link in the bench's bin
+// directory.
+const baselineName = "gateway-baseline"
+
+// linkBaseline links the -baseline binary into the bin directory (so it
+// starts like the other programs) and records its version.
+func (b *bench) linkBaseline() error {
+	abs, err := filepath.Abs(b.o.baseline)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("-baseline: %w", err)
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("-baseline %s is not an executable gateway binary (build one: go build -o /tmp/gw-base ./cmd/gateway in a worktree of the old commit)", abs)
+	}
+	if err := os.Symlink(abs, filepath.Join(b.bin, baselineName)); err != nil {
+		return err
+	}
+	b.baseInfo = abs
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, abs, "version").Output(); err == nil {
+		b.baseInfo += ", " + strings.TrimSpace(string(out))
+	}
+	return nil
+}
+
+// ratio is new / baseline as a percentage.
+func ratio(nw, base float64) string {
+	if base <= 0 || nw <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", nw/base*100)
+}
+
+func us1(v float64) string {
+	if v <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1fµs", v)
 }
 
 // largeRun measures the gateway with o.teams teams of o.deps deployments.
@@ -308,7 +429,7 @@ func (b *bench) largeRun(t *table, smallC1 []*result) error {
 	if err := writeLargeConfig(dir, b.upstream, b.o.teams, b.o.deps); err != nil {
 		return err
 	}
-	gw, startup, err := b.startGateway(dir, "gw-large", true)
+	gw, startup, err := b.startGateway(dir, "gw-large", "gateway", true)
 	if err != nil {
 		return err
 	}
@@ -493,10 +614,11 @@ func (b *bench) startListener(pin []string, name string, args ...string) (*proc,
 	}
 }
 
-// startGateway starts a gateway on dir's configuration and waits for
-// GET /health/readiness to answer 200; it returns the time from start to
-// ready.
-func (b *bench) startGateway(dir, name string, withMetrics bool) (*proc, time.Duration, error) {
+// startGateway starts a gateway (bin: "gateway" or baselineName) on dir's
+// configuration and waits for GET /health/readiness to answer 200; it
+// returns the time from start to ready. Only flags that every build
+// understands are passed (the baseline may be old).
+func (b *bench) startGateway(dir, name, bin string, withMetrics bool) (*proc, time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, 0, err
@@ -512,7 +634,7 @@ func (b *bench) startGateway(dir, name string, withMetrics bool) (*proc, time.Du
 		args = append(args, "--metrics=false")
 	}
 	t0 := time.Now()
-	st, _, err := b.start(b.pinGW, name, "gateway", args...)
+	st, _, err := b.start(b.pinGW, name, bin, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -835,6 +957,16 @@ func (t *table) latRows(name string, rs [2][]*result, target string) {
 	g50, g99 := med(rs[1], p50), med(rs[1], p99)
 	t.row(name+" p50 / p99", fmt.Sprintf("%.0f / %.0fµs", d50, d99), fmt.Sprintf("%.0f / %.0fµs", g50, g99),
 		fmt.Sprintf("added %+.0f / %+.0fµs", g50-d50, g99-d99), target)
+}
+
+// addedRows adds the added latency (p50 / p99 over direct) of the
+// baseline and the new build, with the ratio of the p50s.
+func (t *table) addedRows(name string, direct, base, nw []*result) {
+	d50, d99 := med(direct, p50), med(direct, p99)
+	b50, b99 := med(base, p50)-d50, med(base, p99)-d99
+	n50, n99 := med(nw, p50)-d50, med(nw, p99)-d99
+	t.row(name+" p50 / p99", fmt.Sprintf("%+.0f / %+.0fµs", b50, b99), fmt.Sprintf("%+.0f / %+.0fµs", n50, n99),
+		ratio(n50, b50)+" / "+ratio(n99, b99), "<= 105%")
 }
 
 func (t *table) print(w io.Writer) {
