@@ -22,9 +22,11 @@ func (s *Server) readiness(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
-	writeError(ctx, wire.Errorf(404, wire.TypeNotFound, "no route %s %s; see the README for the endpoints", ctx.Method(), ctx.Path()))
+	info := reqInfo(ctx) // the path and method as logged: a key in them masked
+	writeError(ctx, wire.Errorf(404, wire.TypeNotFound, "no route %s %s; see the README for the endpoints", s.logMethod(info, ctx.Method()), s.logPath(info, ctx.Path())))
 }
 
 func (s *Server) methodNotAllowed(ctx *fasthttp.RequestCtx) {
-	writeError(ctx, wire.Errorf(405, wire.TypeInvalidRequest, "method %s is not allowed on %s", ctx.Method(), ctx.Path()))
+	info := reqInfo(ctx)
+	writeError(ctx, wire.Errorf(405, wire.TypeInvalidRequest, "method %s is not allowed on %s", s.logMethod(info, ctx.Method()), s.logPath(info, ctx.Path())))
 }

@@ -75,6 +75,16 @@ func (s *Server) logPath(info *requestInfo, path []byte) []byte {
 	return out
 }
 
+// logMethod returns the method as the access log shows it: a matched
+// route's as is; a made-up one (fasthttp accepts any token) by the same
+// key test as a path segment.
+func (s *Server) logMethod(info *requestInfo, method []byte) []byte {
+	if info.route != "" || !(hasKeyPrefix(method) || s.isKnownKey(method)) {
+		return method
+	}
+	return []byte(configs.MaskKey(string(method)))
+}
+
 // logModel returns the model name as the access log shows it.
 func (s *Server) logModel(info *requestInfo) string {
 	if info.deployment != "" || info.model == "" {

@@ -117,7 +117,7 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		s.opts.AccessLog.Log(&accesslog.Line{
 			Time:       end,
 			RequestID:  info.id,
-			Method:     ctx.Method(),
+			Method:     s.logMethod(info, ctx.Method()),
 			Path:       s.logPath(info, ctx.Path()),
 			Status:     status,
 			Team:       info.team,

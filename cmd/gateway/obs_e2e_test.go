@@ -161,6 +161,11 @@ func TestLogsNeverShowKeysAtDebugLevel(t *testing.T) {
 		if code != c.want && !(c.want == otherTeam && (code == 403 || code == 404)) {
 			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, code, raw, c.want)
 		}
+		for what, s := range secrets {
+			if strings.Contains(string(raw), s) {
+				t.Errorf("%s %s answers with %s: %s", c.method, c.path, what, raw)
+			}
+		}
 	}
 	// The chat route with a key pasted as the model name.
 	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, obsChatBody(obsCustomKey, "hi", false)); code != 400 {
@@ -180,6 +185,7 @@ func TestLogsNeverShowKeysAtDebugLevel(t *testing.T) {
 		"GET /key/" + keyA + "/regenerate HTTP/1.1\r\nHost: gw\r\nx-api-key: " + masterKey + "\r\nBad Header Line\r\n\r\n",
 		"POST /key/" + keyA + "/regenerate HTTP/1.1\r\nHost: gw\r\napi-key: " + masterKey + "\r\nContent-Length: x" + masterKey + "\r\n\r\n",
 		"GET\r\nAuthorization: Bearer " + masterKey + "\r\n\r\n",
+		masterKey + " /v1/models HTTP/1.1\r\nHost: gw\r\n\r\n", // a key as the method
 		"GET /v1/models HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer " + masterKey + "\r\nX-Pad: " + strings.Repeat("a", 20<<10) + "\r\n\r\n",
 	}
 	for _, req := range bad {
