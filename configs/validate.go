@@ -75,9 +75,12 @@ const (
 	MaxTimeoutSeconds = 86400
 )
 
-// LimitNames are the limits of a team or key, as set_by names them
-// (with "blocked").
+// LimitNames are the limits of a team or key.
 var LimitNames = []string{"tpm_limit", "rpm_limit", "max_parallel_requests", "max_budget", "budget_duration"}
+
+// SetByNames are the fields set_by records: the limits, and a key's
+// blocked, expires and models.
+var SetByNames = append(slices.Clone(LimitNames), "blocked", "expires", "models")
 
 // CheckFinite returns the problem with a number from a file or a caller,
 // or "": NaN and infinities are refused, and so are values outside
@@ -98,7 +101,7 @@ func CheckFinite(v, max float64) string {
 func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos) {
 	neg := func(name string, isNeg bool) {
 		if isNeg {
-			b.problems.errorf(b.posOf(owner, name, fallback), "%s%s is negative; use a positive number, or remove it for no limit", prefix, name)
+			b.problems.errorf(b.posOf(owner, name, fallback), "%s%s is negative; use a positive number, or remove it (null in the API) for no limit", prefix, name)
 		}
 	}
 	neg("tpm_limit", l.TPMLimit != nil && *l.TPMLimit < 0)
@@ -106,7 +109,7 @@ func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos)
 	neg("max_parallel_requests", l.MaxParallelRequests != nil && *l.MaxParallelRequests < 0)
 	if l.MaxBudget != nil {
 		if why := CheckFinite(*l.MaxBudget, MaxBudgetUSD); why != "" {
-			b.problems.errorf(b.posOf(owner, "max_budget", fallback), "%smax_budget %s; use a number of USD from 0 to %g, or remove it for no budget", prefix, why, float64(MaxBudgetUSD))
+			b.problems.errorf(b.posOf(owner, "max_budget", fallback), "%smax_budget %s; use a number of USD from 0 to %g, or remove it (null in the API) for no budget", prefix, why, float64(MaxBudgetUSD))
 		}
 	}
 	if l.BudgetDuration != "" {
@@ -115,8 +118,8 @@ func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos)
 		}
 	}
 	for name := range l.SetBy {
-		if name != "blocked" && !slices.Contains(LimitNames, name) {
-			b.problems.warnf(b.posOf(owner, "set_by", fallback), "%sset_by names %q, which is not a limit (%s, blocked); the entry is ignored", prefix, name, strings.Join(LimitNames, ", "))
+		if !slices.Contains(SetByNames, name) {
+			b.problems.warnf(b.posOf(owner, "set_by", fallback), "%sset_by names %q, which is not a limit (%s); the entry is ignored", prefix, name, strings.Join(SetByNames, ", "))
 		}
 	}
 }

@@ -168,7 +168,7 @@ func TestModelBuildAndMask(t *testing.T) {
 	if plain, err := configs.Decrypt("salt", d.LiteLLMParams.APIKey); err != nil || plain != "sk-raw-secret-ccb07" {
 		t.Fatalf("api_key %q not encrypted: %v", d.LiteLLMParams.APIKey, err)
 	}
-	view, _ := json.Marshal(ModelView(d))
+	view, _ := json.Marshal(ModelView(d, true))
 	stored, _ := json.Marshal(StoredView(d))
 	for _, b := range [][]byte{view, stored} {
 		if strings.Contains(string(b), "sk-raw-secret") || strings.Contains(string(b), "hf_secretvalue123") || strings.Contains(string(b), d.LiteLLMParams.APIKey) {
@@ -223,3 +223,48 @@ func TestModelValidation(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestModelViewMasksQueryForNonOwners(t *testing.T) {
+	t.Parallel()
+	d := &configs.Deployment{ModelName: "g", LiteLLMParams: configs.LiteLLMParams{Model: "azure/x",
+		APIBase: "https://user:pw@example.com/v1?api-key=SECRET&x=1&BARE#frag"}}
+	other, _ := json.Marshal(ModelView(d, false))
+	for _, leak := range []string{"SECRET", "pw", "BARE", "frag"} {
+		if strings.Contains(string(other), leak) {
+			t.Errorf("a non-owner sees %q: %s", leak, other)
+		}
+	}
+	if !strings.Contains(string(other), "api-key=****") || !strings.Contains(string(other), "example.com/v1") {
+		t.Errorf("masked api_base: %s", other)
+	}
+	own, _ := json.Marshal(ModelView(d, true))
+	if !strings.Contains(string(own), "SECRET") || strings.Contains(string(own), "pw@") {
+		t.Errorf("the owner sees the query string, never the userinfo: %s", own)
+	}
+}
+
+func TestDecodeRefusesNonObjects(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"null", " null ", "[]", "[1]", `"x"`, "5", "true"} {
+		var req TeamRequest
+		if e := Decode([]byte(body), &req); e == nil || e.Status != 400 || !strings.Contains(e.Message, "JSON object") {
+			t.Errorf("%q: %v", body, e)
+		}
+	}
+	var req TeamRequest
+	if e := Decode([]byte("nul"), &req); e == nil || !strings.Contains(e.Message, "not valid JSON") {
+		t.Errorf("invalid JSON: %v", e)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{"null", "{}", `{"team_id": "x", "tpm_limit": 5}`, "[1]", `{"max_budget": 1e308}`, `{"rpm_limit": null}`, "\"\"", "{"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req TeamRequest
+		if e := Decode(b, &req); e != nil && e.Status != 400 {
+			t.Fatalf("status %d for %q", e.Status, b)
+		}
+	})
+}
