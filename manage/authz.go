@@ -7,7 +7,11 @@ import (
 )
 
 // The authorization matrix of the management API. Anything not granted
-// here is a 403; a missing or invalid key is a 401 before any of these.
+// here is a 403; a missing, invalid or expired key is a 401 before any of
+// these, and a blocked key or a key of a blocked team a 403 (it can do
+// nothing until it is unblocked). For a team key, another team's team,
+// key or model answers exactly as a missing one (404). The test that
+// keeps this true is cmd/gateway/authz_matrix_e2e_test.go.
 //
 //	master only:              /team/new /team/update /team/delete /team/block /team/unblock, global models
 //	master or any team key:   /team/info, /team/list (own team), team models (own team), /model/info (filtered)
@@ -141,8 +145,15 @@ func CheckKeyChange(c Caller, team *configs.Team, cur *configs.Key, req KeyReque
 			return Forbidden("max_budget %v is above the team's own max_budget (%v); a team key may give a key at most the team's limits (ask the master key for more)", b.V, *team.MaxBudget)
 		}
 	}
-	if d := req.BudgetDuration; d.Set && d.V != old.BudgetDuration && masterSet(old.SetBy, "budget_duration", old.BudgetDuration != "") {
-		return refuse("budget_duration")
+	if d := req.BudgetDuration; d.Set && d.V != old.BudgetDuration {
+		if masterSet(old.SetBy, "budget_duration", old.BudgetDuration != "") {
+			return refuse("budget_duration")
+		}
+		// A budget's period is part of it: a shorter one would reset the
+		// master's max_budget early.
+		if masterSet(old.SetBy, "max_budget", old.MaxBudget != nil) {
+			return Forbidden("the max_budget of this key was set by the master key, and budget_duration decides when it resets; only the master key may change it")
+		}
 	}
 	if req.Blocked != nil && *req.Blocked != old.Blocked && masterSet(old.SetBy, "blocked", old.Blocked) {
 		return Forbidden("this key was blocked by the master key; only the master key may unblock it")

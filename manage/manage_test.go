@@ -268,3 +268,61 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckKeyChange(t *testing.T) {
+	t.Parallel()
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	team := &configs.Team{TeamID: "t", Limits: configs.Limits{RPMLimit: i64(100), MaxBudget: f64(10)}}
+	admin := Caller{TeamID: "t", Key: &configs.Key{Token: "a", KeyAlias: "ann", UserID: "ann"}}
+	byMaster := &configs.Key{Token: "k", Limits: configs.Limits{RPMLimit: i64(5), MaxBudget: f64(1), SetBy: map[string]string{"rpm_limit": "master", "max_budget": "master"}}}
+	hand := &configs.Key{Token: "h", Limits: configs.Limits{TPMLimit: i64(5)}} // no set_by: the master's
+	byAdmin := &configs.Key{Token: "b", Blocked: true, Limits: configs.Limits{RPMLimit: i64(5), SetBy: map[string]string{"rpm_limit": "ann (a)", "blocked": "ann (a)"}}}
+	yes, no := true, false
+	cases := []struct {
+		name string
+		c    Caller
+		cur  *configs.Key
+		req  KeyRequest
+		ok   bool
+	}{
+		{"master anything", Caller{Master: true}, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, true},
+		{"remove master rpm", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, false},
+		{"raise master budget", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{MaxBudget: Nullable[float64]{Set: true, V: 2}}}, false},
+		{"same value", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 5}}}, true},
+		{"shorter period of a master budget", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{BudgetDuration: Nullable[string]{Set: true, V: "1s"}}}, false},
+		{"hand-written limit", admin, hand, KeyRequest{LimitsRequest: LimitsRequest{TPMLimit: Nullable[int64]{Set: true, Null: true}}}, false},
+		{"hand-written key, other field", admin, hand, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 7}}}, true},
+		{"own limit", admin, byAdmin, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, true},
+		{"own block", admin, byAdmin, KeyRequest{Blocked: &no}, true},
+		{"master block", admin, &configs.Key{Token: "m", Blocked: true, Limits: configs.Limits{SetBy: map[string]string{"blocked": "master"}}}, KeyRequest{Blocked: &no}, false},
+		{"block", admin, hand, KeyRequest{Blocked: &yes}, true},
+		{"above team rpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 101}}}, false},
+		{"at team rpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 100}}}, true},
+		{"above team budget", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{MaxBudget: Nullable[float64]{Set: true, V: 10.01}}}, false},
+		{"no team tpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{TPMLimit: Nullable[int64]{Set: true, V: 1 << 40}}}, true},
+	}
+	for _, c := range cases {
+		e := CheckKeyChange(c.c, team, c.cur, c.req)
+		if (e == nil) != c.ok {
+			t.Errorf("%s: %v, want ok=%v", c.name, e, c.ok)
+		}
+		if e != nil && e.Status != 403 {
+			t.Errorf("%s: status %d", c.name, e.Status)
+		}
+	}
+}
+
+func TestLimitsRecordSetBy(t *testing.T) {
+	t.Parallel()
+	var l configs.Limits
+	r := LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 5}, MaxBudget: Nullable[float64]{Set: true, V: 1}}
+	_ = r.apply(&l, "master")
+	if l.SetBy["rpm_limit"] != "master" || l.SetBy["max_budget"] != "master" || len(l.SetBy) != 2 {
+		t.Fatalf("set_by %v", l.SetBy)
+	}
+	_ = LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}, MaxBudget: Nullable[float64]{Set: true, Null: true}}.apply(&l, "ann")
+	if l.RPMLimit != nil || l.SetBy != nil {
+		t.Fatalf("after removing: %+v", l)
+	}
+}
