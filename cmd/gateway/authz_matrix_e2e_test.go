@@ -42,7 +42,9 @@ const (
 	mxKeyBase = "sk-mx-"
 )
 
-func mxKey(name string) string { return mxKeyBase + strings.ReplaceAll(name, " ", "-") + "-0123456789abcdef" }
+func mxKey(name string) string {
+	return mxKeyBase + strings.ReplaceAll(name, " ", "-") + "-0123456789abcdef"
+}
 
 // mxReq is one request a row sends.
 type mxReq struct {
