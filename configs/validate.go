@@ -101,7 +101,7 @@ func CheckFinite(v, max float64) string {
 func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos) {
 	neg := func(name string, isNeg bool) {
 		if isNeg {
-			b.problems.errorf(b.posOf(owner, name, fallback), "%s%s is negative; use a positive number, or remove it (null in the API) for no limit", prefix, name)
+			b.problems.fieldErrorf(b.posOf(owner, name, fallback), name, "%s%s is negative; use a positive number, or remove it (null in the API) for no limit", prefix, name)
 		}
 	}
 	neg("tpm_limit", l.TPMLimit != nil && *l.TPMLimit < 0)
@@ -109,12 +109,12 @@ func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos)
 	neg("max_parallel_requests", l.MaxParallelRequests != nil && *l.MaxParallelRequests < 0)
 	if l.MaxBudget != nil {
 		if why := CheckFinite(*l.MaxBudget, MaxBudgetUSD); why != "" {
-			b.problems.errorf(b.posOf(owner, "max_budget", fallback), "%smax_budget %s; use a number of USD from 0 to %g, or remove it (null in the API) for no budget", prefix, why, float64(MaxBudgetUSD))
+			b.problems.fieldErrorf(b.posOf(owner, "max_budget", fallback), "max_budget", "%smax_budget %s; use a number of USD from 0 to %g, or remove it (null in the API) for no budget", prefix, why, float64(MaxBudgetUSD))
 		}
 	}
 	if l.BudgetDuration != "" {
 		if _, _, err := ParseBudgetDuration(l.BudgetDuration); err != nil {
-			b.problems.errorf(b.posOf(owner, "budget_duration", fallback), "%s%v", prefix, err)
+			b.problems.fieldErrorf(b.posOf(owner, "budget_duration", fallback), "budget_duration", "%s%v", prefix, err)
 		}
 	}
 	for name := range l.SetBy {
@@ -137,7 +137,7 @@ func (b *builder) checkDeploymentNumbers(p *LiteLLMParams, at Pos) {
 		{"tpm", p.TPM != nil && *p.TPM < 0},
 	} {
 		if n.neg {
-			b.problems.errorf(b.posOf(p, n.name, at), "litellm_params.%s is negative; use 0 or a positive number", n.name)
+			b.problems.fieldErrorf(b.posOf(p, n.name, at), "litellm_params."+n.name, "litellm_params.%s is negative; use 0 or a positive number", n.name)
 		}
 	}
 	for _, n := range []struct {
@@ -154,7 +154,7 @@ func (b *builder) checkDeploymentNumbers(p *LiteLLMParams, at Pos) {
 			continue
 		}
 		if why := CheckFinite(*n.v, n.max); why != "" {
-			b.problems.errorf(b.posOf(p, n.name, at), "litellm_params.%s %s; use a number of %s from 0 to %g", n.name, why, n.unit, n.max)
+			b.problems.fieldErrorf(b.posOf(p, n.name, at), "litellm_params."+n.name, "litellm_params.%s %s; use a number of %s from 0 to %g", n.name, why, n.unit, n.max)
 		}
 	}
 }

@@ -138,12 +138,18 @@ func (s *Server) mutate(ctx *fasthttp.RequestCtx, w confstore.Write, fn mutateFu
 		writeManage(ctx, manage.StoreError(err))
 	case errors.As(err, &invalid):
 		var msgs []string
+		param := ""
 		for _, p := range invalid.Problems {
 			if !p.Warning {
 				msgs = append(msgs, p.Message)
+				param = p.Field
 			}
 		}
-		writeError(ctx, wire.BadRequest("the change was refused because the configuration would be invalid: %s", strings.Join(msgs, "; ")))
+		e := wire.BadRequest("the change was refused because the configuration would be invalid: %s", strings.Join(msgs, "; "))
+		if len(msgs) == 1 && param != "" {
+			e.Param = param // the value at fault, named as in the request
+		}
+		writeError(ctx, e)
 	default:
 		writeError(ctx, wire.Errorf(500, wire.TypeInternal, "writing the configuration failed, nothing was changed: %v", err))
 	}

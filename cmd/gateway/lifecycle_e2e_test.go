@@ -82,7 +82,7 @@ func TestLifecyclePricesAreFiniteAndBounded(t *testing.T) {
 		code, m, raw := g.do(t, "POST", "/model/new", who, map[string]any{"model_name": "inf",
 			"litellm_params": map[string]any{"model": "mock/inf", "input_cost_per_token": 1e308},
 			"model_info":     map[string]any{"team_id": lcTeam}})
-		if code != 400 || !strings.Contains(lcMessage(t, code, m, raw), "input_cost_per_token") {
+		if code != 400 || !strings.Contains(lcMessage(t, code, m, raw), "input_cost_per_token") || errorOf(t, m, raw)["param"] != "litellm_params.input_cost_per_token" {
 			t.Errorf("price 1e308: %d %s, want 400 naming input_cost_per_token", code, raw)
 		}
 	}
@@ -115,7 +115,7 @@ func TestLifecyclePricesAreFiniteAndBounded(t *testing.T) {
 		{"/team/update", map[string]any{"team_id": lcTeam, "rpm_limit": -5}, "rpm_limit"},
 	} {
 		code, m, raw := g.do(t, "POST", c.path, masterKey, c.body)
-		if code != 400 || !strings.Contains(lcMessage(t, code, m, raw), c.field) {
+		if code != 400 || !strings.Contains(lcMessage(t, code, m, raw), c.field) || errorOf(t, m, raw)["param"] != c.field {
 			t.Errorf("%s %v: %d %s, want 400 naming %s", c.path, c.body, code, raw, c.field)
 		}
 	}
