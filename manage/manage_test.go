@@ -326,3 +326,21 @@ func TestLimitsRecordSetBy(t *testing.T) {
 		t.Fatalf("after removing: %+v", l)
 	}
 }
+
+// FuzzMaskQuery: whatever the api_base, a query value a non-owner would
+// see never survives masking, and masking never panics.
+func FuzzMaskQuery(f *testing.F) {
+	f.Add("https://ops.example.com/openai", "api-key", "OPERATOR0SECRET")
+	f.Add("http://[::1]:8080/v1", "key", "abcdefgh12345678")
+	f.Add("https://u:p@h/x#frag", "sig", "zzzzzzzzzz")
+	f.Fuzz(func(t *testing.T, base, name, secret string) {
+		_ = maskQuery(base) // never panics
+		if len(secret) < 8 || strings.ContainsAny(secret, "&=#?%+ ") || strings.Contains(base, secret) || strings.Contains(name, secret) {
+			return
+		}
+		in := base + "?" + name + "=" + secret
+		if out := maskQuery(in); strings.Contains(out, secret) && !strings.Contains(strings.SplitN(in, "?", 2)[0], secret) {
+			t.Fatalf("maskQuery(%q) = %q keeps the value", in, out)
+		}
+	})
+}
