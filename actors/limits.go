@@ -154,7 +154,7 @@ func (l *limiter) done(now time.Time, lim *configs.Limits, tokens int64, cost fl
 		l.tpm.evict(now.UnixNano())
 		l.tpm.add(now.UnixNano(), tokens, int64(time.Second))
 	}
-	l.spend += cost
+	l.spend = spend.Add(l.spend, cost)
 }
 
 func (l *limiter) delta(teamID, keyToken string, cost float64, newPeriod bool) spend.Delta {
@@ -176,7 +176,7 @@ func (l *limiter) restore(rec *spend.Record, created *time.Time, now time.Time, 
 		l.periodStart = rec.PeriodStart
 	}
 	if rec != nil {
-		l.spend = rec.Spend
+		l.spend = spend.Add(rec.Spend, 0)
 		l.resetAt = rec.ResetAt
 	}
 	l.duration = lim.BudgetDuration

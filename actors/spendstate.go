@@ -8,7 +8,7 @@ import (
 
 type spendRecord = spend.Record
 
-// keyRecord is a key's stored record, kept until the key's first call or
+// keyRecord is a key's stored record (by spend id), kept until the key's first call or
 // spend query turns it into a limiter.
 type keyRecord struct {
 	rec *spend.Record
@@ -54,13 +54,13 @@ func (t *teamActor) spendInfo(msg *GetSpend) *SpendInfo {
 	out.TeamSpend = t.team.spend
 	out.BudgetResetAt = timePtr(t.team.resetAt)
 	for _, tok := range msg.KeyTokens {
-		k, ok := t.keyCfg[tok]
+		k, ok := t.byToken[tok]
 		if !ok {
 			continue
 		}
 		l := t.keyLimiter(k, now)
 		if l.roll(now, &k.Limits) {
-			t.report(l, tok, 0, true)
+			t.report(l, k.SpendID(), 0, true)
 		}
 		out.Keys[tok] = KeySpend{Spend: l.spend, BudgetResetAt: timePtr(l.resetAt)}
 	}

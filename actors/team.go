@@ -11,6 +11,7 @@ import (
 	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/pricing"
+	"github.com/llmgateway/gateway/spend"
 )
 
 // teamConfig is everything a team actor is built from. It is immutable:
@@ -45,10 +46,13 @@ type teamActor struct {
 	allowed     map[string]bool
 	allowedText string // for the refusal message
 
+	// Keys' counters and spend are by spend id (configs.Key.SpendID: the
+	// token, or key_id once regenerated), so a regenerated key keeps them.
 	team      *limiter
-	keys      map[string]*limiter     // by key token, created on first use
-	keyCfg    map[string]*configs.Key // by key token, from the team file
-	loadedKey map[string]*keyRecord   // stored records not yet turned into limiters
+	keys      map[string]*limiter     // by spend id, created on first use
+	keyCfg    map[string]*configs.Key // by spend id, from the team file
+	byToken   map[string]*configs.Key // by token, from the team file
+	loadedKey map[string]*keyRecord   // stored records (by spend id) not yet turned into limiters
 
 	spendLoaded bool // loadSpend ran (on the first call or spend query)
 	// built: the maps above were built from cfg. They are built on the
@@ -120,7 +124,7 @@ func (t *teamActor) Receive(ctx actor.Context) {
 		}
 		t.stopIfRetired(ctx)
 	case *retire:
-		t.retiring = true
+		t.retire()
 		t.stopIfRetired(ctx)
 	case *workerIdle:
 		t.workerIdle(ctx, msg.worker)
@@ -197,13 +201,18 @@ func (t *teamActor) buildGovernance() {
 		t.team = &limiter{who: "Team=" + team.TeamID}
 	}
 	t.keyCfg = make(map[string]*configs.Key, len(team.Keys))
+	t.byToken = make(map[string]*configs.Key, len(team.Keys))
 	for _, k := range team.Keys {
-		t.keyCfg[k.Token] = k
+		t.keyCfg[k.SpendID()] = k
+		t.byToken[k.Token] = k
 	}
-	for tok := range t.keys {
-		if _, ok := t.keyCfg[tok]; !ok {
-			delete(t.keys, tok)
+	for sid, l := range t.keys {
+		k, ok := t.keyCfg[sid]
+		if !ok {
+			delete(t.keys, sid)
+			continue
 		}
+		l.who = "Key=" + keyName(k) // a regenerated key has a new name
 	}
 	if len(team.Models) == 0 || contains(team.Models, "all-proxy-models") {
 		return
@@ -316,7 +325,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		remTok:   remTok,
 	}
 	if msg.Key != nil {
-		j.keyToken = msg.Key.Token
+		j.keyToken = msg.Key.SpendID()
 	}
 	t.inFlight++
 	var w *actor.PID
@@ -377,7 +386,7 @@ func (t *teamActor) admit(k *configs.Key) (key *limiter, remReq, remTok int64, w
 	if k != nil {
 		key = t.keyLimiter(k, now)
 		if key.roll(now, &k.Limits) {
-			t.report(key, k.Token, 0, true)
+			t.report(key, k.SpendID(), 0, true)
 		}
 		if werr := key.check(now, &k.Limits); werr != nil {
 			return nil, 0, 0, werr
@@ -453,31 +462,47 @@ func (t *teamActor) finish(msg *finished) {
 	}
 }
 
-// report sends a spend change to the store.
-func (t *teamActor) report(l *limiter, keyToken string, cost float64, newPeriod bool) {
-	if t.env.store == nil || t.cfg.team == nil {
+// report sends a spend change to the store (keySpendID "" for the
+// team's own). A retired team reports nothing more: its records are gone.
+func (t *teamActor) report(l *limiter, keySpendID string, cost float64, newPeriod bool) {
+	if t.env.store == nil || t.cfg.team == nil || t.retiring {
 		return
 	}
-	t.env.store.Add(l.delta(t.cfg.team.TeamID, keyToken, cost, newPeriod))
+	t.env.store.Add(l.delta(t.cfg.team.TeamID, keySpendID, cost, newPeriod))
+}
+
+// retire marks the team removed from the configuration: calls in flight
+// finish, no new one starts, and its stored spend is dropped (after the
+// deltas it reported so far), so that a team created again with the
+// same id starts at zero spend.
+func (t *teamActor) retire() {
+	if t.retiring {
+		return
+	}
+	t.retiring = true
+	if t.env.store != nil && t.cfg.team != nil {
+		t.env.store.Add(spend.Delta{TeamID: t.cfg.team.TeamID, Forget: true})
+	}
 }
 
 // keyLimiter returns the counters of key k, creating them (with the
 // stored spend, if any) on first use.
 func (t *teamActor) keyLimiter(k *configs.Key, now time.Time) *limiter {
-	if l, ok := t.keys[k.Token]; ok {
+	sid := k.SpendID()
+	if l, ok := t.keys[sid]; ok {
 		return l
 	}
 	l := &limiter{who: "Key=" + keyName(k)}
-	rec := t.loadedKey[k.Token]
-	delete(t.loadedKey, k.Token)
+	rec := t.loadedKey[sid]
+	delete(t.loadedKey, sid)
 	var stored *spendRecord
 	if rec != nil {
 		stored = rec.rec
 	}
 	if l.restore(stored, k.CreatedAt, now, &k.Limits) {
-		t.report(l, k.Token, 0, false)
+		t.report(l, sid, 0, false)
 	}
-	t.keys[k.Token] = l
+	t.keys[sid] = l
 	return l
 }
 

@@ -158,6 +158,7 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 		TeamDeployments: make(map[string][]*Deployment, len(teams)),
 	}
 	b.assemble(snap, teams, deployments)
+	b.checkTeamModels(snap)
 	snap.Files, snap.Hash = hashFiles(all, sums)
 
 	ps := []Problem(b.problems)

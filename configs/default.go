@@ -26,6 +26,7 @@ const (
 	DefaultTimeout        = 600 // seconds
 	DefaultMaxRequestMB   = 8
 	DefaultRescanInterval = "30s"
+	DefaultMaxTeamModels  = 100
 	DefaultAuthorName     = "gateway"
 	DefaultAuthorEmail    = "gateway@localhost"
 	DefaultRemote         = "origin"

@@ -11,6 +11,10 @@ type Problem struct {
 	Pos
 	Message string
 	Warning bool
+	// Field names the value refused as the management API's requests name
+	// it ("max_budget", "litellm_params.input_cost_per_token"), when one
+	// value is at fault; the API answers it as the error's param.
+	Field string
 }
 
 // String formats the problem as "path:line:col: message" (errors) or
@@ -72,6 +76,12 @@ type problems []Problem
 
 func (ps *problems) errorf(at Pos, format string, args ...any) {
 	*ps = append(*ps, Problem{Pos: at, Message: fmt.Sprintf(format, args...)})
+}
+
+// fieldErrorf is errorf for a problem with one value, named field in
+// the management API's requests.
+func (ps *problems) fieldErrorf(at Pos, field, format string, args ...any) {
+	*ps = append(*ps, Problem{Pos: at, Message: fmt.Sprintf(format, args...), Field: field})
 }
 
 func (ps *problems) warnf(at Pos, format string, args ...any) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -28,7 +29,10 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		"GET /metrics shows its per-team series to the master key only")
 
 	timeout := r.Timeout
-	if timeout < 0 {
+	if why := CheckFinite(timeout, MaxTimeoutSeconds); why != "" {
+		b.problems.errorf(b.posOf(r, "timeout", Pos{}), "router_settings.timeout %s; use a number of seconds up to %d (default %d)", why, MaxTimeoutSeconds, DefaultTimeout)
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
 		b.problems.errorf(b.posOf(r, "timeout", Pos{}), "router_settings.timeout is %v; use a positive number of seconds (default %d)", timeout, DefaultTimeout)
 	}
 	if timeout <= 0 {
@@ -37,7 +41,10 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 	s.Timeout = time.Duration(timeout * float64(time.Second))
 
 	mb := g.MaxRequestBodyMB
-	if mb < 0 {
+	if math.IsNaN(mb) || math.IsInf(mb, 0) || mb > 1<<20 {
+		b.problems.errorf(b.posOf(g, "max_request_size_mb", Pos{}), "general_settings.max_request_size_mb is %v; use a finite number of MiB (default %d)", mb, DefaultMaxRequestMB)
+		mb = DefaultMaxRequestMB
+	} else if mb < 0 {
 		b.problems.errorf(b.posOf(g, "max_request_size_mb", Pos{}), "general_settings.max_request_size_mb is %v; use a positive number of MiB (default %d)", mb, DefaultMaxRequestMB)
 	}
 	if mb <= 0 {
@@ -55,6 +62,14 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		d, _ = time.ParseDuration(DefaultRescanInterval)
 	}
 	s.RescanInterval = d
+
+	s.MaxTeamModels = g.MaxTeamModels
+	if s.MaxTeamModels < 0 {
+		b.problems.errorf(b.posOf(g, "max_team_models", Pos{}), "general_settings.max_team_models is %d; use a positive number (default %d)", s.MaxTeamModels, DefaultMaxTeamModels)
+	}
+	if s.MaxTeamModels <= 0 {
+		s.MaxTeamModels = DefaultMaxTeamModels
+	}
 
 	if s.GitOps.AuthorName == "" {
 		s.GitOps.AuthorName = DefaultAuthorName
@@ -119,22 +134,7 @@ func (b *builder) resolveOwn(d *Deployment) {
 	}
 	b.resolveProvider(d)
 
-	for _, n := range []struct {
-		name string
-		neg  bool
-	}{
-		{"timeout", p.Timeout != nil && *p.Timeout < 0},
-		{"stream_timeout", p.StreamTimeout != nil && *p.StreamTimeout < 0},
-		{"max_retries", p.MaxRetries != nil && *p.MaxRetries < 0},
-		{"rpm", p.RPM != nil && *p.RPM < 0},
-		{"tpm", p.TPM != nil && *p.TPM < 0},
-		{"input_cost_per_token", p.InputCostPerToken != nil && *p.InputCostPerToken < 0},
-		{"output_cost_per_token", p.OutputCostPerToken != nil && *p.OutputCostPerToken < 0},
-	} {
-		if n.neg {
-			b.problems.errorf(b.posOf(p, n.name, at), "litellm_params.%s is negative; use 0 or a positive number", n.name)
-		}
-	}
+	b.checkDeploymentNumbers(p, at) // validate.go
 }
 
 // resolveEnv resolves the values of d that depend on the environment and

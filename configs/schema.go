@@ -29,6 +29,9 @@ type GeneralSettings struct {
 	// RescanInterval is the periodic full rescan of the config folders
 	// (a Go duration such as "30s"; default 30s).
 	RescanInterval string `yaml:"rescan_interval"`
+	// MaxTeamModels bounds the deployments one team may have (default
+	// 100); /model/new refuses more.
+	MaxTeamModels int `yaml:"max_team_models"`
 }
 
 // RouterSettings holds routing defaults.
@@ -61,6 +64,11 @@ type Limits struct {
 	MaxParallelRequests *int64   `yaml:"max_parallel_requests,omitempty" json:"max_parallel_requests"`
 	MaxBudget           *float64 `yaml:"max_budget,omitempty" json:"max_budget"`
 	BudgetDuration      string   `yaml:"budget_duration,omitempty" json:"budget_duration"`
+	// SetBy records who last set each limit (and "blocked"): "master", or
+	// the team key that set it. The management API writes it; a limit
+	// the master set changes only with the master key, and a limit that
+	// has no entry counts as set by the master (a reviewed file).
+	SetBy map[string]string `yaml:"set_by,omitempty" json:"set_by,omitempty"`
 }
 
 // Team is one teams.d/*.yaml file.
@@ -88,7 +96,11 @@ type Team struct {
 
 // Key is a virtual key. Only the sha256 of the key is ever stored.
 type Key struct {
-	Token     string         `yaml:"token" json:"token"` // lowercase hex sha256 of the whole key
+	Token string `yaml:"token" json:"token"` // lowercase hex sha256 of the whole key
+	// KeyID names the key's spend record and counters when it differs
+	// from Token: /key/regenerate sets it to the first token, so that
+	// spend and the budget period survive a new key value.
+	KeyID     string         `yaml:"key_id,omitempty" json:"key_id,omitempty"`
 	KeyName   string         `yaml:"key_name,omitempty" json:"key_name"`
 	KeyAlias  string         `yaml:"key_alias,omitempty" json:"key_alias"`
 	UserID    string         `yaml:"user_id,omitempty" json:"user_id"`
@@ -175,6 +187,7 @@ type Settings struct {
 	TeamAPIBaseDeny  []string
 	RescanInterval   time.Duration
 	GitOps           GitOpsSettings
+	MaxTeamModels    int // most deployments one team may have
 }
 
 // Snapshot is one immutable, validated view of the whole configuration.
@@ -192,6 +205,15 @@ type Snapshot struct {
 	Files map[string]string
 	// Hash is the sha256 over all file paths and contents.
 	Hash string
+}
+
+// SpendID is the name of a key's spend record and counters: KeyID, or
+// the token for a key never regenerated.
+func (k *Key) SpendID() string {
+	if k.KeyID != "" {
+		return k.KeyID
+	}
+	return k.Token
 }
 
 // PublicName is the name a client calls a deployment by: the team's public

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -30,7 +31,15 @@ func (b *builder) checkTeam(t *Team) {
 		}
 	}
 	b.checkLimits(t, &t.Limits, "", t.Source)
+	spendIDs := make(map[string]int, len(t.Keys))
 	for i, k := range t.Keys {
+		if id := k.SpendID(); id != "" {
+			if first, dup := spendIDs[id]; dup && (k.KeyID != "" || t.Keys[first].KeyID != "") {
+				b.problems.errorf(b.posOf(k, "key_id", k.Source), "keys[%d] and keys[%d] share the spend record %q (key_id or token); give each key its own key_id, or remove key_id", first, i, id[:min(8, len(id))]+"...")
+			} else if !dup {
+				spendIDs[id] = i
+			}
+		}
 		prefix := fmt.Sprintf("keys[%d].", i)
 		if k.Token == "" && !b.has(k, "token") {
 			b.problems.errorf(k.Source, "%stoken is missing; add token: <sha256 hex of the key> (`gateway hash-key` or the /key/generate API computes it)", prefix)
@@ -53,20 +62,113 @@ func isHexSHA256(s string) bool {
 	return true
 }
 
+// Bounds of the numbers a file or a caller may set. Every price, limit
+// and budget is finite and within these, so spend arithmetic can never
+// overflow to Inf or become NaN.
+const (
+	// MaxPricePerToken is the highest input/output_cost_per_token, in
+	// USD: no model costs a dollar a token.
+	MaxPricePerToken = 1.0
+	// MaxBudgetUSD is the highest max_budget.
+	MaxBudgetUSD = 1e12
+	// MaxTimeoutSeconds is the longest timeout / stream_timeout (a day).
+	MaxTimeoutSeconds = 86400
+)
+
+// LimitNames are the limits of a team or key.
+var LimitNames = []string{"tpm_limit", "rpm_limit", "max_parallel_requests", "max_budget", "budget_duration"}
+
+// SetByNames are the fields set_by records: the limits, and a key's
+// blocked, expires and models.
+var SetByNames = append(slices.Clone(LimitNames), "blocked", "expires", "models")
+
+// CheckFinite returns the problem with a number from a file or a caller,
+// or "": NaN and infinities are refused, and so are values outside
+// [0, max].
+func CheckFinite(v, max float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "is not a finite number"
+	case v < 0:
+		return "is negative"
+	case v > max:
+		return fmt.Sprintf("is %v, above the highest accepted value %v", v, max)
+	}
+	return ""
+}
+
 // checkLimits validates the limits inlined into owner (a team or a key).
 func (b *builder) checkLimits(owner any, l *Limits, prefix string, fallback Pos) {
 	neg := func(name string, isNeg bool) {
 		if isNeg {
-			b.problems.errorf(b.posOf(owner, name, fallback), "%s%s is negative; use a positive number, or remove it for no limit", prefix, name)
+			b.problems.fieldErrorf(b.posOf(owner, name, fallback), name, "%s%s is negative; use a positive number, or remove it (null in the API) for no limit", prefix, name)
 		}
 	}
 	neg("tpm_limit", l.TPMLimit != nil && *l.TPMLimit < 0)
 	neg("rpm_limit", l.RPMLimit != nil && *l.RPMLimit < 0)
 	neg("max_parallel_requests", l.MaxParallelRequests != nil && *l.MaxParallelRequests < 0)
-	neg("max_budget", l.MaxBudget != nil && *l.MaxBudget < 0)
+	if l.MaxBudget != nil {
+		if why := CheckFinite(*l.MaxBudget, MaxBudgetUSD); why != "" {
+			b.problems.fieldErrorf(b.posOf(owner, "max_budget", fallback), "max_budget", "%smax_budget %s; use a number of USD from 0 to %g, or remove it (null in the API) for no budget", prefix, why, float64(MaxBudgetUSD))
+		}
+	}
 	if l.BudgetDuration != "" {
 		if _, _, err := ParseBudgetDuration(l.BudgetDuration); err != nil {
-			b.problems.errorf(b.posOf(owner, "budget_duration", fallback), "%s%v", prefix, err)
+			b.problems.fieldErrorf(b.posOf(owner, "budget_duration", fallback), "budget_duration", "%s%v", prefix, err)
+		}
+	}
+	for name := range l.SetBy {
+		if !slices.Contains(SetByNames, name) {
+			b.problems.warnf(b.posOf(owner, "set_by", fallback), "%sset_by names %q, which is not a limit (%s); the entry is ignored", prefix, name, strings.Join(SetByNames, ", "))
+		}
+	}
+}
+
+// checkDeploymentNumbers refuses litellm_params numbers that are negative,
+// not finite or absurd: prices above MaxPricePerToken, timeouts above a
+// day.
+func (b *builder) checkDeploymentNumbers(p *LiteLLMParams, at Pos) {
+	for _, n := range []struct {
+		name string
+		neg  bool
+	}{
+		{"max_retries", p.MaxRetries != nil && *p.MaxRetries < 0},
+		{"rpm", p.RPM != nil && *p.RPM < 0},
+		{"tpm", p.TPM != nil && *p.TPM < 0},
+	} {
+		if n.neg {
+			b.problems.fieldErrorf(b.posOf(p, n.name, at), "litellm_params."+n.name, "litellm_params.%s is negative; use 0 or a positive number", n.name)
+		}
+	}
+	for _, n := range []struct {
+		name, unit string
+		v          *float64
+		max        float64
+	}{
+		{"timeout", "seconds", p.Timeout, MaxTimeoutSeconds},
+		{"stream_timeout", "seconds", p.StreamTimeout, MaxTimeoutSeconds},
+		{"input_cost_per_token", "USD per token", p.InputCostPerToken, MaxPricePerToken},
+		{"output_cost_per_token", "USD per token", p.OutputCostPerToken, MaxPricePerToken},
+	} {
+		if n.v == nil {
+			continue
+		}
+		if why := CheckFinite(*n.v, n.max); why != "" {
+			b.problems.fieldErrorf(b.posOf(p, n.name, at), "litellm_params."+n.name, "litellm_params.%s %s; use a number of %s from 0 to %g", n.name, why, n.unit, n.max)
+		}
+	}
+}
+
+// checkTeamModels warns about a team with more deployments than
+// general_settings.max_team_models (the management API refuses more).
+func (b *builder) checkTeamModels(snap *Snapshot) {
+	max := snap.Settings.MaxTeamModels
+	if max <= 0 {
+		return
+	}
+	for id, deps := range snap.TeamDeployments {
+		if len(deps) > max {
+			b.problems.warnf(deps[max].Source, "team %q has %d deployments, more than general_settings.max_team_models (%d); /model/new refuses more until some are deleted or the setting is raised", id, len(deps), max)
 		}
 	}
 }

@@ -62,11 +62,29 @@ func (s *Server) mgmtCaller(ctx *fasthttp.RequestCtx) (manage.Caller, bool) {
 		writeError(ctx, wire.Errorf(503, wire.TypeInternal, "the management API is not available in this server"))
 		return manage.Caller{}, false
 	}
-	if route.Key != nil && route.Key.Blocked {
-		writeError(ctx, wire.Errorf(403, wire.TypePermission, "API key %s is blocked; ask a team admin to unblock it (/key/unblock)", route.Key.KeyName))
+	if werr := blockedRoute(s.opts.Directory.Snapshot(), route); werr != nil {
+		writeError(ctx, werr)
 		return manage.Caller{}, false
 	}
 	return manage.Caller{Master: route.Master, TeamID: route.TeamID, Key: route.Key}, true
+}
+
+// blockedRoute refuses a blocked key or a key of a blocked team: a
+// blocked credential can do nothing (no management call, no model list)
+// until it is unblocked.
+func blockedRoute(snap *configs.Snapshot, route *actors.Route) *wire.Error {
+	if route == nil || route.Master {
+		return nil
+	}
+	if snap != nil {
+		if t := snap.Teams[route.TeamID]; t != nil && t.Blocked {
+			return wire.Errorf(403, wire.TypePermission, "Team=%s is blocked: its keys can do nothing until the master key unblocks it (/team/unblock)", route.TeamID)
+		}
+	}
+	if route.Key != nil && route.Key.Blocked {
+		return wire.Errorf(403, wire.TypePermission, "API key %s is blocked: it can do nothing until it is unblocked (/key/unblock, by the master key or, if a team admin blocked it, a team admin)", route.Key.KeyName)
+	}
+	return nil
 }
 
 // writeManage writes a manage.Error in the OpenAI envelope.
@@ -120,12 +138,18 @@ func (s *Server) mutate(ctx *fasthttp.RequestCtx, w confstore.Write, fn mutateFu
 		writeManage(ctx, manage.StoreError(err))
 	case errors.As(err, &invalid):
 		var msgs []string
+		param := ""
 		for _, p := range invalid.Problems {
 			if !p.Warning {
 				msgs = append(msgs, p.Message)
+				param = p.Field
 			}
 		}
-		writeError(ctx, wire.BadRequest("the change was refused because the configuration would be invalid: %s", strings.Join(msgs, "; ")))
+		e := wire.BadRequest("the change was refused because the configuration would be invalid: %s", strings.Join(msgs, "; "))
+		if len(msgs) == 1 && param != "" {
+			e.Param = param // the value at fault, named as in the request
+		}
+		writeError(ctx, e)
 	default:
 		writeError(ctx, wire.Errorf(500, wire.TypeInternal, "writing the configuration failed, nothing was changed: %v", err))
 	}

@@ -35,10 +35,16 @@ func (s *Server) keyGenerate(ctx *fasthttp.RequestCtx) {
 	w := confstore.Write{Endpoint: "key/generate", Actor: c.Name(), TeamID: teamID, ObjectID: k.Token, Summary: "new key " + k.KeyName + " for team " + teamID}
 	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		t := cur.Teams[teamID]
-		if t == nil && c.Master {
-			return nil, manage.NotFound("team_id", "team %q does not exist; create it with /team/new", teamID)
+		if e := manage.InTeamScope(c, "team_id", teamID); e != nil {
+			return nil, e // another team's id answers as a missing one
+		}
+		if t == nil {
+			return nil, manage.TeamNotFound("team_id", teamID)
 		}
 		if e := manage.RequireTeamAdmin(c, cur.Settings, t, teamID, "/key/generate"); e != nil {
+			return nil, e
+		}
+		if e := manage.CheckKeyChange(c, t, nil, req); e != nil {
 			return nil, e
 		}
 		nt := manage.CloneTeam(t)
@@ -57,14 +63,15 @@ func (s *Server) keyGenerate(ctx *fasthttp.RequestCtx) {
 
 // keyAccess finds the key named by keyOrToken and checks the caller may
 // manage it: master, or a team-admin key of its team (or, when self is
-// true, the key itself).
+// true, the key itself). For a team key, another team's key answers
+// exactly as a missing one.
 func keyAccess(c manage.Caller, snap *configs.Snapshot, keyOrToken, what string, self bool) (*configs.Team, *configs.Key, *manage.Error) {
 	if keyOrToken == "" {
 		return nil, nil, manage.BadRequest("key", "key is missing; send the key (sk-...) or its token")
 	}
 	t, k := manage.FindKey(snap, keyOrToken)
-	if k == nil {
-		return nil, nil, manage.NotFound("key", "no such key; /key/list lists the keys you may see")
+	if k == nil || (!c.Master && t.TeamID != c.TeamID) {
+		return nil, nil, manage.KeyNotFound()
 	}
 	if c.Master || (self && c.Key != nil && c.Key.Token == k.Token) {
 		return t, k, nil
@@ -107,6 +114,10 @@ func (s *Server) keyList(ctx *fasthttp.RequestCtx) {
 	if !c.Master {
 		if filter == "" {
 			filter = c.TeamID
+		}
+		if e := manage.InTeamScope(c, "team_id", filter); e != nil {
+			writeManage(ctx, e) // another team's id answers as a missing one
+			return
 		}
 		if e := manage.RequireTeamAdmin(c, snap.Settings, snap.Teams[c.TeamID], filter, "/key/list"); e != nil {
 			writeManage(ctx, e)
@@ -187,6 +198,9 @@ func (s *Server) keyUpdate(ctx *fasthttp.RequestCtx) {
 		if req.TeamID != nil && *req.TeamID != t.TeamID {
 			return "", nil, manage.BadRequest("team_id", "a key cannot move to another team; generate a new key there")
 		}
+		if e := manage.CheckKeyChange(c, t, k, req); e != nil {
+			return "", nil, e
+		}
 		nk, e := manage.UpdateKey(k, req, c.Name(), time.Now())
 		return "", nk, e
 	})
@@ -232,8 +246,12 @@ func (s *Server) keyBlock(blocked bool) fasthttp.RequestHandler {
 		if !decodeBody(ctx, &req) {
 			return
 		}
-		s.changeKey(ctx, c, endpoint, req.Key, func(_ *configs.Team, k *configs.Key) (string, *configs.Key, *manage.Error) {
-			nk, e := manage.UpdateKey(k, manage.KeyRequest{Blocked: &blocked}, c.Name(), time.Now())
+		s.changeKey(ctx, c, endpoint, req.Key, func(t *configs.Team, k *configs.Key) (string, *configs.Key, *manage.Error) {
+			kr := manage.KeyRequest{Blocked: &blocked}
+			if e := manage.CheckKeyChange(c, t, k, kr); e != nil {
+				return "", nil, e
+			}
+			nk, e := manage.UpdateKey(k, kr, c.Name(), time.Now())
 			return "", nk, e
 		})
 	}

@@ -17,12 +17,16 @@ func modelPolicy(s configs.Settings) manage.ModelPolicy {
 }
 
 // modelAccess checks the caller may change a model of teamID ("" for a
-// global model): the master key, or a key of that same team.
-func modelAccess(c manage.Caller, s configs.Settings, teamID, what string) *manage.Error {
+// global model): the master key, or a key of that same team. For a team
+// key, another team's model answers exactly as a missing one (notFound).
+func modelAccess(c manage.Caller, s configs.Settings, teamID, what string, notFound *manage.Error) *manage.Error {
 	if teamID == "" {
 		return manage.RequireMaster(c, s, what+" of a global model (no model_info.team_id)")
 	}
-	return manage.RequireTeamKey(c, teamID, what)
+	if !c.Master && c.TeamID != teamID {
+		return notFound
+	}
+	return nil
 }
 
 // modelRequest authenticates a /model/new or /model/update call and
@@ -54,7 +58,7 @@ func (s *Server) modelNew(ctx *fasthttp.RequestCtx) {
 	if teamID == "" && !c.Master {
 		teamID = c.TeamID // a team key adds to its own team
 	}
-	if e := modelAccess(c, s.opts.Store.Snapshot().Settings, teamID, "/model/new"); e != nil {
+	if e := modelAccess(c, s.opts.Store.Snapshot().Settings, teamID, "/model/new", manage.TeamNotFound("model_info.team_id", teamID)); e != nil {
 		writeManage(ctx, e)
 		return
 	}
@@ -76,6 +80,10 @@ func (s *Server) modelNew(ctx *fasthttp.RequestCtx) {
 		}
 		if manage.FindModel(cur, id) != nil {
 			return nil, manage.BadRequest("model_info.id", "model id %q already exists; leave model_info.id out to get a new one", id)
+		}
+		if max := cur.Settings.MaxTeamModels; teamID != "" && max > 0 && len(cur.TeamDeployments[teamID]) >= max {
+			return nil, manage.Forbidden("team %q has %d models, the most general_settings.max_team_models allows; delete one with /model/delete, or ask the operator to raise the setting",
+				teamID, len(cur.TeamDeployments[teamID]))
 		}
 		var e *manage.Error
 		if d, e = manage.NewDeployment(p, teamID, id, c, modelPolicy(cur.Settings), time.Now()); e != nil {
@@ -117,11 +125,11 @@ func (s *Server) modelInfo(ctx *fasthttp.RequestCtx) {
 	data := []manage.ModelObject{}
 	for _, d := range visibleModels(c, s.opts.Store.Snapshot()) {
 		if id == "" || d.ModelInfo.ID == id {
-			data = append(data, manage.ModelView(d))
+			data = append(data, manage.ModelView(d, manage.Owns(c, d)))
 		}
 	}
 	if id != "" && len(data) == 0 {
-		writeManage(ctx, manage.NotFound("litellm_model_id", "model id %q does not exist; GET /model/info lists the models you may see", id))
+		writeManage(ctx, manage.ModelNotFound("litellm_model_id", id))
 		return
 	}
 	writeJSON(ctx, map[string]any{"data": data})
@@ -146,10 +154,11 @@ func (s *Server) modelUpdate(ctx *fasthttp.RequestCtx) {
 	}
 	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		d := manage.FindModel(cur, id)
+		notFound := manage.ModelNotFound("model_info.id", id)
 		if d == nil {
-			return nil, manage.NotFound("model_info.id", "model id %q does not exist; GET /model/info lists the models you may see", id)
+			return nil, notFound
 		}
-		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/update"); e != nil {
+		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/update", notFound); e != nil {
 			return nil, e
 		}
 		written, e := manage.WrittenDeployment(in, d)
@@ -190,10 +199,11 @@ func (s *Server) modelDelete(ctx *fasthttp.RequestCtx) {
 	}
 	snap := s.mutate(ctx, w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
 		d := manage.FindModel(cur, req.ID)
+		notFound := manage.ModelNotFound("id", req.ID)
 		if d == nil {
-			return nil, manage.NotFound("id", "model id %q does not exist; GET /model/info lists the models you may see", req.ID)
+			return nil, notFound
 		}
-		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/delete"); e != nil {
+		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/delete", notFound); e != nil {
 			return nil, e
 		}
 		return manage.RemoveModels(cur, in, []*configs.Deployment{d})

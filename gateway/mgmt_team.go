@@ -52,13 +52,13 @@ func (s *Server) readableTeam(ctx *fasthttp.RequestCtx, c manage.Caller, snap *c
 		writeManage(ctx, manage.BadRequest("team_id", "team_id is missing; send ?team_id=<id>"))
 		return nil
 	}
-	if e := manage.RequireTeamKey(c, id, what); e != nil {
-		writeManage(ctx, e)
+	if e := manage.InTeamScope(c, "team_id", id); e != nil {
+		writeManage(ctx, e) // another team's id answers as a missing one
 		return nil
 	}
 	t := snap.Teams[id]
 	if t == nil {
-		writeManage(ctx, manage.NotFound("team_id", "team %q does not exist; GET /team/list lists the teams", id))
+		writeManage(ctx, manage.TeamNotFound("team_id", id))
 	}
 	return t
 }
@@ -126,7 +126,7 @@ func (s *Server) changeTeam(ctx *fasthttp.RequestCtx, c manage.Caller, endpoint,
 			return nil, e
 		}
 		if t == nil {
-			return nil, manage.NotFound("team_id", "team %q does not exist; GET /team/list lists the teams", teamID)
+			return nil, manage.TeamNotFound("team_id", teamID)
 		}
 		nt, e := change(t)
 		if e != nil {
@@ -148,7 +148,10 @@ func (s *Server) masterOnly(c manage.Caller, what string) func(*configs.Snapshot
 
 func (s *Server) teamAdminOnly(c manage.Caller, teamID, what string) func(*configs.Snapshot, *configs.Team) *manage.Error {
 	return func(cur *configs.Snapshot, t *configs.Team) *manage.Error {
-		if t == nil && c.Master {
+		if e := manage.InTeamScope(c, "team_id", teamID); e != nil {
+			return e // another team's id answers as a missing one
+		}
+		if t == nil {
 			return nil // 404 follows
 		}
 		return manage.RequireTeamAdmin(c, cur.Settings, t, teamID, what)
@@ -230,7 +233,7 @@ func (s *Server) teamMemberAdd(ctx *fasthttp.RequestCtx) {
 	}
 	var members []configs.Member
 	if len(req.Member) > 0 && req.Member[0] == '[' {
-		if e := manage.Decode(req.Member, &members); e != nil {
+		if e := manage.DecodeValue(req.Member, &members); e != nil {
 			writeManage(ctx, manage.BadRequest("member", "member: %s", e.Message))
 			return
 		}

@@ -22,6 +22,9 @@ type modelList struct {
 // listModels serves GET /v1/models: the names the caller may call.
 func (s *Server) listModels(ctx *fasthttp.RequestCtx) {
 	route, werr := s.authenticate(ctx)
+	if werr == nil {
+		werr = blockedRoute(s.opts.Directory.Snapshot(), route)
+	}
 	if werr != nil {
 		writeError(ctx, werr)
 		return

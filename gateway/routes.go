@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 )
@@ -44,4 +47,28 @@ func (s *Server) routes(t routeTable) {
 	t.ANY("/debug/pprof/{path:*}", s.pprof)
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.methodNotAllowed
+}
+
+// Route is one registered method and path pattern.
+type Route struct{ Method, Path string }
+
+// Routes lists every route the server registers, sorted by path and
+// method ("*" for any method). The authorization matrix test compares it
+// with its rows, so an endpoint without a row fails the test.
+func Routes() []Route {
+	r := router.New()
+	(&Server{}).routes(routeTable{r})
+	var out []Route
+	for method, paths := range r.List() {
+		for _, p := range paths {
+			out = append(out, Route{Method: method, Path: p})
+		}
+	}
+	slices.SortFunc(out, func(a, b Route) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Method, b.Method)
+	})
+	return out
 }

@@ -10,11 +10,40 @@ import (
 // Decode decodes a JSON request body into v. Unknown fields are accepted
 // (LiteLLM clients send extras); malformed JSON and wrong types are a 400
 // that names the field.
+//
+// Every management endpoint with a body takes a JSON object: `null`, a
+// list or a scalar is a 400 (json.Unmarshal would accept `null` as "no
+// fields" and, for /team/new, create a team).
 func Decode(body []byte, v any) *Error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return BadRequest("", "the request body is empty; send a JSON object")
 	}
+	if trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			return decodeAt(trimmed, v, "") // the syntax error, with its offset
+		}
+		return BadRequest("", "the request body must be a JSON object ({...}), got %s", jsonKind(trimmed))
+	}
 	return decodeAt(body, v, "")
+}
+
+// DecodeValue decodes any JSON value (a list, for instance) into v, with
+// Decode's messages.
+func DecodeValue(raw []byte, v any) *Error { return decodeAt(raw, v, "") }
+
+func jsonKind(raw []byte) string {
+	switch raw[0] {
+	case 'n':
+		return "null"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "true or false"
+	}
+	return "a number"
 }
 
 // decodeAt decodes raw into v; prefix names where raw sits in the request

@@ -44,7 +44,7 @@ func NewKey(req KeyRequest, by string, now time.Time) (string, *configs.Key, *Er
 	}
 	at := now.UTC().Truncate(time.Second)
 	k := &configs.Key{Token: configs.HashKey(secret), KeyName: configs.MaskKey(secret), CreatedAt: &at, CreatedBy: by, UpdatedAt: &at, UpdatedBy: by}
-	if e := applyKey(k, req, now); e != nil {
+	if e := applyKey(k, req, by, now); e != nil {
 		return "", nil, e
 	}
 	return secret, k, nil
@@ -53,7 +53,7 @@ func NewKey(req KeyRequest, by string, now time.Time) (string, *configs.Key, *Er
 // UpdateKey returns a copy of cur with the fields sent in req changed.
 func UpdateKey(cur *configs.Key, req KeyRequest, by string, now time.Time) (*configs.Key, *Error) {
 	k := cloneKey(cur)
-	if e := applyKey(k, req, now); e != nil {
+	if e := applyKey(k, req, by, now); e != nil {
 		return nil, e
 	}
 	touchKey(k, by, now)
@@ -61,13 +61,16 @@ func UpdateKey(cur *configs.Key, req KeyRequest, by string, now time.Time) (*con
 }
 
 // Regenerate returns a new secret for cur and the key with its new token;
-// the old value stops working.
+// the old value stops working. The key stays the same key: its spend id
+// (key_id, set to the first token on the first regenerate) keeps its
+// spend, budget period and counters, and its limits and set_by stay.
 func Regenerate(cur *configs.Key, by string, now time.Time) (string, *configs.Key, *Error) {
 	secret, err := NewSecret()
 	if err != nil {
 		return "", nil, &Error{Status: 500, Message: err.Error()}
 	}
 	k := cloneKey(cur)
+	k.KeyID = cur.SpendID()
 	k.Token, k.KeyName = configs.HashKey(secret), configs.MaskKey(secret)
 	touchKey(k, by, now)
 	return secret, k, nil
@@ -78,7 +81,7 @@ func touchKey(k *configs.Key, by string, now time.Time) {
 	k.UpdatedAt, k.UpdatedBy = &at, by
 }
 
-func applyKey(k *configs.Key, req KeyRequest, now time.Time) *Error {
+func applyKey(k *configs.Key, req KeyRequest, by string, now time.Time) *Error {
 	if req.KeyAlias != nil {
 		if strings.TrimSpace(*req.KeyAlias) == "" {
 			return BadRequest("key_alias", "key_alias is empty; name the key or leave the field out")
@@ -93,6 +96,10 @@ func applyKey(k *configs.Key, req KeyRequest, now time.Time) *Error {
 			return e
 		}
 		k.Models = slices.Clone(*req.Models)
+		setBy(&k.SetBy, "models", by)
+		if len(k.Models) == 0 {
+			setBy(&k.SetBy, "models", "")
+		}
 	}
 	if req.Duration != nil {
 		if *req.Duration == "" {
@@ -104,14 +111,23 @@ func applyKey(k *configs.Key, req KeyRequest, now time.Time) *Error {
 			}
 			k.Expires = &exp
 		}
+		setBy(&k.SetBy, "expires", by)
+		if k.Expires == nil {
+			setBy(&k.SetBy, "expires", "")
+		}
 	}
 	if req.Metadata != nil {
 		k.Metadata = maps.Clone(*req.Metadata)
 	}
 	if req.Blocked != nil {
 		k.Blocked = *req.Blocked
+		if k.Blocked {
+			setBy(&k.SetBy, "blocked", by)
+		} else {
+			setBy(&k.SetBy, "blocked", "")
+		}
 	}
-	return req.LimitsRequest.apply(&k.Limits)
+	return req.LimitsRequest.apply(&k.Limits, by)
 }
 
 // FindKey finds a key by its value ("sk-...") or its token (sha256 hex).

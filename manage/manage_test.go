@@ -168,7 +168,7 @@ func TestModelBuildAndMask(t *testing.T) {
 	if plain, err := configs.Decrypt("salt", d.LiteLLMParams.APIKey); err != nil || plain != "sk-raw-secret-ccb07" {
 		t.Fatalf("api_key %q not encrypted: %v", d.LiteLLMParams.APIKey, err)
 	}
-	view, _ := json.Marshal(ModelView(d))
+	view, _ := json.Marshal(ModelView(d, true))
 	stored, _ := json.Marshal(StoredView(d))
 	for _, b := range [][]byte{view, stored} {
 		if strings.Contains(string(b), "sk-raw-secret") || strings.Contains(string(b), "hf_secretvalue123") || strings.Contains(string(b), d.LiteLLMParams.APIKey) {
@@ -223,3 +223,124 @@ func TestModelValidation(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestModelViewMasksQueryForNonOwners(t *testing.T) {
+	t.Parallel()
+	d := &configs.Deployment{ModelName: "g", LiteLLMParams: configs.LiteLLMParams{Model: "azure/x",
+		APIBase: "https://user:pw@example.com/v1?api-key=SECRET&x=1&BARE#frag"}}
+	other, _ := json.Marshal(ModelView(d, false))
+	for _, leak := range []string{"SECRET", "pw", "BARE", "frag"} {
+		if strings.Contains(string(other), leak) {
+			t.Errorf("a non-owner sees %q: %s", leak, other)
+		}
+	}
+	if !strings.Contains(string(other), "api-key=****") || !strings.Contains(string(other), "example.com/v1") {
+		t.Errorf("masked api_base: %s", other)
+	}
+	own, _ := json.Marshal(ModelView(d, true))
+	if !strings.Contains(string(own), "SECRET") || strings.Contains(string(own), "pw@") {
+		t.Errorf("the owner sees the query string, never the userinfo: %s", own)
+	}
+}
+
+func TestDecodeRefusesNonObjects(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"null", " null ", "[]", "[1]", `"x"`, "5", "true"} {
+		var req TeamRequest
+		if e := Decode([]byte(body), &req); e == nil || e.Status != 400 || !strings.Contains(e.Message, "JSON object") {
+			t.Errorf("%q: %v", body, e)
+		}
+	}
+	var req TeamRequest
+	if e := Decode([]byte("nul"), &req); e == nil || !strings.Contains(e.Message, "not valid JSON") {
+		t.Errorf("invalid JSON: %v", e)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{"null", "{}", `{"team_id": "x", "tpm_limit": 5}`, "[1]", `{"max_budget": 1e308}`, `{"rpm_limit": null}`, "\"\"", "{"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req TeamRequest
+		if e := Decode(b, &req); e != nil && e.Status != 400 {
+			t.Fatalf("status %d for %q", e.Status, b)
+		}
+	})
+}
+
+func TestCheckKeyChange(t *testing.T) {
+	t.Parallel()
+	i64 := func(v int64) *int64 { return &v }
+	f64 := func(v float64) *float64 { return &v }
+	team := &configs.Team{TeamID: "t", Limits: configs.Limits{RPMLimit: i64(100), MaxBudget: f64(10)}}
+	admin := Caller{TeamID: "t", Key: &configs.Key{Token: "a", KeyAlias: "ann", UserID: "ann"}}
+	byMaster := &configs.Key{Token: "k", Limits: configs.Limits{RPMLimit: i64(5), MaxBudget: f64(1), SetBy: map[string]string{"rpm_limit": "master", "max_budget": "master"}}}
+	hand := &configs.Key{Token: "h", Limits: configs.Limits{TPMLimit: i64(5)}} // no set_by: the master's
+	byAdmin := &configs.Key{Token: "b", Blocked: true, Limits: configs.Limits{RPMLimit: i64(5), SetBy: map[string]string{"rpm_limit": "ann (a)", "blocked": "ann (a)"}}}
+	yes, no := true, false
+	cases := []struct {
+		name string
+		c    Caller
+		cur  *configs.Key
+		req  KeyRequest
+		ok   bool
+	}{
+		{"master anything", Caller{Master: true}, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, true},
+		{"remove master rpm", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, false},
+		{"raise master budget", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{MaxBudget: Nullable[float64]{Set: true, V: 2}}}, false},
+		{"same value", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 5}}}, true},
+		{"shorter period of a master budget", admin, byMaster, KeyRequest{LimitsRequest: LimitsRequest{BudgetDuration: Nullable[string]{Set: true, V: "1s"}}}, false},
+		{"hand-written limit", admin, hand, KeyRequest{LimitsRequest: LimitsRequest{TPMLimit: Nullable[int64]{Set: true, Null: true}}}, false},
+		{"hand-written key, other field", admin, hand, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 7}}}, true},
+		{"own limit", admin, byAdmin, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}}}, true},
+		{"own block", admin, byAdmin, KeyRequest{Blocked: &no}, true},
+		{"master block", admin, &configs.Key{Token: "m", Blocked: true, Limits: configs.Limits{SetBy: map[string]string{"blocked": "master"}}}, KeyRequest{Blocked: &no}, false},
+		{"block", admin, hand, KeyRequest{Blocked: &yes}, true},
+		{"above team rpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 101}}}, false},
+		{"at team rpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 100}}}, true},
+		{"above team budget", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{MaxBudget: Nullable[float64]{Set: true, V: 10.01}}}, false},
+		{"no team tpm", admin, nil, KeyRequest{LimitsRequest: LimitsRequest{TPMLimit: Nullable[int64]{Set: true, V: 1 << 40}}}, true},
+	}
+	for _, c := range cases {
+		e := CheckKeyChange(c.c, team, c.cur, c.req)
+		if (e == nil) != c.ok {
+			t.Errorf("%s: %v, want ok=%v", c.name, e, c.ok)
+		}
+		if e != nil && e.Status != 403 {
+			t.Errorf("%s: status %d", c.name, e.Status)
+		}
+	}
+}
+
+func TestLimitsRecordSetBy(t *testing.T) {
+	t.Parallel()
+	var l configs.Limits
+	r := LimitsRequest{RPMLimit: Nullable[int64]{Set: true, V: 5}, MaxBudget: Nullable[float64]{Set: true, V: 1}}
+	_ = r.apply(&l, "master")
+	if l.SetBy["rpm_limit"] != "master" || l.SetBy["max_budget"] != "master" || len(l.SetBy) != 2 {
+		t.Fatalf("set_by %v", l.SetBy)
+	}
+	_ = LimitsRequest{RPMLimit: Nullable[int64]{Set: true, Null: true}, MaxBudget: Nullable[float64]{Set: true, Null: true}}.apply(&l, "ann")
+	if l.RPMLimit != nil || l.SetBy != nil {
+		t.Fatalf("after removing: %+v", l)
+	}
+}
+
+// FuzzMaskQuery: whatever the api_base, a query value a non-owner would
+// see never survives masking, and masking never panics.
+func FuzzMaskQuery(f *testing.F) {
+	f.Add("https://ops.example.com/openai", "api-key", "OPERATOR0SECRET")
+	f.Add("http://[::1]:8080/v1", "key", "abcdefgh12345678")
+	f.Add("https://u:p@h/x#frag", "sig", "zzzzzzzzzz")
+	f.Fuzz(func(t *testing.T, base, name, secret string) {
+		_ = maskQuery(base) // never panics
+		if len(secret) < 8 || strings.ContainsAny(secret, "&=#?%+ ") || strings.Contains(base, secret) || strings.Contains(name, secret) {
+			return
+		}
+		in := base + "?" + name + "=" + secret
+		if out := maskQuery(in); strings.Contains(out, secret) && !strings.Contains(strings.SplitN(in, "?", 2)[0], secret) {
+			t.Fatalf("maskQuery(%q) = %q keeps the value", in, out)
+		}
+	})
+}

@@ -32,7 +32,7 @@ type ParsedModel struct {
 
 // AcceptedParams are the litellm_params keys a deployment may hold.
 var AcceptedParams = []string{"model", "api_base", "api_version", "api_key", "custom_llm_provider", "organization",
-	"timeout", "stream_timeout", "max_retries", "rpm", "tpm", "input_cost_per_token", "output_cost_per_token", "mock_response"}
+	"timeout", "stream_timeout", "max_retries", "rpm", "tpm", "input_cost_per_token", "output_cost_per_token", "mock_response", "stream_include_usage"}
 
 // managedInfo are model_info keys the gateway fills itself.
 var managedInfo = []string{"created_at", "created_by", "updated_at", "updated_by"}

@@ -30,11 +30,55 @@ type StoredModel struct {
 
 // ModelView renders a deployment for /model/info: model_name is the name
 // a client calls (the public name for team models); api_key is left out
-// and other secret-looking values are masked.
-func ModelView(d *configs.Deployment) ModelObject {
+// and other secret-looking values are masked. A caller that does not own
+// the deployment (a team key looking at a global model) also sees the
+// values of api_base's query string masked (?api-key=****): operators
+// put keys there.
+func ModelView(d *configs.Deployment, owner bool) ModelObject {
 	params := paramsMap(d.LiteLLMParams)
 	delete(params, "api_key")
+	if base, ok := params["api_base"].(string); ok && !owner {
+		params["api_base"] = maskQuery(base)
+	}
 	return ModelObject{ModelName: d.PublicName(), LiteLLMParams: params, ModelInfo: infoMap(d.ModelInfo)}
+}
+
+// Owns reports whether c owns d: the master key owns every deployment, a
+// team key its team's.
+func Owns(c Caller, d *configs.Deployment) bool {
+	return c.Master || (c.TeamID != "" && d.ModelInfo.TeamID == c.TeamID)
+}
+
+// maskQuery masks every value of base's query string and its fragment;
+// an api_base that does not parse is masked whole after its scheme and
+// host, when there is a query at all.
+func maskQuery(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		if i := strings.IndexAny(base, "?#"); i >= 0 {
+			return base[:i] + "?****"
+		}
+		return base
+	}
+	if u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery {
+		return base
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			name, _, hasValue := strings.Cut(p, "=")
+			if hasValue {
+				parts[i] = name + "=****"
+			} else {
+				parts[i] = "****" // a bare value: it may be the secret
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = "****", ""
+	}
+	return u.String()
 }
 
 // StoredView renders the stored deployment; an api_key shows only as a

@@ -63,7 +63,7 @@ func NewTeam(req TeamRequest, by string, now time.Time) (*configs.Team, *Error) 
 	for _, id := range req.Users {
 		t.MembersWithRoles = append(t.MembersWithRoles, configs.Member{UserID: id, Role: "user"})
 	}
-	if err := applyTeam(t, req); err != nil {
+	if err := applyTeam(t, req, by); err != nil {
 		return nil, err
 	}
 	at := now.UTC().Truncate(time.Second)
@@ -81,7 +81,7 @@ func UpdateTeam(cur *configs.Team, req TeamRequest, by string, now time.Time) (*
 	for _, id := range req.Users {
 		t.MembersWithRoles = setMember(t.MembersWithRoles, configs.Member{UserID: id, Role: "user"})
 	}
-	if err := applyTeam(t, req); err != nil {
+	if err := applyTeam(t, req, by); err != nil {
 		return nil, err
 	}
 	Touch(t, by, now)
@@ -100,7 +100,7 @@ func Touch(t *configs.Team, by string, now time.Time) {
 	}
 }
 
-func applyTeam(t *configs.Team, req TeamRequest) *Error {
+func applyTeam(t *configs.Team, req TeamRequest, by string) *Error {
 	if req.TeamAlias != nil {
 		if strings.TrimSpace(*req.TeamAlias) == "" {
 			return BadRequest("team_alias", "team_alias is empty; give the team a name or leave the field out")
@@ -121,7 +121,7 @@ func applyTeam(t *configs.Team, req TeamRequest) *Error {
 	if req.Metadata != nil {
 		t.Metadata = maps.Clone(*req.Metadata)
 	}
-	if err := req.LimitsRequest.apply(&t.Limits); err != nil {
+	if err := req.LimitsRequest.apply(&t.Limits, by); err != nil {
 		return err
 	}
 	if req.Models != nil {
@@ -132,6 +132,11 @@ func applyTeam(t *configs.Team, req TeamRequest) *Error {
 	}
 	if req.Blocked != nil {
 		t.Blocked = *req.Blocked
+		if t.Blocked {
+			setBy(&t.SetBy, "blocked", by)
+		} else {
+			setBy(&t.SetBy, "blocked", "")
+		}
 	}
 	if req.Tags != nil {
 		t.Tags = slices.Clone(*req.Tags)
@@ -196,8 +201,12 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &n.V)
 }
 
-// apply sets the limits the request names on l.
-func (r LimitsRequest) apply(l *configs.Limits) *Error {
+// apply sets the limits the request names on l and records in
+// l.SetBy who set each (by), or drops the entry of a limit removed. The
+// numbers themselves are checked where every write goes through: the
+// configuration's validation (configs.checkLimits), which names the
+// field in the 400.
+func (r LimitsRequest) apply(l *configs.Limits, by string) *Error {
 	for _, f := range []struct {
 		name string
 		v    Nullable[int64]
@@ -207,32 +216,47 @@ func (r LimitsRequest) apply(l *configs.Limits) *Error {
 		case !f.v.Set:
 		case f.v.Null:
 			*f.dst = nil
-		case f.v.V < 0:
-			return BadRequest(f.name, "%s is negative; use a positive number, or null for no limit", f.name)
+			setBy(&l.SetBy, f.name, "")
 		default:
 			v := f.v.V
 			*f.dst = &v
+			setBy(&l.SetBy, f.name, by)
 		}
 	}
 	switch b := r.MaxBudget; {
 	case !b.Set:
 	case b.Null:
 		l.MaxBudget = nil
-	case b.V < 0:
-		return BadRequest("max_budget", "max_budget is negative; use a positive number of USD, or null for no limit")
+		setBy(&l.SetBy, "max_budget", "")
 	default:
 		v := b.V
 		l.MaxBudget = &v
+		setBy(&l.SetBy, "max_budget", by)
 	}
 	if d := r.BudgetDuration; d.Set {
-		if d.V != "" {
-			if _, _, err := configs.ParseBudgetDuration(d.V); err != nil {
-				return BadRequest("budget_duration", "%v", err)
-			}
-		}
 		l.BudgetDuration = d.V // null: "" (the budget never resets)
+		if d.V == "" {
+			setBy(&l.SetBy, "budget_duration", "")
+		} else {
+			setBy(&l.SetBy, "budget_duration", by)
+		}
 	}
 	return nil
+}
+
+// setBy records (by != "") or forgets who set field.
+func setBy(m *map[string]string, field, by string) {
+	if by == "" {
+		delete(*m, field)
+		if len(*m) == 0 {
+			*m = nil
+		}
+		return
+	}
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[field] = by
 }
 
 func setMember(ms []configs.Member, m configs.Member) []configs.Member {
@@ -288,6 +312,7 @@ func CloneTeam(cur *configs.Team) *configs.Team {
 	t.Tags = slices.Clone(cur.Tags)
 	t.Guardrails = slices.Clone(cur.Guardrails)
 	t.ModelAliases = maps.Clone(cur.ModelAliases)
+	t.SetBy = maps.Clone(cur.SetBy)
 	t.Keys = make([]*configs.Key, len(cur.Keys))
 	for i, k := range cur.Keys {
 		t.Keys[i] = cloneKey(k)
@@ -302,5 +327,6 @@ func cloneKey(k *configs.Key) *configs.Key {
 	c := *k
 	c.Models = slices.Clone(k.Models)
 	c.Metadata = maps.Clone(k.Metadata)
+	c.SetBy = maps.Clone(k.SetBy)
 	return &c
 }

@@ -153,12 +153,15 @@ type KeyObject struct {
 	MaxParallelRequests *int64         `json:"max_parallel_requests"`
 	MaxBudget           *float64       `json:"max_budget"`
 	BudgetDuration      *string        `json:"budget_duration"`
-	Spend               float64        `json:"spend"`
-	BudgetResetAt       *time.Time     `json:"budget_reset_at"`
-	CreatedAt           *time.Time     `json:"created_at"`
-	CreatedBy           string         `json:"created_by"`
-	UpdatedAt           *time.Time     `json:"updated_at"`
-	UpdatedBy           string         `json:"updated_by"`
+	// SetBy says who set each limit ("master" or a team key): what the
+	// master set changes only with the master key.
+	SetBy         map[string]string `json:"set_by,omitempty"`
+	Spend         float64           `json:"spend"`
+	BudgetResetAt *time.Time        `json:"budget_reset_at"`
+	CreatedAt     *time.Time        `json:"created_at"`
+	CreatedBy     string            `json:"created_by"`
+	UpdatedAt     *time.Time        `json:"updated_at"`
+	UpdatedBy     string            `json:"updated_by"`
 }
 
 // KeyView renders a key (never its secret).
@@ -175,6 +178,7 @@ func KeyView(teamID string, k *configs.Key, sp Spend, now time.Time) KeyObject {
 		RPMLimit:            k.RPMLimit,
 		MaxParallelRequests: k.MaxParallelRequests,
 		MaxBudget:           k.MaxBudget,
+		SetBy:               k.SetBy,
 		Spend:               sp.Spend,
 		BudgetResetAt:       resetAt(k.BudgetDuration, sp.BudgetResetAt, now),
 		CreatedAt:           k.CreatedAt,

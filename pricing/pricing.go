@@ -20,6 +20,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/llmgateway/gateway/configs"
@@ -35,9 +36,16 @@ type Price struct {
 }
 
 // Cost is the price of a call that used prompt input tokens and
-// completion output tokens.
+// completion output tokens. It is always finite and never negative:
+// negative counts (an upstream's garbage) count 0, and a price that is
+// not finite (validation refuses them) costs 0 rather than poisoning the
+// spend.
 func (p Price) Cost(prompt, completion int64) float64 {
-	return float64(prompt)*p.Input + float64(completion)*p.Output
+	c := float64(max(prompt, 0))*p.Input + float64(max(completion, 0))*p.Output
+	if math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
+		return 0
+	}
+	return c
 }
 
 var table = mustParse(pricesJSON)

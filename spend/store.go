@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -56,6 +57,9 @@ type Delta struct {
 	PeriodStart time.Time
 	ResetAt     time.Time
 	NewPeriod   bool
+	// Forget drops every record of TeamID (the team was removed): a team
+	// created again with the same id starts at zero spend.
+	Forget bool
 }
 
 type loadReq struct {
@@ -131,6 +135,12 @@ func (s *Store) Load(teamID string) Team {
 	}
 }
 
+// Forget queues the removal of every record of a team (its own and its
+// keys'), after the deltas already queued.
+func (s *Store) Forget(teamID string) {
+	s.Add(Delta{TeamID: teamID, Forget: true})
+}
+
 // Close writes every pending delta and closes the file.
 func (s *Store) Close() error {
 	c := make(chan error, 1)
@@ -185,6 +195,14 @@ func (s *Store) drain(pending map[id]*Record) {
 // merge applies d to the pending record of its id, reading the stored
 // one first when there is none pending.
 func (s *Store) merge(pending map[id]*Record, d Delta) {
+	if d.Forget {
+		s.forget(pending, d.TeamID)
+		return
+	}
+	if !Finite(d.Spend) || d.Spend < 0 {
+		s.log.Error("a spend delta that is not a finite, non-negative number is counted as 0", "team", d.TeamID, "spend", fmt.Sprint(d.Spend))
+		d.Spend = 0
+	}
 	k := id{d.TeamID, d.KeyToken}
 	r, ok := pending[k]
 	if !ok {
@@ -204,12 +222,83 @@ func apply(r *Record, d Delta) {
 		}
 		r.Spend = d.Spend
 	} else {
-		r.Spend += d.Spend
+		r.Spend = Add(r.Spend, d.Spend)
 	}
 	r.ResetAt = d.ResetAt
 	if !d.PeriodStart.IsZero() {
 		r.PeriodStart = d.PeriodStart
 	}
+}
+
+// Finite reports whether v is neither NaN nor an infinity.
+func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Add is a + b for spend: never NaN, never infinite, never negative. A
+// sum past the largest float64 stays at the largest float64 (a budget
+// that is certainly exhausted), and a NaN or negative term counts 0.
+func Add(a, b float64) float64 {
+	if !Finite(a) || a < 0 {
+		a = sanitize(a)
+	}
+	if !Finite(b) || b < 0 {
+		b = sanitize(b)
+	}
+	sum := a + b
+	if math.IsInf(sum, 1) {
+		return math.MaxFloat64
+	}
+	return sum
+}
+
+// sanitize maps a spend that cannot be stored or compared to one that
+// can: +Inf to the largest float64 (still exhausted), NaN, -Inf and
+// negatives to 0.
+func sanitize(v float64) float64 {
+	switch {
+	case math.IsInf(v, 1):
+		return math.MaxFloat64
+	case math.IsNaN(v) || v < 0:
+		return 0
+	}
+	return v
+}
+
+// forget drops a team's pending and stored records.
+func (s *Store) forget(pending map[id]*Record, teamID string) {
+	for k := range pending {
+		if k.team == teamID {
+			delete(pending, k)
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketTeams)
+		if root.Bucket([]byte(teamID)) == nil {
+			return nil
+		}
+		return root.DeleteBucket([]byte(teamID))
+	})
+	if err != nil {
+		s.log.Error("removing the spend of a deleted team failed; a team created again with its id would start with it", "team", teamID, "err", err)
+		return
+	}
+	s.log.Info("spend of a removed team dropped", "team", teamID)
+}
+
+// decodeRecord decodes a stored record. A record that cannot be decoded,
+// or whose spend is negative, is logged and read as none / 0: one bad
+// record never stops the rest of the state from loading. A spend too
+// large to add to stays as it is (an exhausted budget).
+func (s *Store) decodeRecord(teamID string, name, v []byte) *Record {
+	r := &Record{}
+	if err := json.Unmarshal(v, r); err != nil {
+		s.log.Error("a spend record in the state directory cannot be read; it is ignored and starts again at 0", "team", teamID, "record", string(name), "err", err)
+		return nil
+	}
+	if !Finite(r.Spend) || r.Spend < 0 {
+		s.log.Warn("a spend record in the state directory holds an impossible spend; it counts as 0", "team", teamID, "record", string(name), "spend", fmt.Sprint(r.Spend))
+		r.Spend = 0
+	}
+	return r
 }
 
 func recordKey(k id) []byte {
@@ -228,8 +317,7 @@ func (s *Store) read(k id) *Record {
 			return nil
 		}
 		if v := tb.Get(recordKey(k)); v != nil {
-			r = &Record{}
-			return json.Unmarshal(v, r)
+			r = s.decodeRecord(k.team, recordKey(k), v)
 		}
 		return nil
 	})
@@ -248,9 +336,9 @@ func (s *Store) load(pending map[id]*Record, teamID string) Team {
 			return nil
 		}
 		return tb.ForEach(func(k, v []byte) error {
-			r := &Record{}
-			if err := json.Unmarshal(v, r); err != nil {
-				return fmt.Errorf("record %q: %w", k, err)
+			r := s.decodeRecord(teamID, k, v)
+			if r == nil {
+				return nil
 			}
 			out.Found = true
 			if string(k) == teamRecord {
@@ -279,7 +367,12 @@ func (s *Store) load(pending map[id]*Record, teamID string) Team {
 	return out
 }
 
-// flush writes the pending records in one transaction.
+// flush writes the pending records in one transaction. A record that
+// cannot be written (it cannot be encoded, or its team's bucket cannot be
+// made) is logged and dropped, never retried forever: one team's bad
+// record never stops another team's spend from being persisted. Only a
+// failed transaction (the disk) keeps everything pending for the next
+// flush.
 func (s *Store) flush(pending map[id]*Record) error {
 	if len(pending) == 0 {
 		return nil
@@ -287,16 +380,23 @@ func (s *Store) flush(pending map[id]*Record) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketTeams)
 		for k, r := range pending {
-			tb, err := root.CreateBucketIfNotExists([]byte(k.team))
-			if err != nil {
-				return err
+			if !Finite(r.Spend) || r.Spend < 0 {
+				s.log.Error("a pending spend is not a finite, non-negative number; it is stored as the nearest possible value", "team", k.team, "spend", fmt.Sprint(r.Spend))
+				r.Spend = sanitize(r.Spend)
 			}
 			v, err := json.Marshal(r)
 			if err != nil {
-				return err
+				s.log.Error("a spend record cannot be encoded; it is dropped, the other teams' are written", "team", k.team, "err", err)
+				continue
+			}
+			tb, err := root.CreateBucketIfNotExists([]byte(k.team))
+			if err != nil {
+				s.log.Error("a team's spend cannot be stored; it is dropped, the other teams' are written", "team", k.team, "err", err)
+				continue
 			}
 			if err := tb.Put(recordKey(k), v); err != nil {
-				return err
+				s.log.Error("a spend record cannot be stored; it is dropped, the other teams' are written", "team", k.team, "err", err)
+				continue
 			}
 		}
 		return nil

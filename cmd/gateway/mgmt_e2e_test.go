@@ -290,6 +290,7 @@ func TestManagementAuthorization(t *testing.T) {
 		body         any
 	}
 	// want: status for other, own, admin, master (no/unknown key: 401).
+	// Another team's object answers as a missing one: 404.
 	// prep builds the request; master gets fresh targets for destructive calls.
 	cases := []struct {
 		name string
@@ -300,7 +301,7 @@ func TestManagementAuthorization(t *testing.T) {
 			f.n++
 			return req{"POST", "/team/new", map[string]any{"team_id": fmt.Sprintf("new-%d", f.n)}}
 		}},
-		{"team/info", [4]int{403, 200, 200, 200}, func(*testing.T, bool) req { return req{"GET", "/team/info?team_id=" + teamA, nil} }},
+		{"team/info", [4]int{404, 200, 200, 200}, func(*testing.T, bool) req { return req{"GET", "/team/info?team_id=" + teamA, nil} }},
 		{"team/list", [4]int{200, 200, 200, 200}, func(*testing.T, bool) req { return req{"GET", "/team/list", nil} }},
 		{"team/update", [4]int{403, 403, 403, 200}, func(t *testing.T, m bool) req {
 			return req{"POST", "/team/update", map[string]any{"team_id": f.target(t, m), "tpm_limit": 10}}
@@ -308,10 +309,10 @@ func TestManagementAuthorization(t *testing.T) {
 		{"team/delete", [4]int{403, 403, 403, 200}, func(t *testing.T, m bool) req {
 			return req{"POST", "/team/delete", map[string]any{"team_ids": []string{f.target(t, m)}}}
 		}},
-		{"team/member_add", [4]int{403, 403, 200, 200}, func(*testing.T, bool) req {
+		{"team/member_add", [4]int{404, 403, 200, 200}, func(*testing.T, bool) req {
 			return req{"POST", "/team/member_add", map[string]any{"team_id": teamA, "member": map[string]any{"user_id": "bob", "role": "user"}}}
 		}},
-		{"team/member_delete", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"team/member_delete", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			f.g.ok(t, "POST", "/team/member_add", masterKey, map[string]any{"team_id": teamA, "member": map[string]any{"user_id": "carol"}})
 			return req{"POST", "/team/member_delete", map[string]any{"team_id": teamA, "user_id": "carol"}}
 		}},
@@ -321,7 +322,7 @@ func TestManagementAuthorization(t *testing.T) {
 		{"team/unblock", [4]int{403, 403, 403, 200}, func(t *testing.T, m bool) req {
 			return req{"POST", "/team/unblock", map[string]any{"team_id": f.target(t, m)}}
 		}},
-		{"model/new team", [4]int{403, 200, 200, 200}, func(*testing.T, bool) req {
+		{"model/new team", [4]int{404, 200, 200, 200}, func(*testing.T, bool) req {
 			f.n++
 			return req{"POST", "/model/new", map[string]any{"model_name": fmt.Sprintf("n%d", f.n), "litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": teamA}}}
 		}},
@@ -334,33 +335,33 @@ func TestManagementAuthorization(t *testing.T) {
 		{"v1/model/info one", [4]int{404, 200, 200, 200}, func(*testing.T, bool) req {
 			return req{"GET", "/v1/model/info?litellm_model_id=" + f.ownModel, nil}
 		}},
-		{"model/update team", [4]int{403, 200, 200, 200}, func(*testing.T, bool) req {
+		{"model/update team", [4]int{404, 200, 200, 200}, func(*testing.T, bool) req {
 			return req{"POST", "/model/update", map[string]any{"model_info": map[string]any{"id": f.ownModel, "note": "x"}}}
 		}},
 		{"model/update global", [4]int{403, 403, 403, 200}, func(*testing.T, bool) req {
 			return req{"POST", "/model/update", map[string]any{"model_info": map[string]any{"id": f.globalModel, "note": "x"}}}
 		}},
-		{"model/delete", [4]int{403, 200, 200, 200}, func(t *testing.T, _ bool) req {
+		{"model/delete", [4]int{404, 200, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/model/delete", map[string]any{"id": f.newModel(t)}}
 		}},
-		{"key/generate", [4]int{403, 403, 200, 200}, func(*testing.T, bool) req {
+		{"key/generate", [4]int{404, 403, 200, 200}, func(*testing.T, bool) req {
 			return req{"POST", "/key/generate", map[string]any{"team_id": teamA}}
 		}},
-		{"key/info", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req { return req{"GET", "/key/info?key=" + f.newKey(t), nil} }},
+		{"key/info", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req { return req{"GET", "/key/info?key=" + f.newKey(t), nil} }},
 		{"key/list", [4]int{403, 403, 200, 200}, func(*testing.T, bool) req { return req{"GET", "/key/list", nil} }},
-		{"key/update", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"key/update", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/key/update", map[string]any{"key": f.newKey(t), "key_alias": "renamed"}}
 		}},
-		{"key/regenerate", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"key/regenerate", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/key/regenerate", map[string]any{"key": f.newKey(t)}}
 		}},
-		{"key/block", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"key/block", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/key/block", map[string]any{"key": f.newKey(t)}}
 		}},
-		{"key/unblock", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"key/unblock", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/key/unblock", map[string]any{"key": f.newKey(t)}}
 		}},
-		{"key/delete", [4]int{403, 403, 200, 200}, func(t *testing.T, _ bool) req {
+		{"key/delete", [4]int{404, 403, 200, 200}, func(t *testing.T, _ bool) req {
 			return req{"POST", "/key/delete", map[string]any{"keys": []string{f.newKey(t)}}}
 		}},
 	}
@@ -740,7 +741,7 @@ func TestUpdateClearsLimitsWithNull(t *testing.T) {
 	if ki := g.ok(t, "GET", "/key/info", key, nil)["info"].(map[string]any); ki["tpm_limit"] != nil {
 		t.Errorf("key tpm_limit after clearing: %v", ki["tpm_limit"])
 	}
-	if code, m, raw := g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "tpm_limit": -1}); code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "null for no limit") {
+	if code, m, raw := g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": teamA, "tpm_limit": -1}); code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "tpm_limit is negative") {
 		t.Errorf("negative limit: %d %s", code, raw)
 	}
 }

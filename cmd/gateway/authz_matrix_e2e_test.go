@@ -1,0 +1,323 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/gateway"
+)
+
+// The authorization matrix: every route the router registers, times
+// every kind of caller, with the expected status, against the running
+// server. A route without a row fails the test (TestAuthzMatrix compares
+// its rows with gateway.Routes()), so a new endpoint cannot ship without
+// deciding who may call it.
+
+// The callers, in the order of the matrix's columns.
+const (
+	mxNone        = "no key"
+	mxInvalid     = "invalid key"
+	mxExpired     = "expired key"
+	mxDeleted     = "deleted team's key"
+	mxBlockedKey  = "blocked key"
+	mxBlockedTeam = "blocked team's key"
+	mxMaster      = "master"
+	mxAdmin       = "team admin"
+	mxMember      = "team member"
+	mxOtherAdmin  = "other team's admin"
+	mxOtherMember = "other team's member"
+)
+
+var mxCallers = []string{mxNone, mxInvalid, mxExpired, mxDeleted, mxBlockedKey, mxBlockedTeam, mxMaster, mxAdmin, mxMember, mxOtherAdmin, mxOtherMember}
+
+const (
+	mxTeam    = "mx-team"    // the callers' own team (admin, member, expired, blocked key)
+	mxTeamB   = "mx-other"   // the other team
+	mxTeamC   = "mx-blocked" // a blocked team
+	mxTeamD   = "mx-deleted" // deleted once the gateway runs
+	mxModel   = "mx-model-1" // team mx-team's deployment
+	mxKeyBase = "sk-mx-"
+)
+
+func mxKey(name string) string {
+	return mxKeyBase + strings.ReplaceAll(name, " ", "-") + "-0123456789abcdef"
+}
+
+// mxReq is one request a row sends.
+type mxReq struct {
+	path string // with the query and the path's parameters filled in
+	body any
+}
+
+// mxRow is one route: its method and pattern as registered, the status
+// each caller gets, and how to build the request (called once per
+// caller, so destructive calls get fresh targets).
+type mxRow struct {
+	method, pattern string
+	want            map[string]int
+	req             func(t *testing.T, f *mxFixture, caller string) mxReq
+}
+
+// public: every caller, with or without a key, gets 200.
+func public() map[string]int {
+	m := map[string]int{}
+	for _, c := range mxCallers {
+		m[c] = 200
+	}
+	return m
+}
+
+// authed: a missing, invalid or expired key and a deleted team's key get
+// 401; a blocked key or a blocked team's key 403; the others as given.
+func authed(master, admin, member, otherAdmin, otherMember int) map[string]int {
+	return map[string]int{
+		mxNone: 401, mxInvalid: 401, mxExpired: 401, mxDeleted: 401,
+		mxBlockedKey: 403, mxBlockedTeam: 403,
+		mxMaster: master, mxAdmin: admin, mxMember: member, mxOtherAdmin: otherAdmin, mxOtherMember: otherMember,
+	}
+}
+
+func (w mxWantMod) apply(m map[string]int) map[string]int {
+	for k, v := range w {
+		m[k] = v
+	}
+	return m
+}
+
+type mxWantMod map[string]int
+
+type mxFixture struct {
+	g *gatewayProc
+	n int
+}
+
+func (f *mxFixture) fresh(prefix string) string {
+	f.n++
+	return fmt.Sprintf("%s-%d", prefix, f.n)
+}
+
+// freshKey is a new key of the callers' own team, made by the master.
+func (f *mxFixture) freshKey(t *testing.T) string {
+	return f.g.ok(t, "POST", "/key/generate", masterKey, map[string]any{"team_id": mxTeam})["token"].(string)
+}
+
+// freshTeam is a new team, made by the master.
+func (f *mxFixture) freshTeam(t *testing.T) string {
+	id := f.fresh("mx-fresh")
+	f.g.ok(t, "POST", "/team/new", masterKey, map[string]any{"team_id": id})
+	return id
+}
+
+// freshModel is a new deployment of the callers' own team.
+func (f *mxFixture) freshModel(t *testing.T) string {
+	return f.g.ok(t, "POST", "/model/new", masterKey, map[string]any{"model_name": f.fresh("mx-m"),
+		"litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": mxTeam}})["model_id"].(string)
+}
+
+func mxTeamFile(id string, blocked bool, members string, keys ...string) string {
+	s := "team_id: " + id + "\n"
+	if blocked {
+		s += "blocked: true\n"
+	}
+	s += "members_with_roles: " + members + "\nkeys:\n"
+	for _, k := range keys {
+		s += k
+	}
+	return s
+}
+
+func mxKeyEntry(caller, user, extra string) string {
+	s := "  - token: " + configs.HashKey(mxKey(caller)) + "\n    key_alias: " + strings.ReplaceAll(caller, " ", "-") + "\n"
+	if user != "" {
+		s += "    user_id: " + user + "\n"
+	}
+	return s + extra
+}
+
+func newMxFixture(t *testing.T) *mxFixture {
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{
+		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
+			"model_list:\n  - model_name: g-mock\n    litellm_params: {model: mock/g}\n",
+		"teams.d/own.yaml": mxTeamFile(mxTeam, false, "[{user_id: ann, role: admin}, {user_id: mem, role: user}]",
+			mxKeyEntry(mxAdmin, "ann", ""), mxKeyEntry(mxMember, "mem", ""),
+			mxKeyEntry(mxExpired, "ann", "    expires: 2020-01-01T00:00:00Z\n"),
+			mxKeyEntry(mxBlockedKey, "ann", "    blocked: true\n")),
+		"teams.d/other.yaml": mxTeamFile(mxTeamB, false, "[{user_id: bob, role: admin}, {user_id: bea, role: user}]",
+			mxKeyEntry(mxOtherAdmin, "bob", ""), mxKeyEntry(mxOtherMember, "bea", "")),
+		"teams.d/blocked.yaml": mxTeamFile(mxTeamC, true, "[{user_id: cat, role: admin}]", mxKeyEntry(mxBlockedTeam, "cat", "")),
+		"teams.d/deleted.yaml": mxTeamFile(mxTeamD, false, "[{user_id: dan, role: admin}]", mxKeyEntry(mxDeleted, "dan", "")),
+		"models.d/own.yaml": "model_list:\n  - model_name: model_name_" + mxTeam + "_1\n    litellm_params: {model: mock/own}\n" +
+			"    model_info: {id: " + mxModel + ", team_id: " + mxTeam + ", team_public_model_name: own-model}\n",
+	})
+	f := &mxFixture{g: startGateway(t, args...)}
+	f.g.ok(t, "POST", "/team/delete", masterKey, map[string]any{"team_ids": []string{mxTeamD}})
+	return f
+}
+
+func mxRows() []mxRow {
+	chat := func(path string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(*testing.T, *mxFixture, string) mxReq {
+			return mxReq{path, map[string]any{"model": "g-mock", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}}
+		}
+	}
+	get := func(path string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(*testing.T, *mxFixture, string) mxReq { return mxReq{path, nil} }
+	}
+	freshTeamReq := func(path, field string, list bool) func(*testing.T, *mxFixture, string) mxReq {
+		return func(t *testing.T, f *mxFixture, _ string) mxReq {
+			id := f.freshTeam(t)
+			if list {
+				return mxReq{path, map[string]any{field: []string{id}}}
+			}
+			return mxReq{path, map[string]any{field: id}}
+		}
+	}
+	freshKeyReq := func(path string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{path, map[string]any{"key": f.freshKey(t)}}
+		}
+	}
+	newModel := func(path string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(_ *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{path, map[string]any{"model_name": f.fresh("mx-new"), "litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": mxTeam}}}
+		}
+	}
+	// A blocked team's or key's chat is refused by its team actor: 403.
+	// pprof checks the key itself, without the expiry: 403 for an expired
+	// key too (it is not the master key).
+	return []mxRow{
+		{"POST", "/v1/chat/completions", authed(200, 200, 200, 200, 200), chat("/v1/chat/completions")},
+		{"POST", "/chat/completions", authed(200, 200, 200, 200, 200), chat("/chat/completions")},
+		{"POST", "/openai/deployments/{model}/chat/completions", authed(200, 200, 200, 200, 200), chat("/openai/deployments/g-mock/chat/completions?api-version=2024-10-21")},
+		{"GET", "/v1/models", authed(200, 200, 200, 200, 200), get("/v1/models")},
+		{"GET", "/models", authed(200, 200, 200, 200, 200), get("/models")},
+		{"GET", "/health/liveliness", public(), get("/health/liveliness")},
+		{"GET", "/health/readiness", public(), get("/health/readiness")},
+		// Anonymous /metrics stays 200 (per-team series need the master key
+		// or general_settings.metrics_key: the metrics tests check them).
+		{"GET", "/metrics", public(), get("/metrics")},
+		{"*", "/debug/pprof/{path:*}", mxWantMod{mxExpired: 403}.apply(authed(200, 403, 403, 403, 403)), get("/debug/pprof/cmdline")},
+		{"GET", "/config/status", authed(200, 403, 403, 403, 403), get("/config/status")},
+		{"POST", "/config/reload", authed(200, 403, 403, 403, 403), get("/config/reload")},
+
+		{"POST", "/team/new", authed(200, 403, 403, 403, 403), func(_ *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/team/new", map[string]any{"team_id": f.fresh("mx-new-team")}}
+		}},
+		{"GET", "/team/info", authed(200, 200, 200, 404, 404), get("/team/info?team_id=" + mxTeam)},
+		{"GET", "/team/list", authed(200, 200, 200, 200, 200), get("/team/list")},
+		{"POST", "/team/update", authed(200, 403, 403, 403, 403), freshTeamReq("/team/update", "team_id", false)},
+		{"POST", "/team/delete", authed(200, 403, 403, 403, 403), freshTeamReq("/team/delete", "team_ids", true)},
+		{"POST", "/team/block", authed(200, 403, 403, 403, 403), freshTeamReq("/team/block", "team_id", false)},
+		{"POST", "/team/unblock", authed(200, 403, 403, 403, 403), freshTeamReq("/team/unblock", "team_id", false)},
+		{"POST", "/team/member_add", authed(200, 200, 403, 404, 404), func(_ *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/team/member_add", map[string]any{"team_id": mxTeam, "member": map[string]any{"user_id": f.fresh("u"), "role": "user"}}}
+		}},
+		{"POST", "/team/member_delete", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			u := f.fresh("carol")
+			f.g.ok(t, "POST", "/team/member_add", masterKey, map[string]any{"team_id": mxTeam, "member": map[string]any{"user_id": u}})
+			return mxReq{"/team/member_delete", map[string]any{"team_id": mxTeam, "user_id": u}}
+		}},
+
+		{"POST", "/model/new", authed(200, 200, 200, 404, 404), newModel("/model/new")},
+		{"POST", "/model/add", authed(200, 200, 200, 404, 404), newModel("/model/add")},
+		{"GET", "/model/info", authed(200, 200, 200, 200, 200), get("/model/info")},
+		{"GET", "/v1/model/info", authed(200, 200, 200, 404, 404), get("/v1/model/info?litellm_model_id=" + mxModel)},
+		{"POST", "/model/update", authed(200, 200, 200, 404, 404), func(*testing.T, *mxFixture, string) mxReq {
+			return mxReq{"/model/update", map[string]any{"model_info": map[string]any{"id": mxModel, "note": "x"}}}
+		}},
+		{"POST", "/model/delete", authed(200, 200, 200, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/model/delete", map[string]any{"id": f.freshModel(t)}}
+		}},
+
+		{"POST", "/key/generate", authed(200, 200, 403, 404, 404), func(*testing.T, *mxFixture, string) mxReq {
+			return mxReq{"/key/generate", map[string]any{"team_id": mxTeam}}
+		}},
+		{"GET", "/key/info", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/key/info?key=" + f.freshKey(t), nil}
+		}},
+		// A team admin lists its team's keys; a member may not.
+		{"GET", "/key/list", authed(200, 200, 403, 200, 403), get("/key/list")},
+		{"POST", "/key/update", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/key/update", map[string]any{"key": f.freshKey(t), "key_alias": "renamed"}}
+		}},
+		{"POST", "/key/regenerate", authed(200, 200, 403, 404, 404), freshKeyReq("/key/regenerate")},
+		{"POST", "/key/{key}/regenerate", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/key/" + f.freshKey(t) + "/regenerate", nil}
+		}},
+		{"POST", "/key/block", authed(200, 200, 403, 404, 404), freshKeyReq("/key/block")},
+		// A key a team admin blocked (the master's blocks lift only with the
+		// master key: TestLifecycleBlockedCanDoNothing).
+		{"POST", "/key/unblock", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			k := f.freshKey(t)
+			f.g.ok(t, "POST", "/key/block", mxKey(mxAdmin), map[string]any{"key": k})
+			return mxReq{"/key/unblock", map[string]any{"key": k}}
+		}},
+		{"POST", "/key/delete", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{"/key/delete", map[string]any{"keys": []string{f.freshKey(t)}}}
+		}},
+	}
+}
+
+// TestAuthzMatrixCoversEveryRoute fails when the router has a route the
+// matrix has no row for (or a row for a route that is gone).
+func TestAuthzMatrixCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	var rows, routes []string
+	for _, r := range mxRows() {
+		rows = append(rows, r.method+" "+r.pattern)
+		for _, c := range mxCallers {
+			if _, ok := r.want[c]; !ok {
+				t.Errorf("row %s %s has no status for caller %q", r.method, r.pattern, c)
+			}
+		}
+	}
+	for _, r := range gateway.Routes() {
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	for _, r := range routes {
+		if !slices.Contains(rows, r) {
+			t.Errorf("route %s has no row in the authorization matrix (authz_matrix_e2e_test.go): decide who may call it", r)
+		}
+	}
+	for _, r := range rows {
+		if !slices.Contains(routes, r) {
+			t.Errorf("the matrix has a row for %s, which the router does not register", r)
+		}
+	}
+}
+
+func TestAuthzMatrix(t *testing.T) {
+	f := newMxFixture(t)
+	keys := map[string]string{mxNone: "", mxInvalid: "sk-not-a-key-of-anyone-0123456789", mxMaster: masterKey}
+	for _, c := range mxCallers {
+		if _, ok := keys[c]; !ok {
+			keys[c] = mxKey(c)
+		}
+	}
+	for _, row := range mxRows() {
+		method := row.method
+		if method == "*" {
+			method = "GET"
+		}
+		for _, caller := range mxCallers {
+			t.Run(row.method+" "+row.pattern+"/"+caller, func(t *testing.T) {
+				r := row.req(t, f, caller)
+				want := row.want[caller]
+				code, m, raw := f.g.do(t, method, r.path, keys[caller], r.body)
+				if code != want {
+					t.Fatalf("%s %s as %s: %d, want %d: %.400s", method, r.path, caller, code, want, raw)
+				}
+				if code >= 400 && !strings.HasPrefix(r.path, "/debug/pprof") {
+					errorOf(t, m, raw)
+				}
+				if code == 200 && (caller == mxOtherAdmin || caller == mxOtherMember) && r.path != "/metrics" && strings.Contains(string(raw), mxTeam) {
+					t.Errorf("the other team sees %s: %.400s", mxTeam, raw)
+				}
+			})
+		}
+	}
+}
