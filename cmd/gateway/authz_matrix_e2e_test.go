@@ -197,9 +197,10 @@ func mxRows() []mxRow {
 		{"GET", "/models", authed(200, 200, 200, 200, 200), get("/models")},
 		{"GET", "/health/liveliness", public(), get("/health/liveliness")},
 		{"GET", "/health/readiness", public(), get("/health/readiness")},
-		// Anonymous /metrics stays 200 (per-team series need the master key
-		// or general_settings.metrics_key: the metrics tests check them).
-		{"GET", "/metrics", public(), get("/metrics")},
+		// Anonymous /metrics is 200 with the series that name no team; a
+		// team key gets 403 (per-team series need the master key or
+		// general_settings.metrics_key: the metrics tests check them).
+		{"GET", "/metrics", mxWantMod{mxNone: 200}.apply(authed(200, 403, 403, 403, 403)), get("/metrics")},
 		{"*", "/debug/pprof/{path:*}", mxWantMod{mxExpired: 403}.apply(authed(200, 403, 403, 403, 403)), get("/debug/pprof/cmdline")},
 		{"GET", "/config/status", authed(200, 403, 403, 403, 403), get("/config/status")},
 		{"POST", "/config/reload", authed(200, 403, 403, 403, 403), get("/config/reload")},
