@@ -13,7 +13,7 @@ import (
 )
 
 func modelPolicy(s configs.Settings) manage.ModelPolicy {
-	return manage.ModelPolicy{SaltKey: s.SaltKey, APIBase: manage.APIBasePolicy{Allow: s.TeamAPIBaseAllow, Deny: s.TeamAPIBaseDeny}}
+	return manage.ModelPolicy{SaltKey: s.SaltKey, SaltKeyPrevious: s.SaltKeyPrevious, APIBase: manage.APIBasePolicy{Allow: s.TeamAPIBaseAllow, Deny: s.TeamAPIBaseDeny}}
 }
 
 // modelAccess checks the caller may change a model of teamID ("" for a
@@ -194,6 +194,9 @@ func (s *Server) modelDelete(ctx *fasthttp.RequestCtx) {
 			return nil, manage.NotFound("id", "model id %q does not exist; GET /model/info lists the models you may see", req.ID)
 		}
 		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/delete"); e != nil {
+			return nil, e
+		}
+		if e := manage.RequireKeyOwnerOf(c, in, d, "/model/delete"); e != nil {
 			return nil, e
 		}
 		return manage.RemoveModels(cur, in, []*configs.Deployment{d})

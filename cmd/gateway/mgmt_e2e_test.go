@@ -236,7 +236,7 @@ func TestSeedCurlBodies(t *testing.T) {
 	g.ok(t, "POST", "/model/new", masterKey, `{ "model_name": "azure-gpt-turbo", "litellm_params": {"model": "azure/gpt-3.5-turbo", "api_key": "os.environ/AZURE_API_KEY", "api_base": "https://my-azure-api-base.openai.azure.com"} }`)
 	mi := g.ok(t, "GET", "/v1/model/info", masterKey, nil)
 	s := fmt.Sprint(mi)
-	if !strings.Contains(s, "azure-gpt-turbo") || strings.Contains(s, "azure-secret-from-env") || strings.Contains(s, "api_key") {
+	if !strings.Contains(s, "azure-gpt-turbo") || strings.Contains(s, "azure-secret-from-env") || strings.Contains(s, "api_key:") {
 		t.Errorf("/model/info: %s", s)
 	}
 }
