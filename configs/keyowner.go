@@ -27,10 +27,11 @@ func (d *Deployment) KeySetBy() string {
 // OperatorCredentials reports whether the deployment's credentials are the
 // operator's: everything except a key a team supplied through the API.
 // That is, model_info.api_key_set_by is not "team" (the master key or a
-// reviewed file wrote it), or the api_key, as written, reads the
-// environment (os.environ/) or is an unbound enc:v1: value (which the
-// gateway never writes for a team, and which may have been copied from
-// anywhere).
+// reviewed file wrote it), or the api_key as written is an unbound enc:v1:
+// value (which the gateway never writes for a team, and which may have
+// been copied from anywhere), or a litellm_params value that reaches the
+// upstream (api_key, api_base, api_version, organization) reads the
+// gateway's environment (os.environ/).
 //
 // It is the rule two places follow:
 //   - only the master key may change or delete a deployment whose
@@ -44,8 +45,22 @@ func (d *Deployment) OperatorCredentials() bool {
 	if d.KeySetBy() != KeySetByTeam {
 		return true
 	}
-	k := d.LiteLLMParams.APIKey
-	return strings.HasPrefix(k, EnvPrefix) || strings.HasPrefix(k, EncPrefix)
+	return d.envRefs || readsOperatorValues(&d.LiteLLMParams)
+}
+
+// readsOperatorValues reports values, as written, that only the operator
+// may use: an unbound enc:v1: api_key, or os.environ/ in a value that
+// reaches the upstream.
+func readsOperatorValues(p *LiteLLMParams) bool {
+	if strings.HasPrefix(p.APIKey, EncPrefix) {
+		return true
+	}
+	for _, v := range []string{p.APIKey, p.APIBase, p.APIVersion, p.Organization} {
+		if strings.HasPrefix(v, EnvPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkKeySetBy reports a model_info.api_key_set_by other than "master"

@@ -286,6 +286,7 @@ func (b *builder) newTeamRec(t *Team) *teamRec {
 // ones need.
 func (b *builder) newDepRec(d *Deployment) *depRec {
 	b.resolveOwn(d)
+	d.envRefs = readsOperatorValues(&d.LiteLLMParams)
 	p, mi := &d.LiteLLMParams, &d.ModelInfo
 	r := &depRec{
 		d:               d,

@@ -122,6 +122,9 @@ type Deployment struct {
 	Provider      string `yaml:"-" json:"-"` // "openai", "azure", "mock"
 	UpstreamModel string `yaml:"-" json:"-"` // model without its provider prefix
 	APIKey        string `yaml:"-" json:"-"` // resolved secret (os.environ/, enc:v1:, enc:v2: or literal)
+	// envRefs: as written, the deployment used values only the operator
+	// may (see OperatorCredentials); resolution replaces them.
+	envRefs bool
 }
 
 // LiteLLMParams are the accepted litellm_params; anything else is an error.
