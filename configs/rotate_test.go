@@ -98,7 +98,7 @@ func TestRotateRefuses(t *testing.T) {
 	for name, tc := range map[string]struct {
 		team, want string
 	}{
-		"undecryptable": {"team_id: team-a\nmetadata: {token: " + other + "}\n", "teams.d/team-a.yaml:2:19: metadata.token cannot be decrypted"},
+		"undecryptable":   {"team_id: team-a\nmetadata: {token: " + other + "}\n", "teams.d/team-a.yaml:2:19: metadata.token cannot be decrypted"},
 		"bound elsewhere": {"team_id: team-a\nmetadata: {token: " + bound + "}\n", "teams.d/team-a.yaml:2:19: metadata.token is an enc: value that is not enc:v1:"},
 	} {
 		bad := in
