@@ -196,7 +196,7 @@ func (s *Server) modelDelete(ctx *fasthttp.RequestCtx) {
 		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/delete"); e != nil {
 			return nil, e
 		}
-		if e := manage.RequireKeyOwnerOf(c, in, d, "/model/delete"); e != nil {
+		if e := manage.RequireKeyOwner(c, d, "/model/delete"); e != nil {
 			return nil, e
 		}
 		return manage.RemoveModels(cur, in, []*configs.Deployment{d})

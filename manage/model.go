@@ -214,8 +214,9 @@ func keySetBy(c Caller) string {
 // deployment whose upstream credentials a team supplied (model_info.
 // api_key_set_by: team, and a key that neither reads the environment nor
 // is an unbound enc:v1: value; see configs.Deployment.
-// OperatorCredentials). d is the deployment as written or as live: the
-// rule reads only api_key as written and model_info. A team key can thus
+// OperatorCredentials). d is the deployment as written or as live (the
+// loader remembers which values read the environment before resolving
+// them). A team key can thus
 // never point the operator's key at another endpoint, make it cheaper,
 // or remove it.
 func RequireKeyOwner(c Caller, d *configs.Deployment, what string) *Error {
@@ -384,21 +385,4 @@ func teamFlag(team string) string {
 		return `""`
 	}
 	return team
-}
-
-// RequireKeyOwnerOf is RequireKeyOwner for the live deployment d, judged
-// as written in its file (the live one has its os.environ/ values
-// resolved). The master key needs no read.
-func RequireKeyOwnerOf(c Caller, in Files, d *configs.Deployment, what string) *Error {
-	if c.Master {
-		return nil
-	}
-	if e := RequireKeyOwner(c, d, what); e != nil {
-		return e
-	}
-	w, e := WrittenDeployment(in, d)
-	if e != nil {
-		return e
-	}
-	return RequireKeyOwner(c, w, what)
 }
