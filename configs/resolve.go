@@ -285,9 +285,16 @@ func (b *builder) resolveAPIKey(at Pos, value string, salt SaltKeys, r *depRec) 
 		}
 		v, _, err := salt.Open(bind, value)
 		if err != nil {
-			hint := "set the salt key it was encrypted with, or encrypt it again with `gateway encrypt`"
+			model := bind.ModelID
+			if !r.idExplicit {
+				model = "ID` and write that model_info.id"
+			} else {
+				model += "`"
+			}
+			hint := fmt.Sprintf("set the salt key it was encrypted with (GATEWAY_SALT_KEY, or GATEWAY_SALT_KEY_PREVIOUS during a rotation), or encrypt it again with `gateway encrypt --team %s --model %s",
+				teamArg(bind.TeamID), model)
 			if version == EncBoundPrefix {
-				hint = fmt.Sprintf("an enc:v2: value opens only for the team and deployment it was encrypted for (here %s) and with its salt key; "+
+				hint = fmt.Sprintf("an enc:v2: value opens only for the team and deployment it was encrypted for (here %s) and with its salt key (GATEWAY_SALT_KEY, or GATEWAY_SALT_KEY_PREVIOUS during a rotation); "+
 					"send the raw key again with /model/update, or run `gateway encrypt --team %s --model %s`", bind, teamArg(bind.TeamID), bind.ModelID)
 			}
 			b.problems.errorf(at, "api_key cannot be decrypted: %s; %s", strings.TrimPrefix(err.Error(), "decrypt: "), hint)
