@@ -40,9 +40,14 @@ Values already under the new key are left alone, so the command can be run
 again after an interruption. The rotated files are checked to load with the
 new key alone before anything is written.
 
-Then run the gateway with GATEWAY_SALT_KEY=<new> and
-GATEWAY_SALT_KEY_PREVIOUS=<old> until every replica has the rotated files,
-and finally with GATEWAY_SALT_KEY=<new> only.
+Values are decrypted with the salt keys the configuration loads with
+(GATEWAY_SALT_KEY and, if set, GATEWAY_SALT_KEY_PREVIOUS), so a rotation
+works in either order. Without a restart in between:
+  1. run the gateway with GATEWAY_SALT_KEY=<new> GATEWAY_SALT_KEY_PREVIOUS=<old>
+     (old values still decrypt; new ones are encrypted with <new>);
+  2. run this command with the same two variables and GATEWAY_SALT_KEY_NEW=<new>;
+     commit (or --commit) and deploy the rotated files everywhere;
+  3. restart the gateway without GATEWAY_SALT_KEY_PREVIOUS.
 
 `)
 		fs.PrintDefaults()
