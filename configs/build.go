@@ -150,7 +150,7 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 	settings := b.resolveSettings(cf.gw)
 	b.pos = nil
 	for _, r := range deployments {
-		b.resolveSecrets(r, settings.SaltKey)
+		b.resolveSecrets(r, settings.SaltKeys())
 	}
 	snap := &Snapshot{
 		Settings:        settings,

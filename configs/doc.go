@@ -32,10 +32,17 @@
 // Secrets: a value "os.environ/NAME" is read from the environment; an
 // unset variable in a deployment's api_key is an error, while the master
 // and salt keys fail closed (an empty value and a warning). A value
-// "enc:v1:..." is AES-256-GCM encrypted under a key derived from the salt
-// key (see Encrypt and Decrypt); it is decrypted at load time and a wrong
-// salt key or an altered value is an error, never a panic. A literal
-// api_key loads with a warning. Resolved secrets live only in fields that
+// "enc:v2:..." is AES-256-GCM encrypted under a key derived from the salt
+// key with the deployment's team and model_info.id as authenticated data
+// (EncryptBound, DecryptBound): copied into another team's or deployment's
+// file it does not decrypt. "enc:v1:..." is the legacy form bound to
+// nothing (Encrypt, Decrypt), still loaded. Both are decrypted at load
+// time with the current salt key or, while a rotation is under way,
+// general_settings.salt_key_previous (SaltKeys); a wrong salt key, an
+// altered value or a moved one is an error at its position, never a panic.
+// Rotate re-encrypts every enc: value for a new salt key. A literal
+// api_key loads with a warning. model_info.api_key_set_by records who set
+// a deployment's key (Deployment.OperatorCredentials). Resolved secrets live only in fields that
 // are never serialized (Deployment.APIKey, Settings.MasterKey, ...), and
 // virtual keys are stored only as their sha256 (HashKey).
 //

@@ -196,7 +196,7 @@ func (r *depRec) at(l lineCol) Pos {
 type resolveMemo struct {
 	env      []envRead
 	usesSalt bool
-	salt     string
+	salt     SaltKeys
 	problems []Problem
 }
 
@@ -205,7 +205,7 @@ type envRead struct {
 	ok          bool
 }
 
-func (m *resolveMemo) valid(env func(string) (string, bool), salt string) bool {
+func (m *resolveMemo) valid(env func(string) (string, bool), salt SaltKeys) bool {
 	if m == nil || (m.usesSalt && m.salt != salt) {
 		return false
 	}
@@ -286,6 +286,7 @@ func (b *builder) newTeamRec(t *Team) *teamRec {
 // ones need.
 func (b *builder) newDepRec(d *Deployment) *depRec {
 	b.resolveOwn(d)
+	d.envRefs = readsOperatorValues(&d.LiteLLMParams)
 	p, mi := &d.LiteLLMParams, &d.ModelInfo
 	r := &depRec{
 		d:               d,
@@ -304,8 +305,8 @@ func (b *builder) newDepRec(d *Deployment) *depRec {
 
 // resolveSecrets resolves r's environment and secret values for this
 // build, reusing the previous resolution when what it read is unchanged.
-func (b *builder) resolveSecrets(r *depRec, saltKey string) {
-	if r.memo.valid(b.env, saltKey) {
+func (b *builder) resolveSecrets(r *depRec, salt SaltKeys) {
+	if r.memo.valid(b.env, salt) {
 		b.problems = append(b.problems, r.memo.problems...)
 		return
 	}
@@ -319,14 +320,14 @@ func (b *builder) resolveSecrets(r *depRec, saltKey string) {
 	p := &d.LiteLLMParams
 	p.APIBase, p.APIVersion, p.Organization = r.raw.apiBase, r.raw.apiVersion, r.raw.organization
 	d.APIKey = ""
-	rb.resolveEnv(&d, r, saltKey)
-	usesSalt := strings.HasPrefix(p.APIKey, EncPrefix)
+	rb.resolveEnv(&d, r, salt)
+	usesSalt := strings.HasPrefix(p.APIKey, EncAnyPrefix)
 	if reads == nil && !usesSalt && rb.problems == nil {
 		r.memo = noInputs // the common case: nothing to remember
 	} else {
 		r.memo = &resolveMemo{env: reads, usesSalt: usesSalt, problems: rb.problems}
 		if usesSalt {
-			r.memo.salt = saltKey
+			r.memo.salt = salt
 		}
 	}
 	o := r.d

@@ -21,11 +21,12 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		GitOps:           gitops,
 	}
 	// The salt key first: an enc:v1: master key needs it.
-	s.SaltKey = b.settingSecret(g, "salt_key", g.SaltKey, "",
-		"the management API refuses raw upstream keys until it is set (os.environ/NAME keys still work)")
-	s.MasterKey = b.settingSecret(g, "master_key", g.MasterKey, s.SaltKey,
+	s.SaltKey = b.settingSecret(g, "salt_key", g.SaltKey, SaltKeys{},
+		"the management API refuses raw upstream keys until it is set (the master key may still send os.environ/NAME)")
+	s.SaltKeyPrevious = b.previousSaltKey(g, s.SaltKey)
+	s.MasterKey = b.settingSecret(g, "master_key", g.MasterKey, s.SaltKeys(),
 		"the management API answers 403 to everyone until it is set (team keys still work)")
-	s.MetricsKey = b.settingSecret(g, "metrics_key", g.MetricsKey, s.SaltKey,
+	s.MetricsKey = b.settingSecret(g, "metrics_key", g.MetricsKey, s.SaltKeys(),
 		"GET /metrics shows its per-team series to the master key only")
 
 	timeout := r.Timeout
@@ -85,7 +86,7 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 
 // settingSecret resolves general_settings.master_key or salt_key. Both fail
 // closed: an unset variable gives "" and a warning, never an error.
-func (b *builder) settingSecret(g *GeneralSettings, name, value, saltKey, consequence string) string {
+func (b *builder) settingSecret(g *GeneralSettings, name, value string, salt SaltKeys, consequence string) string {
 	at := b.posOf(g, name, Pos{})
 	switch {
 	case value == "":
@@ -98,12 +99,12 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value, saltKey, conseq
 			return ""
 		}
 		return v
-	case strings.HasPrefix(value, EncPrefix):
+	case strings.HasPrefix(value, EncAnyPrefix):
 		if name == "salt_key" {
 			b.problems.errorf(at, "salt_key cannot itself be encrypted; use os.environ/GATEWAY_SALT_KEY")
 			return ""
 		}
-		v, err := Decrypt(saltKey, value)
+		v, _, err := salt.Open(Binding{}, value)
 		if err != nil {
 			b.problems.errorf(at, "%s cannot be decrypted: %s; set the salt key it was encrypted with or use os.environ/NAME", name, strings.TrimPrefix(err.Error(), "decrypt: "))
 			return ""
@@ -113,6 +114,41 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value, saltKey, conseq
 		b.problems.warnf(at, "%s is a plaintext secret in the file; use os.environ/NAME (e.g. os.environ/GATEWAY_%s) instead", name, strings.ToUpper(name))
 		return value
 	}
+}
+
+// DefaultSaltKeyPreviousEnv is the variable read for the previous salt key
+// when general_settings.salt_key_previous is absent.
+const DefaultSaltKeyPreviousEnv = "GATEWAY_SALT_KEY_PREVIOUS"
+
+// previousSaltKey resolves general_settings.salt_key_previous (absent:
+// GATEWAY_SALT_KEY_PREVIOUS). Unset is the normal state, not a warning;
+// set, it is a warning until the rotation is finished.
+func (b *builder) previousSaltKey(g *GeneralSettings, current string) string {
+	at := b.posOf(g, "salt_key_previous", Pos{})
+	env, value := DefaultSaltKeyPreviousEnv, g.SaltKeyPrevious
+	if value != "" {
+		name, ok := strings.CutPrefix(value, EnvPrefix)
+		if !ok || name == "" {
+			b.problems.errorf(at, "salt_key_previous must be os.environ/NAME (e.g. os.environ/%s), never the key itself", DefaultSaltKeyPreviousEnv)
+			return ""
+		}
+		env = name
+	}
+	v, _ := b.env(env)
+	if v == "" || v == current {
+		return ""
+	}
+	if current == "" {
+		b.problems.errorf(at, "%s is set but the salt key is not; the previous salt key only decrypts alongside a current one (set GATEWAY_SALT_KEY to the new key)", env)
+		return ""
+	}
+	b.problems.warnf(at, "%s is set: values encrypted with the previous salt key still decrypt while a rotation is under way; run `gateway rotate-salt`, commit, then unset %s", env, env)
+	return v
+}
+
+// SaltKeys are the settings' current and previous salt keys.
+func (s Settings) SaltKeys() SaltKeys {
+	return SaltKeys{Current: s.SaltKey, Previous: s.SaltKeyPrevious}
 }
 
 // resolveOwn checks what of one deployment depends on nothing but its
@@ -133,6 +169,7 @@ func (b *builder) resolveOwn(d *Deployment) {
 			"team_public_model_name is set but model_info.team_id is not; add the team_id of the team that owns this model, or remove team_public_model_name for a global model")
 	}
 	b.resolveProvider(d)
+	b.checkKeySetBy(d)
 
 	b.checkDeploymentNumbers(p, at) // validate.go
 }
@@ -140,7 +177,7 @@ func (b *builder) resolveOwn(d *Deployment) {
 // resolveEnv resolves the values of d that depend on the environment and
 // the salt key: api_base, api_version and organization (os.environ/NAME)
 // and api_key (APIKey). r holds the positions to report at.
-func (b *builder) resolveEnv(d *Deployment, r *depRec, saltKey string) {
+func (b *builder) resolveEnv(d *Deployment, r *depRec, salt SaltKeys) {
 	p := &d.LiteLLMParams
 	if p.APIBase != "" {
 		base := b.resolveParamEnv(r.at(r.apiBasePos), "api_base", p.APIBase)
@@ -156,7 +193,7 @@ func (b *builder) resolveEnv(d *Deployment, r *depRec, saltKey string) {
 	if p.Organization != "" {
 		p.Organization = b.resolveParamEnv(r.at(r.organizationPos), "organization", p.Organization)
 	}
-	d.APIKey = b.resolveAPIKey(r.at(r.keyPos), p.APIKey, saltKey)
+	d.APIKey = b.resolveAPIKey(r.at(r.keyPos), p.APIKey, salt, r)
 }
 
 // resolveProvider sets Provider and UpstreamModel from litellm_params.model
@@ -218,9 +255,10 @@ func (b *builder) resolveParamEnv(at Pos, name, value string) string {
 }
 
 // resolveAPIKey resolves litellm_params.api_key: os.environ/NAME from the
-// environment, enc:v1: with the salt key, anything else literally (with a
-// warning).
-func (b *builder) resolveAPIKey(at Pos, value, saltKey string) string {
+// environment, enc:v2: with the salt keys and the deployment's binding
+// (its team and model_info.id), enc:v1: with the salt keys alone, anything
+// else literally (with a warning).
+func (b *builder) resolveAPIKey(at Pos, value string, salt SaltKeys, r *depRec) string {
 	switch {
 	case value == "":
 		return ""
@@ -232,26 +270,55 @@ func (b *builder) resolveAPIKey(at Pos, value, saltKey string) string {
 		}
 		v, ok := b.env(env)
 		if !ok || v == "" {
-			b.problems.errorf(at, "environment variable %s is not set (api_key: %s); set it in the gateway's environment or use an enc:v1: value from `gateway encrypt`", env, value)
+			b.problems.errorf(at, "environment variable %s is not set (api_key: %s); set it in the gateway's environment or use an enc:v2: value from `gateway encrypt`", env, value)
 			return ""
 		}
 		return v
-	case strings.HasPrefix(value, EncPrefix):
-		if saltKey == "" {
-			b.problems.errorf(at, "api_key is encrypted (enc:v1:) but no salt key is set; set general_settings.salt_key (e.g. GATEWAY_SALT_KEY) to the key it was encrypted with")
+	case strings.HasPrefix(value, EncPrefix), strings.HasPrefix(value, EncBoundPrefix):
+		version := value[:len(EncPrefix)]
+		if salt.Current == "" {
+			b.problems.errorf(at, "api_key is encrypted (%s) but no salt key is set; set general_settings.salt_key (e.g. GATEWAY_SALT_KEY) to the key it was encrypted with", version)
 			return ""
 		}
-		v, err := Decrypt(saltKey, value)
+		bind := Binding{TeamID: r.d.ModelInfo.TeamID, ModelID: r.d.ModelInfo.ID}
+		if version == EncBoundPrefix && !r.idExplicit {
+			b.problems.errorf(at, "api_key is an enc:v2: value, bound to its deployment's model_info.id, but this deployment has no model_info.id written; add the id it was encrypted for (`gateway encrypt --team ID --model ID`)")
+			return ""
+		}
+		v, _, err := salt.Open(bind, value)
 		if err != nil {
-			b.problems.errorf(at, "api_key cannot be decrypted: %s; set the salt key it was encrypted with, or encrypt it again with `gateway encrypt`",
-				strings.TrimPrefix(err.Error(), "decrypt: "))
+			model := bind.ModelID
+			if !r.idExplicit {
+				model = "ID` and write that model_info.id"
+			} else {
+				model += "`"
+			}
+			hint := fmt.Sprintf("set the salt key it was encrypted with (GATEWAY_SALT_KEY, or GATEWAY_SALT_KEY_PREVIOUS during a rotation), or encrypt it again with `gateway encrypt --team %s --model %s",
+				teamArg(bind.TeamID), model)
+			if version == EncBoundPrefix {
+				hint = fmt.Sprintf("an enc:v2: value opens only for the team and deployment it was encrypted for (here %s) and with its salt key (GATEWAY_SALT_KEY, or GATEWAY_SALT_KEY_PREVIOUS during a rotation); "+
+					"send the raw key again with /model/update, or run `gateway encrypt --team %s --model %s`", bind, teamArg(bind.TeamID), bind.ModelID)
+			}
+			b.problems.errorf(at, "api_key cannot be decrypted: %s; %s", strings.TrimPrefix(err.Error(), "decrypt: "), hint)
 			return ""
 		}
 		return v
+	case strings.HasPrefix(value, EncAnyPrefix):
+		b.problems.errorf(at, "api_key starts with %q but is neither enc:v1: nor enc:v2:; use a value from `gateway encrypt` or os.environ/NAME", EncAnyPrefix)
+		return ""
 	default:
-		b.problems.warnf(at, "api_key holds a plaintext key; encrypt it with `gateway encrypt` (enc:v1:...) or use os.environ/NAME")
+		b.problems.warnf(at, "api_key holds a plaintext key; encrypt it with `gateway encrypt --team ID --model ID` (enc:v2:...) or use os.environ/NAME")
 		return value
 	}
+}
+
+// teamArg is a team id as `gateway encrypt --team` takes it ("" for a
+// global model).
+func teamArg(team string) string {
+	if team == "" {
+		return `""`
+	}
+	return team
 }
 
 // DeploymentID returns the deterministic id of a deployment without

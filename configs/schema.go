@@ -20,6 +20,10 @@ type GeneralSettings struct {
 	// MetricsKey, when set, lets a scraper read GET /metrics' per-team
 	// series without the master key (a secret: os.environ/NAME or enc:).
 	MetricsKey string `yaml:"metrics_key"`
+	// SaltKeyPrevious is the salt key of before a rotation, for decryption
+	// only (os.environ/NAME; absent: os.environ/GATEWAY_SALT_KEY_PREVIOUS
+	// when that variable is set). See `gateway rotate-salt`.
+	SaltKeyPrevious string `yaml:"salt_key_previous"`
 	// MaxRequestBodyMB caps a request body (default 8).
 	MaxRequestBodyMB float64 `yaml:"max_request_size_mb"`
 	// TeamAPIBaseAllow / TeamAPIBaseDeny restrict the api_base a team key
@@ -132,7 +136,10 @@ type Deployment struct {
 	Source        Pos    `yaml:"-" json:"-"` // where the deployment was defined
 	Provider      string `yaml:"-" json:"-"` // "openai", "azure", "mock"
 	UpstreamModel string `yaml:"-" json:"-"` // model without its provider prefix
-	APIKey        string `yaml:"-" json:"-"` // resolved secret (os.environ/ or enc:v1: or literal)
+	APIKey        string `yaml:"-" json:"-"` // resolved secret (os.environ/, enc:v1:, enc:v2: or literal)
+	// envRefs: as written, the deployment used values only the operator
+	// may (see OperatorCredentials); resolution replaces them.
+	envRefs bool
 }
 
 // LiteLLMParams are the accepted litellm_params; anything else is an error.
@@ -181,6 +188,7 @@ type Settings struct {
 	MasterKey        string        // "" means no master key: the management API answers 403
 	SaltKey          string        // "" means raw upstream keys cannot be accepted by the API
 	MetricsKey       string        // "" means only the master key sees GET /metrics' per-team series
+	SaltKeyPrevious  string        // decryption only, while a rotation is under way ("" otherwise)
 	Timeout          time.Duration // default upstream timeout
 	MaxRequestBody   int           // bytes
 	TeamAPIBaseAllow []string

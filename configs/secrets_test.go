@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,116 @@ func TestProblemString(t *testing.T) {
 	if HasErrors([]Problem{{Warning: true}}) || !HasErrors([]Problem{{Warning: true}, {}}) {
 		t.Error("HasErrors is wrong")
 	}
+}
+
+func TestEncryptBound(t *testing.T) {
+	t.Parallel()
+	const salt, secret = "test-salt-key", "sk-team-a-upstream"
+	a := Binding{TeamID: "team-a", ModelID: "m1"}
+	v, err := EncryptBound(salt, a, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v, "enc:v2:") || strings.Contains(v, secret) {
+		t.Fatalf("EncryptBound = %q, want enc:v2: without the plaintext", v)
+	}
+	if got, err := DecryptBound(salt, a, v); err != nil || got != secret {
+		t.Fatalf("DecryptBound = %q, %v", got, err)
+	}
+	// Moved to another team, another deployment, a global model, or ids
+	// that concatenate to the same string: it opens nowhere else.
+	for _, b := range []Binding{{"team-b", "m1"}, {"team-a", "m2"}, {"", "m1"}, {"team-am", "1"}, {"team-", "am1"}} {
+		if got, err := DecryptBound(salt, b, v); err == nil || got != "" || !strings.Contains(err.Error(), "another team or deployment") {
+			t.Errorf("DecryptBound(%v) = %q, %v; want an authentication error", b, got, err)
+		}
+	}
+	if _, err := Decrypt(salt, v); err == nil || !strings.Contains(err.Error(), "bound") {
+		t.Errorf("Decrypt of a bound value = %v, want an error naming the binding", err)
+	}
+	if _, err := DecryptBound(salt, Binding{TeamID: "team-a"}, v); err == nil || !strings.Contains(err.Error(), "model_info.id") {
+		t.Errorf("DecryptBound without a model id = %v", err)
+	}
+	if _, err := EncryptBound(salt, Binding{TeamID: "team-a"}, secret); err == nil {
+		t.Error("EncryptBound without a model id succeeded")
+	}
+	// Versions do not mix: a v1 body under the v2 prefix and the reverse fail.
+	v1, _ := Encrypt(salt, secret)
+	if _, err := DecryptBound(salt, a, EncBoundPrefix+strings.TrimPrefix(v1, EncPrefix)); err == nil {
+		t.Error("a v1 body opened as v2")
+	}
+	if _, err := Decrypt(salt, EncPrefix+strings.TrimPrefix(v, EncBoundPrefix)); err == nil {
+		t.Error("a v2 body opened as v1")
+	}
+	// A legacy v1 value opens whatever the binding.
+	if got, err := DecryptBound(salt, Binding{TeamID: "x", ModelID: "y"}, v1); err != nil || got != secret {
+		t.Errorf("DecryptBound(v1) = %q, %v", got, err)
+	}
+}
+
+func TestSaltKeysOpen(t *testing.T) {
+	t.Parallel()
+	b := Binding{TeamID: "t", ModelID: "m"}
+	old, _ := EncryptBound("old-salt", b, "sk-1")
+	cur, _ := EncryptBound("new-salt", b, "sk-2")
+	keys := SaltKeys{Current: "new-salt", Previous: "old-salt"}
+	if p, prev, err := keys.Open(b, old); err != nil || p != "sk-1" || !prev {
+		t.Errorf("previous-key value: %q %v %v", p, prev, err)
+	}
+	if p, prev, err := keys.Open(b, cur); err != nil || p != "sk-2" || prev {
+		t.Errorf("current-key value: %q %v %v", p, prev, err)
+	}
+	if _, _, err := (SaltKeys{Current: "new-salt"}).Open(b, old); err == nil {
+		t.Error("a previous-key value opened without the previous key")
+	}
+	if _, _, err := keys.Open(Binding{TeamID: "other", ModelID: "m"}, old); err == nil {
+		t.Error("the previous key opened a value for another binding")
+	}
+}
+
+// FuzzDecrypt: decryption never panics on any input, and never returns
+// the plaintext of a value that was altered (at the byte level) or moved
+// to another binding.
+func FuzzDecrypt(f *testing.F) {
+	f.Add("sk-secret", "team-a", "m1", "team-b", "m1", uint(5), byte(1), "enc:v2:AAAA")
+	f.Add("", "", "m", "", "n", uint(0), byte(0x80), "enc:v1:")
+	f.Add("x", "t", "m", "t", "m", uint(40), byte(0xff), "enc:v2:"+strings.Repeat("A", 60))
+	f.Add("long secret value", "a\x00b", "c", "a", "\x00bc", uint(12), byte(7), "enc:v1:***")
+	f.Fuzz(func(t *testing.T, plain, team, model, team2, model2 string, at uint, flip byte, garbage string) {
+		const salt = "fuzz-salt"
+		b, b2 := Binding{team, model}, Binding{team2, model2}
+		// Arbitrary input: errors only.
+		_, _ = Decrypt(salt, garbage)
+		_, _ = DecryptBound(salt, b, garbage)
+		_, _, _ = SaltKeys{Current: salt, Previous: "p"}.Open(b, garbage)
+		if model == "" {
+			return
+		}
+		v, err := EncryptBound(salt, b, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := DecryptBound(salt, b, v); err != nil || got != plain {
+			t.Fatalf("round trip: %q, %v", got, err)
+		}
+		if b2 != b {
+			if got, err := DecryptBound(salt, b2, v); err == nil {
+				t.Fatalf("opened for another binding %q/%q: %q", team2, model2, got)
+			}
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(v, EncBoundPrefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flip == 0 {
+			flip = 1
+		}
+		raw[at%uint(len(raw))] ^= flip
+		tampered := EncBoundPrefix + base64.RawURLEncoding.EncodeToString(raw)
+		if got, err := DecryptBound(salt, b, tampered); err == nil {
+			t.Fatalf("a tampered value opened: %q", got)
+		}
+		if got, err := Decrypt(salt, EncPrefix+strings.TrimPrefix(v, EncBoundPrefix)); err == nil {
+			t.Fatalf("a v2 value opened as v1: %q", got)
+		}
+	})
 }

@@ -144,8 +144,8 @@ func TestEnvSecrets(t *testing.T) {
 	snap, ps = Build(in, envMap(map[string]string{"BASE": "https://x.openai.azure.com"}))
 	want := []string{
 		"gateway.yaml:2:15: warning: environment variable MK is not set (master_key: os.environ/MK); the management API answers 403 to everyone until it is set (team keys still work)",
-		"gateway.yaml:3:13: warning: environment variable SK is not set (salt_key: os.environ/SK); the management API refuses raw upstream keys until it is set (os.environ/NAME keys still work)",
-		"models.d/m.yaml:3:74: environment variable KEY is not set (api_key: os.environ/KEY); set it in the gateway's environment or use an enc:v1: value from `gateway encrypt`",
+		"gateway.yaml:3:13: warning: environment variable SK is not set (salt_key: os.environ/SK); the management API refuses raw upstream keys until it is set (the master key may still send os.environ/NAME)",
+		"models.d/m.yaml:3:74: environment variable KEY is not set (api_key: os.environ/KEY); set it in the gateway's environment or use an enc:v2: value from `gateway encrypt`",
 	}
 	if snap != nil {
 		t.Error("snapshot despite an unset api_key variable")

@@ -13,7 +13,7 @@ import (
 )
 
 func modelPolicy(s configs.Settings) manage.ModelPolicy {
-	return manage.ModelPolicy{SaltKey: s.SaltKey, APIBase: manage.APIBasePolicy{Allow: s.TeamAPIBaseAllow, Deny: s.TeamAPIBaseDeny}}
+	return manage.ModelPolicy{SaltKey: s.SaltKey, SaltKeyPrevious: s.SaltKeyPrevious, APIBase: manage.APIBasePolicy{Allow: s.TeamAPIBaseAllow, Deny: s.TeamAPIBaseDeny}}
 }
 
 // modelAccess checks the caller may change a model of teamID ("" for a
@@ -204,6 +204,9 @@ func (s *Server) modelDelete(ctx *fasthttp.RequestCtx) {
 			return nil, notFound
 		}
 		if e := modelAccess(c, cur.Settings, d.ModelInfo.TeamID, "/model/delete", notFound); e != nil {
+			return nil, e
+		}
+		if e := manage.RequireKeyOwner(c, d, "/model/delete"); e != nil {
 			return nil, e
 		}
 		return manage.RemoveModels(cur, in, []*configs.Deployment{d})

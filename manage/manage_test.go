@@ -165,7 +165,7 @@ func TestModelBuildAndMask(t *testing.T) {
 	if d.ModelName != "model_name_t_id1" || d.ModelInfo.TeamPublicModelName != "my-team-model" || d.ModelInfo.Extra["created_by"] != "ci (x)" {
 		t.Fatalf("deployment %+v", d)
 	}
-	if plain, err := configs.Decrypt("salt", d.LiteLLMParams.APIKey); err != nil || plain != "sk-raw-secret-ccb07" {
+	if plain, err := configs.DecryptBound("salt", configs.Binding{TeamID: "t", ModelID: "id1"}, d.LiteLLMParams.APIKey); err != nil || plain != "sk-raw-secret-ccb07" {
 		t.Fatalf("api_key %q not encrypted: %v", d.LiteLLMParams.APIKey, err)
 	}
 	view, _ := json.Marshal(ModelView(d, true))
@@ -175,14 +175,14 @@ func TestModelBuildAndMask(t *testing.T) {
 			t.Errorf("secret shown: %s", b)
 		}
 	}
-	if strings.Contains(string(view), "api_key") || !strings.Contains(string(view), `"model_name":"my-team-model"`) || !strings.Contains(string(view), `"author":"me"`) {
+	if strings.Contains(string(view), `"api_key":`) || !strings.Contains(string(view), `"model_name":"my-team-model"`) || !strings.Contains(string(view), `"author":"me"`) {
 		t.Errorf("view: %s", view)
 	}
 
-	upd := parse(t, `{"model_name": "renamed", "litellm_params": {"api_version": "2024-10-21"}, "model_info": {"id": "id1", "author": null}}`)
+	upd := parse(t, `{"model_name": "renamed", "litellm_params": {"rpm": 5}, "model_info": {"id": "id1", "author": null}}`)
 	nd, e := UpdateDeployment(d, upd, team, ModelPolicy{SaltKey: "salt"}, now.Add(time.Hour))
 	if e != nil || nd.ModelInfo.TeamPublicModelName != "renamed" || nd.ModelName != d.ModelName || nd.LiteLLMParams.APIKey != d.LiteLLMParams.APIKey ||
-		nd.LiteLLMParams.APIVersion != "2024-10-21" || nd.ModelInfo.Extra["author"] != nil || nd.ModelInfo.Extra["created_at"] != d.ModelInfo.Extra["created_at"] {
+		*nd.LiteLLMParams.RPM != 5 || nd.ModelInfo.Extra["author"] != nil || nd.ModelInfo.Extra["created_at"] != d.ModelInfo.Extra["created_at"] {
 		t.Fatalf("update %+v %v", nd, e)
 	}
 	if d.ModelInfo.Extra["author"] != "me" {
@@ -202,7 +202,7 @@ func TestModelValidation(t *testing.T) {
 		`{"model_name": "x", "litellm_params": {"model": "x", "custom_llm_provider": "bedrock"}}`:            "custom_llm_provider",
 		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_base": "example.com"}}`:            "not an http(s) URL",
 		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_base": "http://169.254.169.254"}}`: "not allowed",
-		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_key": "os.environ/"}}`:             "names no environment variable",
+		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_key": "os.environ/"}}`:             "only for the master key",
 		`{"model_name": "", "litellm_params": {"model": "openai/x"}}`:                                        "model_name",
 	}
 	for body, want := range cases {

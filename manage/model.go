@@ -34,8 +34,14 @@ type ParsedModel struct {
 var AcceptedParams = []string{"model", "api_base", "api_version", "api_key", "custom_llm_provider", "organization",
 	"timeout", "stream_timeout", "max_retries", "rpm", "tpm", "input_cost_per_token", "output_cost_per_token", "mock_response", "stream_include_usage"}
 
-// managedInfo are model_info keys the gateway fills itself.
-var managedInfo = []string{"created_at", "created_by", "updated_at", "updated_by"}
+// managedInfo are model_info keys the gateway fills itself; a caller
+// sending them is ignored.
+var managedInfo = []string{"created_at", "created_by", "updated_at", "updated_by", configs.KeySetByField}
+
+// endpointParams are the litellm_params that say where a key goes: changing
+// one through /model/update drops the stored api_key unless the same call
+// sends one (keys follow their endpoint).
+var endpointParams = []string{"api_base", "api_version", "model", "custom_llm_provider"}
 
 // ParseModel decodes the parts of a model request.
 func ParseModel(req ModelRequest) (*ParsedModel, *Error) {
@@ -97,7 +103,10 @@ func ParseModel(req ModelRequest) (*ParsedModel, *Error) {
 // ModelPolicy is what a model's validation needs from the settings.
 type ModelPolicy struct {
 	SaltKey string
-	APIBase APIBasePolicy
+	// SaltKeyPrevious opens (never seals) enc: values the master sends
+	// while a salt key rotation is under way.
+	SaltKeyPrevious string
+	APIBase         APIBasePolicy
 }
 
 // NewDeployment builds the deployment /model/new stores. teamID is the
@@ -117,17 +126,26 @@ func NewDeployment(p *ParsedModel, teamID, id string, c Caller, pol ModelPolicy,
 		d.ModelInfo.TeamID = teamID
 		d.ModelInfo.TeamPublicModelName = public
 	}
-	if e := checkParams(&d.LiteLLMParams, p.Sent, c, pol); e != nil {
+	if e := checkParams(&d.LiteLLMParams, p.Sent, c, pol, configs.Binding{TeamID: teamID, ModelID: id}); e != nil {
 		return nil, e
 	}
 	stamp(&d.ModelInfo, c.Name(), now, true)
+	d.ModelInfo.Extra[configs.KeySetByField] = keySetBy(c)
 	return d, nil
 }
 
 // UpdateDeployment returns cur (as written in its file) with the request
 // merged in: litellm_params and model_info keys sent replace theirs, a new
 // model_name renames the public name. The id and team never change.
+//
+// Keys follow their endpoint: a change of api_base, api_version, model or
+// custom_llm_provider drops the stored api_key unless the call sends one.
+// A team key may change only a deployment whose key a team supplied
+// (RequireKeyOwner).
 func UpdateDeployment(cur *configs.Deployment, p *ParsedModel, c Caller, pol ModelPolicy, now time.Time) (*configs.Deployment, *Error) {
+	if e := RequireKeyOwner(c, cur, "/model/update"); e != nil {
+		return nil, e
+	}
 	d := *cur
 	d.ModelInfo.Extra = maps.Clone(cur.ModelInfo.Extra)
 	if p.InfoSent["team_id"] && p.Info.TeamID != cur.ModelInfo.TeamID {
@@ -161,12 +179,52 @@ func UpdateDeployment(cur *configs.Deployment, p *ParsedModel, c Caller, pol Mod
 		}
 	}
 	merged, sent := mergeParams(cur.LiteLLMParams, p)
-	if e := checkParams(&merged, sent, c, pol); e != nil {
+	keyDecided := p.Sent["api_key"]
+	if !keyDecided && merged.APIKey != "" && endpointChanged(cur.LiteLLMParams, merged) {
+		merged.APIKey = "" // the key was given for the old endpoint only
+		keyDecided = true
+	}
+	if e := checkParams(&merged, sent, c, pol, configs.Binding{TeamID: cur.ModelInfo.TeamID, ModelID: cur.ModelInfo.ID}); e != nil {
 		return nil, e
 	}
 	d.LiteLLMParams = merged
 	stamp(&d.ModelInfo, c.Name(), now, false)
+	if keyDecided || d.ModelInfo.Extra[configs.KeySetByField] == nil {
+		d.ModelInfo.Extra[configs.KeySetByField] = keySetBy(c)
+	}
 	return &d, nil
+}
+
+// endpointChanged reports whether merged sends its key somewhere else than
+// cur: another api_base, api_version, upstream model or provider.
+func endpointChanged(cur, merged configs.LiteLLMParams) bool {
+	return cur.APIBase != merged.APIBase || cur.APIVersion != merged.APIVersion ||
+		cur.Model != merged.Model || cur.CustomLLMProvider != merged.CustomLLMProvider
+}
+
+// keySetBy is what model_info.api_key_set_by records for a caller.
+func keySetBy(c Caller) string {
+	if c.Master {
+		return configs.KeySetByMaster
+	}
+	return configs.KeySetByTeam
+}
+
+// RequireKeyOwner allows the master key, and a team key only for a
+// deployment whose upstream credentials a team supplied (model_info.
+// api_key_set_by: team, and a key that neither reads the environment nor
+// is an unbound enc:v1: value; see configs.Deployment.
+// OperatorCredentials). d is the deployment as written or as live (the
+// loader remembers which values read the environment before resolving
+// them). A team key can thus
+// never point the operator's key at another endpoint, make it cheaper,
+// or remove it.
+func RequireKeyOwner(c Caller, d *configs.Deployment, what string) *Error {
+	if c.Master || !d.OperatorCredentials() {
+		return nil
+	}
+	return Forbidden("%s: the upstream key of model %q was set by the operator (the master key or a reviewed file), so only the master key may change or delete it; "+
+		"ask an operator, or add your own model with /model/new and your own raw api_key", what, d.ModelInfo.ID)
 }
 
 // mergeParams overlays the params sent on cur. It returns the merged
@@ -206,8 +264,21 @@ func stamp(info *configs.ModelInfo, by string, now time.Time, created bool) {
 }
 
 // checkParams validates litellm_params and stores a raw api_key only
-// encrypted.
-func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol ModelPolicy) *Error {
+// encrypted, bound to the deployment (bind).
+//
+// Operator secrets stay the operator's: only the master key may send a
+// value that reads the gateway's environment (os.environ/NAME, in any
+// litellm_params string: the api_key, but also api_base, api_version or
+// organization, which reach the upstream too) or an already encrypted
+// enc: api_key (which would decrypt with the operator's salt key). A team
+// key sends its raw key; the gateway encrypts it for the team's own
+// deployment.
+func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol ModelPolicy, bind configs.Binding) *Error {
+	if !c.Master {
+		if e := refuseOperatorValues(lp, sent); e != nil {
+			return e
+		}
+	}
 	if strings.TrimSpace(lp.Model) == "" {
 		return BadRequest("litellm_params.model", "litellm_params.model is missing; write <provider>/<upstream model>, e.g. openai/gpt-4o or azure/my-deployment")
 	}
@@ -228,20 +299,14 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 	if upstream == "" {
 		return BadRequest("litellm_params.model", "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", lp.Model, provider)
 	}
-	if sent["api_base"] && lp.APIBase != "" {
-		if strings.HasPrefix(lp.APIBase, configs.EnvPrefix) {
-			if !c.Master {
-				return Forbidden("litellm_params.api_base from os.environ/ is only for the master key; a team key must send the URL")
-			}
-		} else {
-			u, err := url.Parse(lp.APIBase)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return BadRequest("litellm_params.api_base", "litellm_params.api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", lp.APIBase)
-			}
-			if !c.Master {
-				if e := pol.APIBase.Check(lp.APIBase); e != nil {
-					return e
-				}
+	if sent["api_base"] && lp.APIBase != "" && !strings.HasPrefix(lp.APIBase, configs.EnvPrefix) {
+		u, err := url.Parse(lp.APIBase)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return BadRequest("litellm_params.api_base", "litellm_params.api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", lp.APIBase)
+		}
+		if !c.Master {
+			if e := pol.APIBase.Check(lp.APIBase); e != nil {
+				return e
 			}
 		}
 	}
@@ -251,13 +316,27 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 			if strings.TrimPrefix(key, configs.EnvPrefix) == "" {
 				return BadRequest("litellm_params.api_key", "litellm_params.api_key %q names no environment variable; write os.environ/NAME", key)
 			}
+		case strings.HasPrefix(key, configs.EncBoundPrefix):
+			// The master's value from `gateway encrypt --team --model`: it
+			// must be for this deployment (the loader would refuse it too).
+			keys := configs.SaltKeys{Current: pol.SaltKey, Previous: pol.SaltKeyPrevious}
+			if _, _, err := keys.Open(bind, key); err != nil {
+				return BadRequest("litellm_params.api_key", "litellm_params.api_key is an enc:v2: value that does not decrypt for this deployment (%s): %s; "+
+					"send the raw key, or encrypt it with `gateway encrypt --team %s --model %s`",
+					bind, strings.TrimPrefix(err.Error(), "decrypt: "), teamFlag(bind.TeamID), bind.ModelID)
+			}
 		case strings.HasPrefix(key, configs.EncPrefix):
-			// already encrypted (e.g. with `gateway encrypt`); the loader checks it opens
+			// legacy unbound value of the master's; the loader checks it opens
+		case strings.HasPrefix(key, configs.EncAnyPrefix):
+			return BadRequest("litellm_params.api_key", "litellm_params.api_key starts with %q but is neither enc:v1: nor enc:v2:; send the raw key", configs.EncAnyPrefix)
 		default:
 			if pol.SaltKey == "" {
-				return BadRequest("litellm_params.api_key", "a raw litellm_params.api_key cannot be stored: no salt key is configured; set GATEWAY_SALT_KEY (general_settings.salt_key) or pass the key as os.environ/NAME")
+				if c.Master {
+					return BadRequest("litellm_params.api_key", "a raw litellm_params.api_key cannot be stored: no salt key is configured; set GATEWAY_SALT_KEY (general_settings.salt_key) or pass the key as os.environ/NAME")
+				}
+				return BadRequest("litellm_params.api_key", "a raw litellm_params.api_key cannot be stored: the gateway has no salt key configured (GATEWAY_SALT_KEY); ask an operator to set it")
 			}
-			enc, err := configs.Encrypt(pol.SaltKey, key)
+			enc, err := configs.EncryptBound(pol.SaltKey, bind, key)
 			if err != nil {
 				return &Error{Status: 500, Message: "encrypting api_key failed: " + err.Error()}
 			}
@@ -265,4 +344,45 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 		}
 	}
 	return nil
+}
+
+// refuseOperatorValues is the 403 for a team key that sends a value only
+// the operator may use: os.environ/ in any litellm_params string, or an
+// enc: api_key.
+func refuseOperatorValues(lp *configs.LiteLLMParams, sent map[string]bool) *Error {
+	for _, f := range []struct {
+		name, value string
+	}{
+		{"api_key", lp.APIKey}, {"api_base", lp.APIBase}, {"api_version", lp.APIVersion}, {"organization", lp.Organization},
+		{"model", lp.Model}, {"custom_llm_provider", lp.CustomLLMProvider}, {"mock_response", lp.MockResponse},
+	} {
+		if !sent[f.name] {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(f.value), configs.EnvPrefix) {
+			return &Error{Status: 403, Param: "litellm_params." + f.name, Message: "litellm_params." + f.name +
+				" from os.environ/ is only for the master key: it would read the gateway's own environment. A team key must send the value itself" +
+				keyHint(f.name)}
+		}
+		if f.name == "api_key" && strings.HasPrefix(strings.TrimSpace(f.value), configs.EncAnyPrefix) {
+			return &Error{Status: 403, Param: "litellm_params.api_key", Message: "litellm_params.api_key: an already encrypted enc: value is only for the master key; " +
+				"send the raw upstream key (the gateway encrypts it for this model), or ask an operator to add the model"}
+		}
+	}
+	return nil
+}
+
+func keyHint(name string) string {
+	if name == "api_key" {
+		return " (the raw upstream key; the gateway stores it encrypted), or ask an operator to add the model"
+	}
+	return ", or ask an operator to add the model"
+}
+
+// teamFlag is a team id as `gateway encrypt --team` takes it.
+func teamFlag(team string) string {
+	if team == "" {
+		return `""`
+	}
+	return team
 }

@@ -88,8 +88,8 @@ func StoredView(d *configs.Deployment) StoredModel {
 	if k, ok := params["api_key"].(string); ok {
 		switch {
 		case strings.HasPrefix(k, configs.EnvPrefix):
-		case strings.HasPrefix(k, configs.EncPrefix):
-			params["api_key"] = configs.EncPrefix + "****"
+		case strings.HasPrefix(k, configs.EncPrefix), strings.HasPrefix(k, configs.EncBoundPrefix):
+			params["api_key"] = k[:len(configs.EncPrefix)] + "****"
 		default:
 			params["api_key"] = configs.MaskSecret(k)
 		}
@@ -154,10 +154,10 @@ func maskSecrets(m map[string]any) {
 	for k, v := range m {
 		switch x := v.(type) {
 		case string:
-			if strings.HasPrefix(x, configs.EnvPrefix) {
-				continue // a reference, not a secret
+			if strings.HasPrefix(x, configs.EnvPrefix) || k == configs.KeySetByField {
+				continue // a reference, or who set the key: not a secret
 			}
-			if secretLooking(k) || strings.HasPrefix(x, configs.EncPrefix) || strings.HasPrefix(x, "sk-") {
+			if secretLooking(k) || strings.HasPrefix(x, configs.EncAnyPrefix) || strings.HasPrefix(x, "sk-") {
 				m[k] = configs.MaskSecret(x)
 			}
 		case map[string]any:

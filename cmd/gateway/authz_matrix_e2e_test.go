@@ -111,9 +111,11 @@ func (f *mxFixture) freshTeam(t *testing.T) string {
 	return id
 }
 
-// freshModel is a new deployment of the callers' own team.
+// freshModel is a new deployment of the callers' own team, added by its
+// admin (a deployment the master added is the operator's: only the master
+// may change or delete it, which TestSecretsKeysFollowTheirEndpoint checks).
 func (f *mxFixture) freshModel(t *testing.T) string {
-	return f.g.ok(t, "POST", "/model/new", masterKey, map[string]any{"model_name": f.fresh("mx-m"),
+	return f.g.ok(t, "POST", "/model/new", mxKey(mxAdmin), map[string]any{"model_name": f.fresh("mx-m"),
 		"litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": mxTeam}})["model_id"].(string)
 }
 
@@ -151,7 +153,7 @@ func newMxFixture(t *testing.T) *mxFixture {
 		"teams.d/blocked.yaml": mxTeamFile(mxTeamC, true, "[{user_id: cat, role: admin}]", mxKeyEntry(mxBlockedTeam, "cat", "")),
 		"teams.d/deleted.yaml": mxTeamFile(mxTeamD, false, "[{user_id: dan, role: admin}]", mxKeyEntry(mxDeleted, "dan", "")),
 		"models.d/own.yaml": "model_list:\n  - model_name: model_name_" + mxTeam + "_1\n    litellm_params: {model: mock/own}\n" +
-			"    model_info: {id: " + mxModel + ", team_id: " + mxTeam + ", team_public_model_name: own-model}\n",
+			"    model_info: {id: " + mxModel + ", team_id: " + mxTeam + ", team_public_model_name: own-model, api_key_set_by: team}\n",
 	})
 	f := &mxFixture{g: startGateway(t, args...)}
 	f.g.ok(t, "POST", "/team/delete", masterKey, map[string]any{"team_ids": []string{mxTeamD}})

@@ -43,7 +43,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	teamsDir := fs.String("teams-dir", "teams.d", "directory of team files")
 	modelsDir := fs.String("models-dir", "models.d", "directory of model files")
 	format := fs.String("format", "text", "output: text (path:line:col: message), json, or github (workflow annotations)")
-	skipEnv := fs.Bool("skip-env", false, "report os.environ/ references to unset variables (and enc:v1: keys that need an unset salt key) as warnings, for CI without the secrets; the server treats them as errors")
+	skipEnv := fs.Bool("skip-env", false, "report os.environ/ references to unset variables (and enc: keys that need an unset salt key) as warnings, for CI without the secrets; the server treats them as errors")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: gateway check [--config F] [--teams-dir D] [--models-dir D] [--format text|json|github] [--skip-env]\n\n"+
 			"Validates the configuration with the server's code and prints every problem.\nExit status: 0 valid, 1 invalid, 2 usage error.\n\n")
@@ -160,7 +160,7 @@ func checkSummary(r checkReport, built bool, skipped int) string {
 }
 
 // downgradeEnvProblems turns the errors that only say an environment
-// variable is unset — or that an enc:v1: value cannot be decrypted because
+// variable is unset — or that an enc: value cannot be decrypted because
 // the salt key's variable is unset — into warnings (--skip-env). It
 // returns how many it changed.
 func downgradeEnvProblems(ps []configs.Problem, unset map[string]bool) int {
@@ -176,7 +176,7 @@ func downgradeEnvProblems(ps []configs.Problem, unset map[string]bool) int {
 			continue
 		}
 		if name, ok := unsetVarOf(p.Message); (ok && unset[name]) ||
-			(saltUnset && strings.HasPrefix(p.Message, "api_key is encrypted (enc:v1:) but no salt key is set")) {
+			(saltUnset && strings.HasPrefix(p.Message, "api_key is encrypted (enc:") && strings.Contains(p.Message, "but no salt key is set")) {
 			ps[i].Warning = true
 			ps[i].Message += " (not checked: --skip-env)"
 			n++

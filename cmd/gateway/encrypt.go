@@ -11,22 +11,40 @@ import (
 	"github.com/llmgateway/gateway/configs"
 )
 
-// encrypt runs `gateway encrypt [--config FILE]`: it reads a secret on
-// standard input and prints its enc:v1: form for the configured salt key
-// (general_settings.salt_key, by default os.environ/GATEWAY_SALT_KEY), to
-// commit as an api_key in a hand-written models file.
+// encrypt runs `gateway encrypt --model ID [--team ID] [--config FILE]`: it
+// reads a secret on standard input and prints its enc:v2: form for the
+// configured salt key (general_settings.salt_key, by default
+// os.environ/GATEWAY_SALT_KEY), bound to the deployment it is for (its
+// model_info.team_id, none for a global model, and model_info.id), to
+// commit as the api_key of that deployment in a hand-written models file.
+// --unbound prints the legacy enc:v1: form instead, bound to nothing: for
+// general_settings.master_key, never for an upstream key.
 func encrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("encrypt", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "gateway settings file (default: configs/gateway.yaml if present, else the embedded default)")
+	team := fs.String("team", "", "model_info.team_id of the deployment the key is for (omit for a global model)")
+	model := fs.String("model", "", "model_info.id of the deployment the key is for (required; write the same id in the file)")
+	unbound := fs.Bool("unbound", false, "legacy: print an enc:v1: value bound to nothing (for general_settings.master_key; an upstream key copied elsewhere would still decrypt)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: printf '%%s' \"$SECRET\" | gateway encrypt [--config FILE]\n\nprints the secret's enc:v1: form for the configured salt key\n")
+		fmt.Fprintf(stderr, "usage: printf '%%s' \"$SECRET\" | gateway encrypt --model ID [--team ID] [--config FILE]\n\n"+
+			"prints the secret's enc:v2: form for the configured salt key, bound to that team and deployment:\n"+
+			"it decrypts only as the api_key of the deployment with that model_info.id and team_id\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *unbound && (*team != "" || *model != "") {
+		fmt.Fprintln(stderr, "gateway encrypt: --unbound takes no --team or --model; an unbound value is bound to nothing")
+		return 2
+	}
+	if !*unbound && *model == "" {
+		fmt.Fprintln(stderr, "gateway encrypt: --model is required: the value is bound to the deployment's model_info.id (and --team to its model_info.team_id); "+
+			"write that id in the file. --unbound prints the legacy enc:v1: form, for general_settings.master_key only")
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -64,10 +82,15 @@ func encrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	secret = bytes.TrimRight(secret, "\r\n")
 	if len(secret) == 0 {
-		fmt.Fprintf(stderr, "gateway encrypt: standard input is empty; pipe the secret in, e.g. printf '%%s' \"$KEY\" | gateway encrypt\n")
+		fmt.Fprintf(stderr, "gateway encrypt: standard input is empty; pipe the secret in, e.g. printf '%%s' \"$KEY\" | gateway encrypt --model ID\n")
 		return 2
 	}
-	out, err := configs.Encrypt(snap.Settings.SaltKey, string(secret))
+	var out string
+	if *unbound {
+		out, err = configs.Encrypt(snap.Settings.SaltKey, string(secret))
+	} else {
+		out, err = configs.EncryptBound(snap.Settings.SaltKey, configs.Binding{TeamID: *team, ModelID: *model}, string(secret))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gateway encrypt: %v\n", err)
 		return 1

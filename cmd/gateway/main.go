@@ -2,7 +2,8 @@
 //
 //	gateway [serve] [flags]   run the server (the default)
 //	gateway check [flags]     validate the configuration offline
-//	gateway encrypt           print the enc:v1: form of a secret read on stdin
+//	gateway encrypt           print the enc:v2: form of a secret read on stdin
+//	gateway rotate-salt       re-encrypt every enc: value for a new salt key
 //	gateway version           print the version
 package main
 
@@ -34,6 +35,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(ctx, args, stderr, nil)
 	case "encrypt":
 		return encrypt(args, stdin, stdout, stderr)
+	case "rotate-salt":
+		return rotateSalt(args, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
 	case "version":
@@ -55,7 +58,11 @@ func usage(w io.Writer) {
 commands:
   serve     run the gateway (default); see "gateway serve -h"
   check     validate the configuration offline; see "gateway check -h"
-  encrypt   read a secret on stdin, print its enc:v1: form for the salt key
+  encrypt   read a secret on stdin, print its enc:v2: form for the salt key,
+            bound to one deployment (--team ID --model ID)
+  rotate-salt
+            re-encrypt every enc: value from the salt key to a new one
+            (GATEWAY_SALT_KEY_NEW); see "gateway rotate-salt -h"
   version   print the version
 `)
 }

@@ -113,7 +113,7 @@ func TestSeedFlowEndToEnd(t *testing.T) {
 		t.Fatalf("/model/new shows the upstream key: %s", s)
 	}
 	file := filepath.Join(dir, "models.d", teamA, id+".yaml")
-	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "api_key: enc:v1:") || !strings.Contains(string(b), "created_by: seed-key") {
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "api_key: enc:v2:") || !strings.Contains(string(b), "created_by: seed-key") {
 		t.Fatalf("model file %s: %v\n%s", file, err, b)
 	}
 	grepTree(t, dir, upKeyA)
@@ -236,7 +236,7 @@ func TestSeedCurlBodies(t *testing.T) {
 	g.ok(t, "POST", "/model/new", masterKey, `{ "model_name": "azure-gpt-turbo", "litellm_params": {"model": "azure/gpt-3.5-turbo", "api_key": "os.environ/AZURE_API_KEY", "api_base": "https://my-azure-api-base.openai.azure.com"} }`)
 	mi := g.ok(t, "GET", "/v1/model/info", masterKey, nil)
 	s := fmt.Sprint(mi)
-	if !strings.Contains(s, "azure-gpt-turbo") || strings.Contains(s, "azure-secret-from-env") || strings.Contains(s, "api_key") {
+	if !strings.Contains(s, "azure-gpt-turbo") || strings.Contains(s, "azure-secret-from-env") || strings.Contains(s, "api_key:") {
 		t.Errorf("/model/info: %s", s)
 	}
 }
@@ -262,9 +262,11 @@ func newAuthFixture(t *testing.T) *authFixture {
 	return f
 }
 
+// newModel adds a model to team A with team A's key: a team may change
+// and delete the models whose key it supplied, not the master's.
 func (f *authFixture) newModel(t *testing.T) string {
 	f.n++
-	return f.g.ok(t, "POST", "/model/new", masterKey, map[string]any{"model_name": fmt.Sprintf("m%d", f.n),
+	return f.g.ok(t, "POST", "/model/new", f.own, map[string]any{"model_name": fmt.Sprintf("m%d", f.n),
 		"litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": teamA}})["model_id"].(string)
 }
 
@@ -431,7 +433,7 @@ func TestManagementBadInput(t *testing.T) {
 		{"param wrong type", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "mock/x", "rpm": "fast"}}, 400, "litellm_params.rpm"},
 		{"api_base not a URL", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_base": "ftp://x"}}, 400, "api_base"},
 		{"unknown team", "POST", "/model/new", masterKey, map[string]any{"model_name": "x", "litellm_params": mock, "model_info": map[string]any{"team_id": "nope"}}, 400, "Team id=nope does not exist"},
-		{"unset env key", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "os.environ/NOT_SET_ANYWHERE"}}, 400, "NOT_SET_ANYWHERE"},
+		{"unset env key", "POST", "/model/new", masterKey, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "os.environ/NOT_SET_ANYWHERE"}}, 400, "NOT_SET_ANYWHERE"},
 		{"metadata api_base", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_base": "http://169.254.169.254/v1"}}, 403, "not allowed"},
 		{"metadata host", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_base": "http://metadata.google.internal/"}}, 403, "not allowed"},
 		{"mapped metadata IP", "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_base": "http://[::ffff:169.254.169.254]/"}}, 403, "not allowed"},
@@ -490,14 +492,18 @@ func TestNoMasterOrSaltKey(t *testing.T) {
 	g.stop()
 
 	// A master key but no salt key: raw upstream keys are refused,
-	// os.environ/ references work.
+	// os.environ/ references work (for the master key only).
 	t.Setenv("GATEWAY_MASTER_KEY", masterKey)
 	g = startGateway(t, args...)
 	code, m, raw := g.do(t, "POST", "/model/new", keyA, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "sk-raw-0123456789abcdef"}})
-	if code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_SALT_KEY") || !strings.Contains(string(raw), "os.environ/") {
+	if code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_SALT_KEY") {
 		t.Errorf("no salt key: %d %s", code, raw)
 	}
-	g.ok(t, "POST", "/model/new", keyA, map[string]any{"model_name": "env-model", "litellm_params": map[string]any{"model": "openai/x", "api_key": "os.environ/TEAM_A_UPSTREAM_KEY", "api_base": up.url + "/v1"}})
+	code, m, raw = g.do(t, "POST", "/model/new", masterKey, map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "openai/x", "api_key": "sk-raw-0123456789abcdef"}})
+	if code != 400 || !strings.Contains(errorOf(t, m, raw)["message"].(string), "GATEWAY_SALT_KEY") || !strings.Contains(string(raw), "os.environ/") {
+		t.Errorf("no salt key, master: %d %s", code, raw)
+	}
+	g.ok(t, "POST", "/model/new", masterKey, map[string]any{"model_name": "env-model", "litellm_params": map[string]any{"model": "openai/x", "api_key": "os.environ/TEAM_A_UPSTREAM_KEY", "api_base": up.url + "/v1"}, "model_info": map[string]any{"team_id": teamA}})
 }
 
 func TestConcurrentModelNew(t *testing.T) {
