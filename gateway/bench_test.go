@@ -135,7 +135,9 @@ func benchServer(b *testing.B, log *slog.Logger) *Server {
 	// The team deployment's host resolves to a documentation address the
 	// api_base policy allows; the connection goes to the in-memory upstream.
 	client := providers.NewClientWith(providers.ClientOptions{
-		Lookup:  func(context.Context, string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil },
+		Lookup: func(context.Context, string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil
+		},
 		Connect: func(context.Context, string) (net.Conn, error) { return up.Dial() },
 	})
 	provs := map[string]providers.Provider{"openai": openai.New(client)}
