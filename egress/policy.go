@@ -92,10 +92,12 @@ func parseEntry(s string) (entry, error) {
 	e := entry{raw: raw}
 	switch {
 	case s == "":
-		return e, fmt.Errorf("empty entry")
+		return e, fmt.Errorf("an empty entry; write an IP address, a CIDR, a host name, *.domain or *")
 	case s == "*":
 		e.any = true
 		return e, nil
+	case strings.Contains(s, "://"):
+		return e, fmt.Errorf("%q is a URL; write only its host (or an IP address, a CIDR, *.domain)", raw)
 	case strings.Contains(s, "/"):
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
