@@ -34,7 +34,7 @@ func TestAPIBasePolicy(t *testing.T) {
 		{def, "t", "http://127.0.0.1:8000/v1", false},
 		{def, "t", "http://localhost:8000/v1", false},
 		{def, "t", "http://[::1]:8000/v1", false},
-		{def, "t", "os.environ/TEAM_BASE", true}, // judged when dialled
+		{def, "t", "os.environ/TEAM_BASE", true},   // judged when dialled
 		{def, "", "http://169.254.169.254/", true}, // a global deployment: the operator's
 		{def, "", "http://127.0.0.1:8000/v1", true},
 		{allowLocal, "t", "http://127.0.0.1:8000/v1", true},
