@@ -54,6 +54,8 @@ func (d *Dialer) DialTimeout(addr string, timeout time.Duration) (net.Conn, erro
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{a} // keeps a zone, which connecting to link-local needs
+	} else if a, ok := ParseIP(h); ok {
+		addrs = []netip.Addr{a} // "169.254.169.254." and the like
 	} else {
 		if pol != nil {
 			if den := pol.CheckName(h); den != nil {

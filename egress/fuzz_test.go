@@ -122,6 +122,8 @@ func FuzzAPIBasePolicy(f *testing.F) {
 		"http://metadata/", "http://metadata.google.internal./computeMetadata/v1", "http://[64:ff9b::a9fe:a9fe]/",
 		"http://[2002:a9fe:a9fe::]/", "https://api.openai.com/v1", "http://user@169.254.169.254@evil.com/",
 		"http://evil.com\\@169.254.169.254/", "http://localhost:8000/v1", "http://[::1]:8000/v1",
+		"http://0XA9.0XFE.0XA9.0XFE/", "http://169.254.169.0254/", "http://[::FFFF:169.254.169.254]:80/",
+		"http://[fe80::a9fe:a9fe%25ETH0]/", "http://169.254.169.254../",
 	} {
 		f.Add(s, []byte{169, 254, 169, 254}, uint8(0))
 		f.Add(s, []byte{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, uint8(2))
