@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/llmgateway/gateway/egress"
 )
 
 // resolveSettings applies defaults and resolves the master and salt keys.
@@ -19,6 +21,16 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		TeamAPIBaseAllow: g.TeamAPIBaseAllow,
 		TeamAPIBaseDeny:  g.TeamAPIBaseDeny,
 		GitOps:           gitops,
+	}
+	for _, l := range []struct {
+		field string
+		list  []string
+	}{{"team_api_base_allow", g.TeamAPIBaseAllow}, {"team_api_base_deny", g.TeamAPIBaseDeny}} {
+		for i, e := range l.list {
+			if err := egress.ParseEntry(e); err != nil {
+				b.problems.errorf(b.posOf(g, l.field, Pos{}), "general_settings.%s[%d]: %v", l.field, i, err)
+			}
+		}
 	}
 	// The salt key first: an enc:v1: master key needs it.
 	s.SaltKey = b.settingSecret(g, "salt_key", g.SaltKey, SaltKeys{},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -131,8 +132,14 @@ func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
 // deployment on an in-memory fake upstream.
 func benchServer(b *testing.B, log *slog.Logger) *Server {
 	up := fakeUpstream(b)
-	client := providers.NewClient()
-	client.DialTimeout = func(string, time.Duration) (net.Conn, error) { return up.Dial() }
+	// The team deployment's host resolves to a documentation address the
+	// api_base policy allows; the connection goes to the in-memory upstream.
+	client := providers.NewClientWith(providers.ClientOptions{
+		Lookup: func(context.Context, string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("192.0.2.1")}, nil
+		},
+		Connect: func(context.Context, string) (net.Conn, error) { return up.Dial() },
+	})
 	provs := map[string]providers.Provider{"openai": openai.New(client)}
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

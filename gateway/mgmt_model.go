@@ -9,11 +9,12 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
+	"github.com/llmgateway/gateway/egress"
 	"github.com/llmgateway/gateway/manage"
 )
 
 func modelPolicy(s configs.Settings) manage.ModelPolicy {
-	return manage.ModelPolicy{SaltKey: s.SaltKey, SaltKeyPrevious: s.SaltKeyPrevious, APIBase: manage.APIBasePolicy{Allow: s.TeamAPIBaseAllow, Deny: s.TeamAPIBaseDeny}}
+	return manage.ModelPolicy{SaltKey: s.SaltKey, SaltKeyPrevious: s.SaltKeyPrevious, APIBase: egress.New(s.TeamAPIBaseAllow, s.TeamAPIBaseDeny, egress.HostAddrs())}
 }
 
 // modelAccess checks the caller may change a model of teamID ("" for a

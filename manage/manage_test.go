@@ -7,43 +7,55 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/egress"
 )
 
 var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
+// TestAPIBasePolicy: the API-time check applies the egress policy to team
+// deployments, whoever writes them; global deployments are not restricted.
+// The policy itself is tested in package egress.
 func TestAPIBasePolicy(t *testing.T) {
-	def := APIBasePolicy{}
+	t.Parallel()
+	def := ModelPolicy{APIBase: egress.New(nil, nil, nil)}
+	allowLocal := ModelPolicy{APIBase: egress.New([]string{"127.0.0.1"}, nil, nil)}
+	denyCorp := ModelPolicy{APIBase: egress.New(nil, []string{"*.corp.example"}, nil)}
 	cases := []struct {
-		pol   APIBasePolicy
+		pol   ModelPolicy
+		team  string
 		base  string
 		allow bool
 	}{
-		{def, "https://my-endpoint.openai.azure.com", true},
-		{def, "http://127.0.0.1:8000/v1", true},
-		{def, "http://169.254.169.254/latest/meta-data", false},
-		{def, "http://[fe80::1]/", false},
-		{def, "http://[::ffff:169.254.169.254]/", false},
-		{def, "http://[fd00:ec2::254]/", false},
-		{def, "http://metadata.google.internal/computeMetadata/v1", false},
-		{def, "http://METADATA.google.internal./", false},
-		{def, "http://2852039166/", false},          // 169.254.169.254 in decimal
-		{def, "http://0xa9.0xfe.0xa9.0xfe/", false}, // and in hex
-		{APIBasePolicy{Deny: []string{"10.0.0.0/8", "*.corp.example"}}, "http://10.1.2.3/", false},
-		{APIBasePolicy{Deny: []string{"10.0.0.0/8", "*.corp.example"}}, "https://llm.corp.example/", false},
-		{APIBasePolicy{Deny: []string{"10.0.0.0/8", "*.corp.example"}}, "https://corp.example.org/", true},
-		{APIBasePolicy{Allow: []string{".openai.azure.com"}}, "https://x.openai.azure.com/", true},
-		{APIBasePolicy{Allow: []string{".openai.azure.com"}}, "https://api.openai.com/", false},
-		{APIBasePolicy{Allow: []string{"169.254.10.0/24"}}, "http://169.254.10.5/", true}, // explicit allow lifts the default
-		{APIBasePolicy{Allow: []string{"169.254.10.0/24"}, Deny: []string{"169.254.10.5"}}, "http://169.254.10.5/", false},
+		{def, "t", "https://my-endpoint.openai.azure.com", true},
+		{def, "t", "http://169.254.169.254/latest/meta-data", false},
+		{def, "t", "http://[::ffff:169.254.169.254]/", false},
+		{def, "t", "http://metadata.google.internal/computeMetadata/v1", false},
+		{def, "t", "http://2852039166/", false},
+		{def, "t", "http://127.0.0.1:8000/v1", false},
+		{def, "t", "http://localhost:8000/v1", false},
+		{def, "t", "http://[::1]:8000/v1", false},
+		{def, "t", "os.environ/TEAM_BASE", true},   // judged when dialled
+		{def, "", "http://169.254.169.254/", true}, // a global deployment: the operator's
+		{def, "", "http://127.0.0.1:8000/v1", true},
+		{allowLocal, "t", "http://127.0.0.1:8000/v1", true},
+		{denyCorp, "t", "https://llm.corp.example/", false},
+		{ModelPolicy{}, "t", "http://169.254.169.254/", false}, // nil policy: the default
 	}
 	for _, c := range cases {
-		err := c.pol.Check(c.base)
+		d := &configs.Deployment{LiteLLMParams: configs.LiteLLMParams{APIBase: c.base}, ModelInfo: configs.ModelInfo{TeamID: c.team}}
+		err := checkAPIBase(d, map[string]bool{"api_base": true}, c.pol)
 		if (err == nil) != c.allow {
-			t.Errorf("%+v %s: %v, want allow=%v", c.pol, c.base, err, c.allow)
+			t.Errorf("team %q %s: %v, want allow=%v", c.team, c.base, err, c.allow)
 		}
-		if err != nil && (err.Status != 403 || !strings.Contains(err.Message, "api_base")) {
+		if err != nil && (err.Status != 403 || err.Param != "litellm_params.api_base" || !strings.Contains(err.Message, "not allowed") ||
+			!strings.Contains(err.Message, "general_settings.team_api_base_")) {
 			t.Errorf("%s: %+v", c.base, err)
 		}
+	}
+	// Not sent (an update of another field): not re-judged here.
+	d := &configs.Deployment{LiteLLMParams: configs.LiteLLMParams{APIBase: "http://127.0.0.1/"}, ModelInfo: configs.ModelInfo{TeamID: "t"}}
+	if err := checkAPIBase(d, map[string]bool{"rpm": true}, def); err != nil {
+		t.Errorf("unsent api_base: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/egress"
 )
 
 // ModelRequest is the body of /model/new and /model/update.
@@ -106,7 +107,9 @@ type ModelPolicy struct {
 	// SaltKeyPrevious opens (never seals) enc: values the master sends
 	// while a salt key rotation is under way.
 	SaltKeyPrevious string
-	APIBase         APIBasePolicy
+	// APIBase is the egress policy for team deployments; nil is the
+	// default policy.
+	APIBase *egress.Policy
 }
 
 // NewDeployment builds the deployment /model/new stores. teamID is the
@@ -127,6 +130,9 @@ func NewDeployment(p *ParsedModel, teamID, id string, c Caller, pol ModelPolicy,
 		d.ModelInfo.TeamPublicModelName = public
 	}
 	if e := checkParams(&d.LiteLLMParams, p.Sent, c, pol, configs.Binding{TeamID: teamID, ModelID: id}); e != nil {
+		return nil, e
+	}
+	if e := checkAPIBase(d, p.Sent, pol); e != nil {
 		return nil, e
 	}
 	stamp(&d.ModelInfo, c.Name(), now, true)
@@ -188,6 +194,9 @@ func UpdateDeployment(cur *configs.Deployment, p *ParsedModel, c Caller, pol Mod
 		return nil, e
 	}
 	d.LiteLLMParams = merged
+	if e := checkAPIBase(&d, sent, pol); e != nil {
+		return nil, e
+	}
 	stamp(&d.ModelInfo, c.Name(), now, false)
 	if keyDecided || d.ModelInfo.Extra[configs.KeySetByField] == nil {
 		d.ModelInfo.Extra[configs.KeySetByField] = keySetBy(c)
@@ -303,11 +312,6 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 		u, err := url.Parse(lp.APIBase)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return BadRequest("litellm_params.api_base", "litellm_params.api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", lp.APIBase)
-		}
-		if !c.Master {
-			if e := pol.APIBase.Check(lp.APIBase); e != nil {
-				return e
-			}
 		}
 	}
 	if sent["api_key"] && lp.APIKey != "" {

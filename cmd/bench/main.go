@@ -839,6 +839,7 @@ func sha256hex(s string) string {
 const settingsYAML = `model_list: []
 general_settings:
   master_key: os.environ/GATEWAY_MASTER_KEY
+  team_api_base_allow: ["127.0.0.1"] # the fake upstream; loopback is denied to team models by default
 router_settings: {timeout: 600}
 `
 

@@ -34,7 +34,7 @@ func twoTeams(t *testing.T, up *fakeUpstream, extraSettings string) []string {
 	t.Setenv("GATEWAY_MASTER_KEY", masterKey)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n" + extraSettings +
+		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n" + allowLoopback + extraSettings +
 			"model_list:\n  - model_name: global-mock\n    litellm_params: {model: mock/global}\n",
 		"teams.d/a.yaml": `team_id: ` + teamA + `
 team_alias: search

@@ -89,7 +89,7 @@ func govSetup(t *testing.T, up *fakeUpstream, c govConfig, stateDir string) []st
 		return pre + strings.Join(lines, "\n"+pre) + "\n"
 	}
 	writeFiles(t, dir, map[string]string{
-		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n" +
+		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n" + allowLoopback +
 			"model_list:\n  - model_name: global-mock\n    litellm_params: {model: mock/global}\n" +
 			"  - model_name: global-other\n    litellm_params: {model: mock/other}\n",
 		"teams.d/gov.yaml": "team_id: " + govTeam + "\nteam_alias: gov\n" + c.teamExtra +

@@ -33,7 +33,7 @@ func emptyGateway(t *testing.T) ([]string, string) {
 	t.Setenv("GATEWAY_MASTER_KEY", masterKey)
 	t.Setenv("GATEWAY_SALT_KEY", saltKey)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n"})
+	writeFiles(t, dir, map[string]string{"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" + allowLoopback})
 	return []string{"--config", filepath.Join(dir, "gateway.yaml"), "--teams-dir", filepath.Join(dir, "teams.d"),
 		"--models-dir", filepath.Join(dir, "models.d"), "--state-dir", filepath.Join(dir, "state")}, dir
 }

@@ -71,10 +71,6 @@ func filesUnder(t *testing.T, dir string) []string {
 	return out
 }
 
-func chatBody(model string) map[string]any {
-	return map[string]any{"model": model, "messages": []map[string]string{{"role": "user", "content": "hi"}}}
-}
-
 // Observation 1: a team member's /model/new with os.environ/ values that
 // name the gateway's own secrets is a 403, writes nothing, and no secret
 // ever reaches the member's upstream.
@@ -115,7 +111,7 @@ func TestSecretsTeamCannotReadOperatorEnvironment(t *testing.T) {
 	}
 	// The member's model works with its own key, and nothing else reaches
 	// its upstream.
-	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("mine")); code != 200 {
+	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("mine", false)); code != 200 {
 		t.Fatalf("own model: %d %s", code, raw)
 	}
 	if h := evil.last().Header.Get("Authorization"); h != "Bearer "+teamRawKey {
@@ -177,10 +173,10 @@ func TestSecretsCopiedCiphertextDoesNotDecrypt(t *testing.T) {
 		errs, _ := st["errors"].([]any)
 		return st["ok"] == false && len(errs) > 0 && strings.HasPrefix(fmt.Sprint(errs[0]), want), fmt.Sprint(st)
 	})
-	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyB, chatBody("stolen")); code == 200 {
+	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyB, chatBody("stolen", false)); code == 200 {
 		t.Errorf("team B calls the copied key: %d %s", code, raw)
 	}
-	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("a-model")); code != 200 {
+	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("a-model", false)); code != 200 {
 		t.Errorf("team A after the rejected reload: %d %s", code, raw)
 	}
 	if h := up.last().Header.Get("Authorization"); h != "Bearer "+teamRawKey {
@@ -245,7 +241,7 @@ func TestSecretsKeysFollowTheirEndpoint(t *testing.T) {
 	if now, _ := os.ReadFile(opsFile); !bytes.Equal(now, written) {
 		t.Errorf("refused updates changed the file:\n%s", now)
 	}
-	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("ops-model")); code != 200 || up.last().Header.Get("Authorization") != "Bearer "+operatorUpKey {
+	if code, _, raw := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("ops-model", false)); code != 200 || up.last().Header.Get("Authorization") != "Bearer "+operatorUpKey {
 		t.Errorf("ops-model: %d %s", code, raw)
 	}
 
@@ -255,7 +251,7 @@ func TestSecretsKeysFollowTheirEndpoint(t *testing.T) {
 	if _, has := upd["litellm_params"].(map[string]any)["api_key"]; has {
 		t.Errorf("the key survived the endpoint change: %v", upd)
 	}
-	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("ops-model"))
+	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("ops-model", false))
 	if evil.count() == 0 {
 		t.Fatal("the moved model did not reach its new endpoint")
 	}
@@ -266,16 +262,16 @@ func TestSecretsKeysFollowTheirEndpoint(t *testing.T) {
 		"litellm_params": map[string]any{"model": "openai/gpt-4o", "api_base": up.url + "/v1", "api_key": teamRawKey}})
 	ownID := own["model_id"].(string)
 	g.ok(t, "POST", "/model/update", keyA, map[string]any{"model_info": map[string]any{"id": ownID}, "litellm_params": map[string]any{"rpm": 100}})
-	if code, _, _ := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model")); code != 200 || up.last().Header.Get("Authorization") != "Bearer "+teamRawKey {
+	if code, _, _ := g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model", false)); code != 200 || up.last().Header.Get("Authorization") != "Bearer "+teamRawKey {
 		t.Errorf("own model after an rpm change: %d %q", code, up.last().Header.Get("Authorization"))
 	}
 	g.ok(t, "POST", "/model/update", keyA, map[string]any{"model_info": map[string]any{"id": ownID}, "litellm_params": map[string]any{"api_base": evil.url + "/v2"}})
-	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model"))
+	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model", false))
 	if r := evil.last(); r.Path != "/v2/chat/completions" || r.Header.Get("Authorization") != "" {
 		t.Errorf("moved own model: %s with Authorization %q", r.Path, r.Header.Get("Authorization"))
 	}
 	g.ok(t, "POST", "/model/update", keyA, map[string]any{"model_info": map[string]any{"id": ownID}, "litellm_params": map[string]any{"api_key": "sk-new-team-key-0123"}})
-	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model"))
+	g.do(t, "POST", "/v1/chat/completions", keyA, chatBody("own-model", false))
 	if h := evil.last().Header.Get("Authorization"); h != "Bearer sk-new-team-key-0123" {
 		t.Errorf("own model with its new key: %q", h)
 	}
@@ -353,7 +349,7 @@ func TestSecretsRotateSalt(t *testing.T) {
 	check := func(g *gatewayProc) {
 		t.Helper()
 		for _, c := range []struct{ key, model, upKey string }{{keyA, "a-model", teamRawKey}, {keyA, "global-raw", "sk-global-raw-key-55"}, {keyB, "legacy", "sk-legacy-global-key-77"}} {
-			if code, _, raw := g.do(t, "POST", "/v1/chat/completions", c.key, chatBody(c.model)); code != 200 {
+			if code, _, raw := g.do(t, "POST", "/v1/chat/completions", c.key, chatBody(c.model, false)); code != 200 {
 				t.Errorf("%s: %d %s", c.model, code, raw)
 			} else if h := up.last().Header.Get("Authorization"); h != "Bearer "+c.upKey {
 				t.Errorf("%s sent %q", c.model, h)

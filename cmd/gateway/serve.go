@@ -19,6 +19,7 @@ import (
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
+	"github.com/llmgateway/gateway/egress"
 	"github.com/llmgateway/gateway/gateway"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/providers/azure"
@@ -162,7 +163,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		return slog.New(logsafe.Handler(log.Handler(), "*actor.PID")).With("component", "actors")
 	}))
 	defer system.Shutdown()
-	client := providers.NewClient()
+	client := providers.NewClientWith(providers.ClientOptions{Log: log})
 	provs := map[string]providers.Provider{
 		"openai": openai.New(client),
 		"azure":  azure.New(client),
@@ -178,9 +179,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		ModelsDir:  f.modelsDir,
 		Log:        log,
 		Apply: func(snap *configs.Snapshot) error {
+			// The api_base policy for team deployments goes live before them.
+			prevPolicy := client.TeamPolicy()
+			client.SetTeamPolicy(egress.New(snap.Settings.TeamAPIBaseAllow, snap.Settings.TeamAPIBaseDeny, egress.HostAddrs()))
 			_, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result()
 			if err == nil {
 				committer.Configure(snap.Settings.GitOps)
+			} else {
+				client.SetTeamPolicy(prevPolicy)
 			}
 			return err
 		},

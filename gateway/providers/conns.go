@@ -40,8 +40,12 @@ func (c *eofConn) Close() error {
 	return c.Conn.Close()
 }
 
-func dialTracked(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := fasthttp.DialTimeout(addr, timeout)
+// dialer opens a client's connections: resolution, the egress policy and
+// the TCP connect (see client.go); dialTracked adds the tracking.
+type dialer func(addr string, timeout time.Duration) (net.Conn, error)
+
+func (dial dialer) dialTracked(addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := dial(addr, timeout)
 	if err != nil {
 		return nil, err
 	}

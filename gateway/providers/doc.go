@@ -25,7 +25,11 @@
 //
 // # Shared HTTP machinery
 //
-// NewClient builds the one *fasthttp.Client all HTTP providers share.
+// NewClient builds the one Client all HTTP providers share; Client.For
+// picks the connection pool of a deployment: team deployments dial through
+// the egress policy (package egress), global ones without it. Every HTTP
+// request a provider makes for a deployment (token endpoints included)
+// must go through Client.For(deployment).
 // HTTP is a Provider for every upstream that takes the OpenAI body as is:
 // a provider only supplies a Prepare that sets the URL and auth headers
 // (see the openai and azure subpackages). NewSSEStream is the incremental

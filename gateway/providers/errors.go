@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/egress"
 	"github.com/llmgateway/gateway/gateway/wire"
 )
 
@@ -33,7 +34,12 @@ func (t *target) scrub(s string) string { return scrub(t.deployment.APIKey, s) }
 // *wire.Error: 504 for a timeout, 502 otherwise.
 func (t *target) transportError(err error) error {
 	var ne net.Error
+	var denied *egress.Denied
 	switch {
+	case errors.As(err, &denied):
+		// Refused by the api_base policy: no upstream was reached, and the
+		// message names no address (the log has it).
+		return wire.Errorf(403, wire.TypePermission, "deployment %q cannot be called: %s", t.deployment.PublicName(), denied.Public())
 	case errors.Is(err, errStreamClosed):
 		return wire.Errorf(502, wire.TypeUpstream, "the stream from upstream %s was closed before it ended", t.host)
 	case errors.Is(err, fasthttp.ErrDialTimeout):

@@ -19,11 +19,12 @@ const DefaultTimeout = 600 * time.Second
 // maxResponseBody caps a unary upstream answer.
 const maxResponseBody = 64 << 20
 
-// NewClient returns the one fasthttp client all HTTP providers share. It
-// keeps connections alive, never rewrites paths and never retries a request
-// the upstream may have seen (a completion is not idempotent), except on a
+// newFastClient returns a fasthttp client of the shared Client (see
+// client.go) over dial. It keeps connections alive, never rewrites paths,
+// never follows redirects (Do does not) and never retries a request the
+// upstream may have seen (a completion is not idempotent), except on a
 // pooled connection the upstream closed before answering.
-func NewClient() *fasthttp.Client {
+func newFastClient(dial dialer) *fasthttp.Client {
 	return &fasthttp.Client{
 		Name:                          "llmgateway",
 		MaxConnsPerHost:               1024,
@@ -34,8 +35,7 @@ func NewClient() *fasthttp.Client {
 		MaxResponseBodySize:           maxResponseBody,
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: false,
-		DialDualStack:                 false,
-		DialTimeout:                   dialTracked,
+		DialTimeout:                   dial.dialTracked, // both IP families: the dialer resolves
 		MaxIdemponentCallAttempts:     2,
 		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
 			// A stale keep-alive connection: the upstream closed it before
@@ -53,12 +53,12 @@ type Prepare func(d *configs.Deployment, req *fasthttp.Request) error
 // HTTP is a Provider that POSTs the call body unchanged to the URL Prepare
 // sets: the shape of every OpenAI-compatible upstream.
 type HTTP struct {
-	Client  *fasthttp.Client
+	Client  *Client
 	Prepare Prepare
 }
 
 // NewHTTP returns an HTTP provider over client.
-func NewHTTP(client *fasthttp.Client, prepare Prepare) *HTTP {
+func NewHTTP(client *Client, prepare Prepare) *HTTP {
 	return &HTTP{Client: client, Prepare: prepare}
 }
 
@@ -73,7 +73,7 @@ func (p *HTTP) Complete(call *Call) (res *Response, err error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 
-	if err := p.Client.DoDeadline(req, resp, t.deadline); err != nil {
+	if err := p.Client.For(call.Deployment).DoDeadline(req, resp, t.deadline); err != nil {
 		return nil, t.transportError(err)
 	}
 	body, err := resp.BodyUncompressedWithLimit(maxResponseBody)
@@ -107,7 +107,7 @@ func (p *HTTP) OpenStream(call *Call) (s Stream, err error) {
 		fasthttp.ReleaseRequest(req)
 	}
 
-	if err := p.Client.DoDeadline(req, resp, t.deadline); err != nil {
+	if err := p.Client.For(call.Deployment).DoDeadline(req, resp, t.deadline); err != nil {
 		release()
 		return nil, t.transportError(err)
 	}

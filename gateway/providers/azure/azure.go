@@ -18,7 +18,7 @@ import (
 const DefaultAPIVersion = "2024-10-21"
 
 // New returns the azure provider over the shared client.
-func New(client *fasthttp.Client) providers.Provider {
+func New(client *providers.Client) providers.Provider {
 	return providers.NewHTTP(client, prepare)
 }
 

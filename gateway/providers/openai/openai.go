@@ -15,7 +15,7 @@ import (
 const DefaultAPIBase = "https://api.openai.com/v1"
 
 // New returns the openai provider over the shared client.
-func New(client *fasthttp.Client) providers.Provider {
+func New(client *providers.Client) providers.Provider {
 	return providers.NewHTTP(client, prepare)
 }
 

@@ -1,0 +1,109 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/egress"
+)
+
+// teamMaxConnDuration bounds how long a team connection is reused, so a
+// tightened policy or a changed DNS answer reaches every team connection
+// (idle ones are closed at once by SetTeamPolicy).
+const teamMaxConnDuration = 5 * time.Minute
+
+// Client is the HTTP client all HTTP providers share. It is two fasthttp
+// clients with separate connection pools, chosen per deployment by For:
+//
+//   - team deployments (model_info.team_id set: the team supplied or may
+//     change the api_base) go through a dialer that applies the egress
+//     policy in force (SetTeamPolicy) to every address it connects to;
+//   - the operator's global deployments go through the same dialer without
+//     a policy.
+//
+// Separate pools matter: a connection dialled for a global deployment is
+// never handed to a team deployment of the same host, and the policy is
+// checked on every new team connection while keep-alive reuse costs
+// nothing. Both dialers resolve names themselves and connect over IPv4 or
+// IPv6.
+type Client struct {
+	operator, team *fasthttp.Client
+	policy         atomic.Pointer[egress.Policy]
+}
+
+// ClientOptions replace parts of the dial, for tests and benchmarks.
+type ClientOptions struct {
+	// Lookup resolves a host name; nil uses the system resolver.
+	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Connect opens a TCP connection to a checked "ip:port"; nil dials.
+	Connect func(ctx context.Context, address string) (net.Conn, error)
+	// Log receives a warning for every refused team connection (with the
+	// address, which clients never see); nil logs nothing.
+	Log *slog.Logger
+}
+
+// NewClient returns a Client whose team policy is the default (no allow or
+// deny entries, the host's own addresses) until SetTeamPolicy.
+func NewClient() *Client { return NewClientWith(ClientOptions{}) }
+
+// NewClientWith is NewClient with options.
+func NewClientWith(o ClientOptions) *Client {
+	c := &Client{}
+	c.policy.Store(egress.New(nil, nil, egress.HostAddrs()))
+	operator := &egress.Dialer{Lookup: o.Lookup, Connect: o.Connect}
+	team := &egress.Dialer{Policy: c.policy.Load, Lookup: o.Lookup, Connect: o.Connect}
+	if log := o.Log; log != nil {
+		team.OnDeny = func(d *egress.Denied) {
+			log.Warn("team upstream connection refused by the api_base policy", "err", d.Error())
+		}
+	}
+	c.operator = newFastClient(viaEgress(operator))
+	c.team = newFastClient(viaEgress(team))
+	c.team.MaxConnDuration = teamMaxConnDuration
+	return c
+}
+
+// viaEgress adapts an egress dialer, reporting a connect timeout the way
+// fasthttp's own dialer does.
+func viaEgress(d *egress.Dialer) dialer {
+	return func(addr string, timeout time.Duration) (net.Conn, error) {
+		conn, err := d.DialTimeout(addr, timeout)
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return nil, fasthttp.ErrDialTimeout
+		}
+		return conn, err
+	}
+}
+
+// SetTeamPolicy puts p in force for new team connections; when it differs
+// from the policy before, idle team connections are closed so that none
+// outlives the policy it was checked under.
+func (c *Client) SetTeamPolicy(p *egress.Policy) {
+	if old := c.policy.Swap(p); !old.Equal(p) {
+		c.team.CloseIdleConnections()
+	}
+}
+
+// TeamPolicy is the policy in force for team connections.
+func (c *Client) TeamPolicy() *egress.Policy { return c.policy.Load() }
+
+// TeamSupplied reports whether d's endpoint is restricted by the egress
+// policy: every team deployment is (its team may set or change api_base);
+// the operator's global deployments are not.
+func TeamSupplied(d *configs.Deployment) bool { return d != nil && d.ModelInfo.TeamID != "" }
+
+// For returns the fasthttp client that carries calls to d.
+func (c *Client) For(d *configs.Deployment) *fasthttp.Client {
+	if TeamSupplied(d) {
+		return c.team
+	}
+	return c.operator
+}
