@@ -53,6 +53,7 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		d, _ = time.ParseDuration(DefaultRescanInterval)
 	}
 	s.RescanInterval = d
+	s.MaxConfigFileBytes = b.maxConfigFileBytes(g)
 
 	if s.GitOps.AuthorName == "" {
 		s.GitOps.AuthorName = DefaultAuthorName

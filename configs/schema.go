@@ -26,6 +26,9 @@ type GeneralSettings struct {
 	// RescanInterval is the periodic full rescan of the config folders
 	// (a Go duration such as "30s"; default 30s).
 	RescanInterval string `yaml:"rescan_interval"`
+	// MaxConfigFileBytes caps each teams.d and models.d file (default
+	// 1 MiB); a bigger file is refused unread.
+	MaxConfigFileBytes int64 `yaml:"max_config_file_bytes"`
 }
 
 // RouterSettings holds routing defaults.
@@ -171,6 +174,8 @@ type Settings struct {
 	TeamAPIBaseDeny  []string
 	RescanInterval   time.Duration
 	GitOps           GitOpsSettings
+	// MaxConfigFileBytes caps each teams.d and models.d file.
+	MaxConfigFileBytes int64
 }
 
 // Snapshot is one immutable, validated view of the whole configuration.

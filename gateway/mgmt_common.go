@@ -46,7 +46,7 @@ func (s *Server) mgmtRoutes(r routeTable) {
 
 // mgmtCaller authenticates a management call.
 func (s *Server) mgmtCaller(ctx *fasthttp.RequestCtx) (manage.Caller, bool) {
-	if snap := s.opts.Directory.Snapshot(); snap != nil && snap.Settings.MasterKey == "" {
+	if s.opts.Store != nil && s.opts.Store.Snapshot().Settings.MasterKey == "" {
 		// Fail closed: without a master key nobody manages anything.
 		writeError(ctx, wire.Errorf(403, wire.TypePermission,
 			"the management API is disabled because no master key is configured; set GATEWAY_MASTER_KEY "+

@@ -79,15 +79,11 @@ func New(opts Options) *Server {
 	s.routes(routeTable{r})
 	if dir := opts.Directory; dir != nil {
 		metrics.SetTeamActors(func() int {
-			if snap := dir.Snapshot(); snap != nil {
-				return len(snap.Teams) + 1 // + the master key's actor
+			if n := dir.Teams(); n >= 0 {
+				return n + 1 // + the master key's actor
 			}
 			return 0
 		})
-	}
-	if opts.Store != nil {
-		st := opts.Store.Status()
-		metrics.ConfigApplied(st.ConfigHash, st.LastSuccessAt)
 	}
 	s.srv = &fasthttp.Server{
 		Handler:               s.withRequestLog(r.Handler),
