@@ -37,7 +37,7 @@ func (*osTree) stat(name string) (fs.FileInfo, error)      { return os.Stat(name
 func (t *osTree) readFile(name string, limit int64) ([]byte, int64, error) {
 	return readFileScratch(name, &t.buf, limit)
 }
-func (*osTree) join(elem ...string) string                 { return filepath.Join(elem...) }
+func (*osTree) join(elem ...string) string { return filepath.Join(elem...) }
 
 type fsTree struct{ fsys fs.FS }
 
@@ -51,7 +51,7 @@ func (t fsTree) readFile(name string, limit int64) ([]byte, int64, error) {
 	defer f.Close()
 	return readLimited(f, limit)
 }
-func (t fsTree) join(elem ...string) string                 { return path.Join(elem...) }
+func (t fsTree) join(elem ...string) string { return path.Join(elem...) }
 
 // ReadDirs reads the configuration from disk: the --config file
 // (configPath; "" means the embedded default) and every *.yaml / *.yml file

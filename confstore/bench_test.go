@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-
 )
 
 // writeBig writes teams teams with perTeam deployments each, one file per
