@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Compare-and-swap writes of configuration files.
@@ -386,4 +388,26 @@ func mkdirAllDurable(dir string) error {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	return syncDir(parent)
+}
+
+// WithoutModelAliases returns a teams.d file's data with its
+// model_aliases removed (comments and the rest kept), and whether it had
+// any. A multi-file write uses it to break the cycle between a team and
+// its models (a model names its team, the team's aliases name its
+// models): the aliases go first, then the models, then the team.
+func WithoutModelAliases(data []byte) ([]byte, bool, error) {
+	doc, root, err := parseDoc(data)
+	if err != nil || root == nil {
+		return nil, false, err
+	}
+	i := mapIndex(root, "model_aliases")
+	if i < 0 {
+		return nil, false, nil
+	}
+	if v := deref(root.Content[i+1]); v.Kind == yaml.MappingNode && len(v.Content) == 0 || isNull(v) {
+		return nil, false, nil
+	}
+	root.Content = append(root.Content[:i:i], root.Content[i+2:]...)
+	out, err := encodeNode(doc)
+	return out, err == nil, err
 }

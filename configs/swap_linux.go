@@ -21,7 +21,13 @@ func renameat2NoReplace(old, new string) error {
 	return renameat2(old, new, unix.RENAME_NOREPLACE)
 }
 
+// noRenameat2, set by tests, takes the portable path.
+var noRenameat2 bool
+
 func renameat2(old, new string, flags uint) error {
+	if noRenameat2 {
+		return errNoExchange
+	}
 	for {
 		err := unix.Renameat2(unix.AT_FDCWD, old, unix.AT_FDCWD, new, flags)
 		switch {
