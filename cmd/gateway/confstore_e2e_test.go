@@ -228,8 +228,8 @@ func TestKillDuringTeamDeleteLoads(t *testing.T) {
 			"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n",
 			// The team's alias names one of its models: the delete must
 			// not leave a team whose alias names a removed model.
-			"teams.d/big.yaml": teamYAML(team, "big", keyA) + "model_aliases:\n  fast: m-0\n",
-			"teams.d/b.yaml":   teamYAML(teamB, "other", keyB),
+			"teams.d/big.yaml":  teamYAML(team, "big", keyA) + "model_aliases:\n  fast: m-0\n",
+			"teams.d/b.yaml":    teamYAML(teamB, "other", keyB),
 			"models.d/b/m.yaml": modelYAML(teamB, "b-1", "b-model"),
 		}
 		for i := range models {
