@@ -120,4 +120,13 @@ func TestReadFileLimit(t *testing.T) {
 	if err != nil || len(in.Teams) != 2 || in.Teams[0].Oversize != 31 || in.Teams[1].Oversize != 0 {
 		t.Errorf("ReadFS with a 20-byte limit: %+v %v", in.Teams, err)
 	}
+	// The --config file has its own fixed limit.
+	fsys["big.yaml"] = &fstest.MapFile{Data: make([]byte, MaxSettingsFileBytes+1)}
+	in, err = ReadFS(fsys, "big.yaml", "teams.d", "")
+	if err != nil || in.Config.Oversize != MaxSettingsFileBytes+1 {
+		t.Fatalf("ReadFS of a big --config file: %v %v", in.Config.Oversize, err)
+	}
+	if _, problems := Build(in, nil); !hasProblem(problems, "big.yaml: the file is 16777217 bytes, more than the 16777216 bytes a --config file may have") {
+		t.Errorf("big --config file: %v", problems)
+	}
 }
