@@ -4,6 +4,18 @@
 // rescan, SIGHUP, /config/reload) and every management API write — so a
 // rescan can never be applied over a write, and a write is durable on
 // disk before it is applied and before the API answers.
+//
+// Every change ends in one place, goLive (live.go), which tells the named
+// listeners registered at wiring time (actors and key directory, metrics,
+// gitops, and last the store's own status): Snapshot returns what the
+// last of them made live, and nothing else holds a live snapshot.
+//
+// An API write (write.go) is planned so that the files on disk load after
+// every single step (a crash between two steps leaves a configuration that
+// starts), and each step is a compare-and-swap against the file that was
+// loaded (configs.ReplaceFile and friends): a hand edit or a git pull that
+// lands at any instant is never overwritten; the write answers 409 and
+// restores what it already changed.
 package confstore
 
 import (
