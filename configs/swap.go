@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -309,16 +310,7 @@ func litterName(path string) string {
 // IsLitter reports whether a file name is a temp or displaced file of a
 // swap (a crash can leave one behind).
 func IsLitter(name string) bool {
-	return len(name) > 0 && name[0] == '.' && containsMark(name)
-}
-
-func containsMark(name string) bool {
-	for i := 0; i+len(litterMark) <= len(name); i++ {
-		if name[i:i+len(litterMark)] == litterMark {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(name, ".") && strings.Contains(name, litterMark)
 }
 
 // SweepLitter removes the temp and displaced files a crash left in the
@@ -332,7 +324,7 @@ func SweepLitter(dirs ...string) {
 			if err != nil {
 				return nil
 			}
-			if e.IsDir() && p != d && len(e.Name()) > 0 && e.Name()[0] == '.' {
+			if e.IsDir() && p != d && strings.HasPrefix(e.Name(), ".") {
 				return filepath.SkipDir // .git and the like
 			}
 			if e.Type().IsRegular() && IsLitter(e.Name()) {
