@@ -283,8 +283,8 @@ func TestHandEditsRacingWritesLoseNone(t *testing.T) {
 	team := filepath.Join(td, "a.yaml")
 	mustWrite(t, team, "team_id: "+tid+"\n")
 	st := openStore(t, td, md)
-	const edits = 300
-	deadline := time.Now().Add(4 * time.Second)
+	const edits = 200
+	deadline := time.Now().Add(3 * time.Second)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var ok, conflicts atomic.Int32
