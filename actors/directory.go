@@ -33,7 +33,6 @@ type Directory struct {
 }
 
 type directoryState struct {
-	snapshot  *configs.Snapshot
 	masterKey []byte
 	master    *Route
 	keys      map[[sha256.Size]byte]*Route // sha256 of the key -> route
@@ -43,12 +42,15 @@ type directoryState struct {
 // Ready reports whether a snapshot has been applied.
 func (d *Directory) Ready() bool { return d.state.Load() != nil }
 
-// Snapshot returns the configuration currently live (nil before the first).
-func (d *Directory) Snapshot() *configs.Snapshot {
+// Teams returns the number of team actors (-1 before the first
+// snapshot). The live configuration itself has one source, the
+// configuration store (confstore.Store.Snapshot); the directory keeps
+// only what authentication needs.
+func (d *Directory) Teams() int {
 	if s := d.state.Load(); s != nil {
-		return s.snapshot
+		return len(s.teams)
 	}
-	return nil
+	return -1
 }
 
 // Authenticate maps a presented key to its route. The master key is
@@ -90,7 +92,6 @@ func (d *Directory) Team(id string) (*actor.PID, bool) {
 // rather than allocated again.
 func (d *Directory) publish(snap *configs.Snapshot, master *actor.PID, teams map[string]*actor.PID) {
 	s := &directoryState{
-		snapshot:  snap,
 		masterKey: []byte(snap.Settings.MasterKey),
 		master:    &Route{Master: true, PID: master},
 		keys:      make(map[[sha256.Size]byte]*Route, len(teams)),

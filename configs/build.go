@@ -13,6 +13,10 @@ import (
 type File struct {
 	Path string
 	Data []byte
+	// Oversize, when positive, is the size of a file bigger than the
+	// limit (general_settings.max_config_file_bytes): it was not read,
+	// Data is nil and Build reports it as an error.
+	Oversize int64
 	// Sum is the sha256 of Data; zero means not computed yet (Build
 	// computes it). ReadDirs and ReadFS set it. A File with Sum set and
 	// Data nil stands for content a ParseCache has already decoded: a
@@ -118,14 +122,20 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 		}
 		errPaths[path] = true
 	}
-	cf := c.get(kindConfig, cfg, sums[0])
+	get := func(kind fileKind, f File, sum [sha256.Size]byte) *decodedFile {
+		if f.Oversize > 0 {
+			return oversizeFile(kind, f, cfg)
+		}
+		return c.get(kind, f, sum)
+	}
+	cf := get(kindConfig, cfg, sums[0])
 	b.problems = append(b.problems, cf.problems...)
 	if cf.decodeErr {
 		markErr(cfg.Path)
 	}
 	var teams []*teamRec
 	for i, f := range teamFiles {
-		df := c.get(kindTeam, f, sums[1+i])
+		df := get(kindTeam, f, sums[1+i])
 		b.problems = append(b.problems, df.problems...)
 		if df.decodeErr || errPaths[f.Path] {
 			markErr(f.Path)
@@ -140,7 +150,7 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 	deployments := make([]*depRec, 0, len(cf.deps)+len(modelFiles))
 	deployments = append(deployments, cf.deps...)
 	for i, f := range modelFiles {
-		df := c.get(kindModels, f, sums[1+len(teamFiles)+i])
+		df := get(kindModels, f, sums[1+len(teamFiles)+i])
 		b.problems = append(b.problems, df.problems...)
 		deployments = append(deployments, df.deps...)
 	}

@@ -11,7 +11,17 @@
 // found recursively, only *.yaml and *.yml, any path component starting with
 // "." is skipped (editor temp files, .git, a Kubernetes ConfigMap's ..data
 // folders), symlinks to files and directories are followed (with a loop
-// guard), and a missing directory reads as empty.
+// guard), and a missing directory reads as empty. Every teams.d and
+// models.d file is at most general_settings.max_config_file_bytes (default
+// 1 MiB; the --config file at most 16 MiB): a bigger one is not read (its
+// size comes from stat, or from a read that stops one byte past the limit)
+// and Build refuses it with "path: message" naming the limit and the
+// setting.
+//
+// Writing: CreateFile, ReplaceFile and RemoveFile (swap.go) are the
+// compare-and-swap writer of the management API: a file is replaced or
+// removed only if it still holds the content that was loaded, atomically
+// (renameat2 RENAME_EXCHANGE / RENAME_NOREPLACE, with a portable fallback).
 //
 // Strictness: decoding walks yaml.Node trees, so every problem in every file
 // is reported at once as "path:line:col: message", sorted by file and

@@ -4,4 +4,11 @@ package configs
 
 import "os"
 
-func readFileScratch(name string, _ *[]byte) ([]byte, error) { return os.ReadFile(name) }
+func readFileScratch(name string, _ *[]byte, limit int64) ([]byte, int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	return readLimited(f, limit)
+}

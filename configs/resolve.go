@@ -75,6 +75,7 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 		d, _ = time.ParseDuration(DefaultRescanInterval)
 	}
 	s.RescanInterval = d
+	s.MaxConfigFileBytes = b.maxConfigFileBytes(g)
 
 	s.MaxTeamModels = g.MaxTeamModels
 	if s.MaxTeamModels < 0 {

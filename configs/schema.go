@@ -36,6 +36,9 @@ type GeneralSettings struct {
 	// MaxTeamModels bounds the deployments one team may have (default
 	// 100); /model/new refuses more.
 	MaxTeamModels int `yaml:"max_team_models"`
+	// MaxConfigFileBytes caps each teams.d and models.d file (default
+	// 1 MiB); a bigger file is refused unread.
+	MaxConfigFileBytes int64 `yaml:"max_config_file_bytes"`
 }
 
 // RouterSettings holds routing defaults.
@@ -196,6 +199,8 @@ type Settings struct {
 	RescanInterval   time.Duration
 	GitOps           GitOpsSettings
 	MaxTeamModels    int // most deployments one team may have
+	// MaxConfigFileBytes caps each teams.d and models.d file.
+	MaxConfigFileBytes int64
 }
 
 // Snapshot is one immutable, validated view of the whole configuration.

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-
-	"github.com/llmgateway/gateway/configs"
 )
 
 // writeBig writes teams teams with perTeam deployments each, one file per
@@ -97,7 +95,7 @@ func benchReload(b *testing.B, teams, perTeam int) {
 	b.Setenv("BENCH_KEY", "sk-bench")
 	applied := 0
 	open := func() *Store {
-		st, problems, err := Open(Options{TeamsDir: td, ModelsDir: md, Apply: func(*configs.Snapshot) error { applied++; return nil }, Log: quietLog()})
+		st, problems, err := Open(Options{TeamsDir: td, ModelsDir: md, Listeners: []Listener{{Name: "test", Live: func(Event) error { applied++; return nil }}}, Log: quietLog()})
 		if err != nil || st == nil {
 			b.Fatal(err, problems)
 		}

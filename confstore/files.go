@@ -15,6 +15,7 @@ import (
 type Files struct {
 	in       configs.Input
 	verified map[string]bool // read and found as loaded
+	limit    int64           // general_settings.max_config_file_bytes
 }
 
 // Has reports whether path is one of the live teams or models files.
@@ -42,11 +43,14 @@ func (f *Files) Read(path string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("reading %s: not a file of the live configuration", path)
 	}
-	data, err := os.ReadFile(path)
+	// A live file is at most the size limit: one bigger is not the one
+	// that was loaded, and is not read whole to find that out.
+	file, found, err := configs.ReadFileLimit(path, f.limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	if sha256.Sum256(data) != want {
+	data := file.Data
+	if !found || file.Oversize > 0 || sha256.Sum256(data) != want {
 		return nil, &ChangedError{Path: path}
 	}
 	if f.verified == nil {

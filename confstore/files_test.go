@@ -114,7 +114,7 @@ func TestWriteRefusedOverUnloadedEdit(t *testing.T) {
 func openStore(t *testing.T, td, md string) *Store {
 	t.Helper()
 	st, problems, err := Open(Options{TeamsDir: td, ModelsDir: md, Log: quietLog(),
-		Apply: func(*configs.Snapshot) error { return nil }})
+		Listeners: []Listener{{Name: "test", Live: func(Event) error { return nil }}}})
 	if err != nil || st == nil {
 		t.Fatal(err, problems)
 	}

@@ -4,6 +4,18 @@
 // rescan, SIGHUP, /config/reload) and every management API write — so a
 // rescan can never be applied over a write, and a write is durable on
 // disk before it is applied and before the API answers.
+//
+// Every change ends in one place, goLive (live.go), which tells the named
+// listeners registered at wiring time (actors and key directory, metrics,
+// gitops, and last the store's own status): Snapshot returns what the
+// last of them made live, and nothing else holds a live snapshot.
+//
+// An API write (write.go) is planned so that the files on disk load after
+// every single step (a crash between two steps leaves a configuration that
+// starts), and each step is a compare-and-swap against the file that was
+// loaded (configs.ReplaceFile and friends): a hand edit or a git pull that
+// lands at any instant is never overwritten; the write answers 409 and
+// restores what it already changed.
 package confstore
 
 import (
@@ -14,10 +26,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/metrics"
 )
 
 // Options configure a Store.
@@ -27,12 +39,9 @@ type Options struct {
 	ModelsDir  string
 	// Env resolves os.environ/ references (default os.LookupEnv).
 	Env func(string) (string, bool)
-	// Apply makes a snapshot live (the actor registry).
-	Apply func(*configs.Snapshot) error
-	// AfterWrite, when set, runs after each durable API write (gitops).
-	// It runs under the store's lock, so the files it sees are exactly the
-	// ones the write made; it must not call back into the Store.
-	AfterWrite func(Write)
+	// Listeners are told, in order, each time a configuration goes live
+	// (see Listener); the store's own status is the last of them.
+	Listeners []Listener
 	// GitOpsStatus, when set, reports the committer's state in Status.
 	GitOpsStatus func() *GitOpsStatus
 	Log          *slog.Logger
@@ -118,15 +127,22 @@ type GitOpsStatus struct {
 type Store struct {
 	opts Options
 
+	// snap is the live snapshot, the one source every reader uses
+	// (Snapshot). Only goLive stores it, under mu.
+	snap atomic.Pointer[configs.Snapshot]
+
 	mu sync.Mutex
 	// in is what the live snapshot was built from, as paths and sums:
 	// the bytes are dropped once built (the cache holds what they
 	// decoded to) and read from disk again when an API write edits a file.
-	in     configs.Input
-	snap   *configs.Snapshot
-	live   []configs.Problem // warnings of the live configuration
-	status Status
-	cache  *configs.ParseCache
+	in        configs.Input
+	live      []configs.Problem // warnings of the live configuration
+	status    Status
+	cache     *configs.ParseCache
+	listeners []Listener
+	// afterStep, set by tests, runs after each file step of a write; false
+	// stops the write there as a crash would (nothing undone).
+	afterStep func(step int, c Change) bool
 }
 
 // Open loads the configuration and applies it. When it is invalid, it
@@ -138,6 +154,8 @@ func Open(opts Options) (*Store, []configs.Problem, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	// Temp and displaced files a crash left mid-write (never loaded).
+	configs.SweepLitter(opts.TeamsDir, opts.ModelsDir)
 	in, err := configs.ReadDirs(opts.ConfigPath, opts.TeamsDir, opts.ModelsDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the configuration: %w", err)
@@ -147,23 +165,20 @@ func Open(opts Options) (*Store, []configs.Problem, error) {
 	if snap == nil {
 		return nil, problems, nil
 	}
-	if err := opts.Apply(snap); err != nil {
+	s := &Store{opts: opts, cache: cache}
+	s.listeners = append(slices.Clone(opts.Listeners), Listener{Name: "status", Live: s.statusListener})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.goLive(Event{Kind: KindStartup, Reason: "startup", Snapshot: snap, Problems: problems, At: time.Now()}); err != nil {
 		return nil, problems, fmt.Errorf("applying the configuration: %w", err)
 	}
-	s := &Store{opts: opts, snap: snap, live: problems, cache: cache}
 	s.commit(in)
-	s.status = statusOf(snap, problems, time.Now(), true)
-	s.status.LastSuccessAt = s.status.LastReloadAt
-	s.status.LastReason, s.status.LastOutcome = "startup", OutcomeApplied
 	return s, problems, nil
 }
 
-// Snapshot returns the live snapshot.
-func (s *Store) Snapshot() *configs.Snapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snap
-}
+// Snapshot returns the live snapshot. It takes no lock: readers never
+// wait for a write or a rescan in progress.
+func (s *Store) Snapshot() *configs.Snapshot { return s.snap.Load() }
 
 // Status returns the outcome of the latest reload.
 func (s *Store) Status() Status {
@@ -182,84 +197,6 @@ func (s *Store) Status() Status {
 func (s *Store) TeamsDir() string  { return s.opts.TeamsDir }
 func (s *Store) ModelsDir() string { return s.opts.ModelsDir }
 
-// Mutate runs fn with the live snapshot and the files it was built from.
-// fn returns the files to change. The store validates the whole
-// configuration with the changes, writes them durably, applies the new
-// snapshot and only then returns it. If fn fails, the result is invalid or
-// a write fails, nothing changes in memory and no file is left changed.
-func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, files *Files) ([]Change, error)) (*configs.Snapshot, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	files := &Files{in: s.in}
-	changes, err := fn(s.snap, files)
-	if err != nil {
-		return nil, err
-	}
-	// A file changed on disk since it was loaded (and not reloaded yet)
-	// is not overwritten: the change in it would be lost.
-	for _, c := range changes {
-		if err := files.unchangedOnDisk(c.Path); err != nil {
-			return nil, err
-		}
-	}
-	next := withChanges(s.in, changes, s.opts.TeamsDir)
-	snap, problems := s.cache.Build(next, s.opts.Env)
-	if snap == nil {
-		return nil, &InvalidError{Problems: problems}
-	}
-	if err := s.writeAll(changes); err != nil {
-		return nil, err
-	}
-	if err := s.opts.Apply(snap); err != nil {
-		return nil, fmt.Errorf("applying the written configuration: %w", err)
-	}
-	s.commit(next)
-	s.snap, s.live = snap, problems
-	now := time.Now()
-	s.status = statusOf(snap, problems, now, true)
-	s.status.LastSuccessAt = now
-	s.status.LastReason, s.status.LastOutcome = "write "+w.Endpoint, OutcomeApplied
-	w.Changes, w.Snapshot = changes, snap
-	s.opts.Log.Info("audit", "endpoint", w.Endpoint, "actor", w.Actor, "team", w.TeamID, "object", w.ObjectID, "files", len(changes))
-	if s.opts.AfterWrite != nil {
-		s.opts.AfterWrite(w)
-	}
-	return snap, nil
-}
-
-// writeAll writes every change durably; on a failure it restores the
-// files already written.
-func (s *Store) writeAll(changes []Change) error {
-	type undo struct {
-		path string
-		old  []byte
-		had  bool
-	}
-	var done []undo
-	for _, c := range changes {
-		old, err := os.ReadFile(c.Path)
-		had := err == nil
-		if c.Data == nil {
-			err = configs.RemoveFileDurable(c.Path)
-		} else {
-			err = configs.WriteFileAtomic(c.Path, c.Data, 0o644)
-		}
-		if err != nil {
-			for i := len(done) - 1; i >= 0; i-- {
-				u := done[i]
-				if u.had {
-					_ = configs.WriteFileAtomic(u.path, u.old, 0o644)
-				} else {
-					_ = configs.RemoveFileDurable(u.path)
-				}
-			}
-			return err
-		}
-		done = append(done, undo{path: c.Path, old: old, had: had})
-	}
-	return nil
-}
-
 // Rescan reads every file again and applies the result if it is valid
 // and differs from the live configuration. An invalid result keeps the
 // live configuration and is reported in Status. The disk is read under
@@ -269,14 +206,6 @@ func (s *Store) writeAll(changes []Change) error {
 // when no file changed nothing is built at all — the gateway's own
 // write-backs, already live, end here.
 func (s *Store) Rescan(reason string) (Status, error) {
-	st, err := s.rescan(reason)
-	if st.LastOutcome != OutcomeUnchanged {
-		metrics.Reload(err == nil, st.ConfigHash)
-	}
-	return st, err
-}
-
-func (s *Store) rescan(reason string) (Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -298,9 +227,6 @@ func (s *Store) RescanFiles(reason string, paths []string) (Status, error) {
 	if full {
 		return s.Rescan(reason)
 	}
-	if st.LastOutcome != OutcomeUnchanged {
-		metrics.Reload(err == nil, st.ConfigHash)
-	}
 	return st, err
 }
 
@@ -315,7 +241,7 @@ func (s *Store) rescanFiles(reason string, paths []string) (st Status, err error
 		if !inTeams && (s.opts.ModelsDir == "" || !isUnder(p, s.opts.ModelsDir)) {
 			return Status{}, nil, true
 		}
-		f, found, err := configs.ReadFile(p)
+		f, found, err := configs.ReadFileLimit(p, s.Snapshot().Settings.MaxConfigFileBytes)
 		if err != nil {
 			return Status{}, nil, true // a directory now, or unreadable: let a full read say
 		}
@@ -336,6 +262,7 @@ func (s *Store) readFailed(reason string, err error) (Status, error) {
 	s.status.OK, s.status.LastOutcome = false, OutcomeFailed
 	s.status.Errors = []string{err.Error()}
 	s.opts.Log.Error("reload failed: "+err.Error(), "reason", reason)
+	s.refused(reason, s.status)
 	return s.status, fmt.Errorf("rescanning (%s): %w", reason, err)
 }
 
@@ -353,7 +280,7 @@ func (s *Store) reload(reason string, now time.Time, in configs.Input) (Status, 
 	snap, problems := s.cache.Build(in, s.opts.Env)
 	hits, misses := s.cache.Stats()
 	if snap == nil {
-		st := statusOf(s.snap, problems, now, false)
+		st := statusOf(s.Snapshot(), problems, now, false)
 		st.LastSuccessAt = s.status.LastSuccessAt
 		st.LastReason, st.LastOutcome = reason, OutcomeRejected
 		s.status = st
@@ -363,23 +290,21 @@ func (s *Store) reload(reason string, now time.Time, in configs.Input) (Status, 
 			}
 		}
 		s.opts.Log.Error("reload rejected: the configuration on disk is invalid; the last good configuration keeps serving",
-			"reason", reason, "errors", len(st.Errors), "hash", s.snap.Hash)
+			"reason", reason, "errors", len(st.Errors), "hash", s.Snapshot().Hash)
+		s.refused(reason, s.status)
 		return s.status, errors.New("the configuration on disk is invalid; the last good configuration keeps serving")
 	}
-	if snap.Hash == s.snap.Hash {
+	if snap.Hash == s.Snapshot().Hash {
 		s.unchanged(now)
 		return s.status, nil
 	}
-	if err := s.opts.Apply(snap); err != nil {
+	if err := s.goLive(Event{Kind: KindRescan, Reason: reason, Snapshot: snap, Problems: problems, At: now}); err != nil {
 		s.status.OK, s.status.LastOutcome = false, OutcomeFailed
 		s.status.Errors = []string{"applying the reloaded configuration: " + err.Error()}
+		s.refused(reason, s.status)
 		return s.status, fmt.Errorf("applying the reloaded configuration: %w", err)
 	}
 	s.commit(in)
-	s.snap, s.live = snap, problems
-	s.status = statusOf(snap, problems, now, true)
-	s.status.LastSuccessAt = now
-	s.status.LastReason, s.status.LastOutcome = reason, OutcomeApplied
 	for _, p := range problems {
 		s.opts.Log.Warn(p.String())
 	}
@@ -409,7 +334,7 @@ func (s *Store) commit(in configs.Input) {
 // unchanged records a rescan that found the live configuration on disk.
 func (s *Store) unchanged(now time.Time) {
 	reason := s.status.LastReason
-	s.status = statusOf(s.snap, s.live, now, true)
+	s.status = statusOf(s.Snapshot(), s.live, now, true)
 	s.status.LastSuccessAt = now
 	s.status.LastReason, s.status.LastOutcome = reason, OutcomeUnchanged
 }

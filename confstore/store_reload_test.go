@@ -19,7 +19,7 @@ func TestOwnWriteIsNotAppliedTwice(t *testing.T) {
 	mustWrite(t, filepath.Join(td, "a.yaml"), "team_id: "+tid+"\n")
 	var applies atomic.Int32
 	st, problems, err := Open(Options{TeamsDir: td, ModelsDir: md, Log: quietLog(),
-		Apply: func(*configs.Snapshot) error { applies.Add(1); return nil }})
+		Listeners: []Listener{{Name: "test", Live: func(Event) error { applies.Add(1); return nil }}}})
 	if err != nil || st == nil {
 		t.Fatal(err, problems)
 	}

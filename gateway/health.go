@@ -17,8 +17,11 @@ func (s *Server) readiness(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, wire.Errorf(503, wire.TypeInternal, "no configuration applied yet"))
 		return
 	}
-	snap := s.opts.Directory.Snapshot()
-	writeJSON(ctx, map[string]any{"status": "ready", "config_hash": snap.Hash})
+	hash := ""
+	if s.opts.Store != nil {
+		hash = s.opts.Store.Snapshot().Hash
+	}
+	writeJSON(ctx, map[string]any{"status": "ready", "config_hash": hash})
 }
 
 func (s *Server) notFound(ctx *fasthttp.RequestCtx) {

@@ -141,7 +141,7 @@ func (s *Server) isKnownKey(b []byte) bool {
 	if _, ok := s.opts.Directory.Authenticate(string(b)); ok {
 		return true
 	}
-	if snap := s.opts.Directory.Snapshot(); snap != nil && snap.Settings.MetricsKey != "" {
+	if snap := s.snapshot(); snap != nil && snap.Settings.MetricsKey != "" {
 		return subtle.ConstantTimeCompare(b, []byte(snap.Settings.MetricsKey)) == 1
 	}
 	return false

@@ -66,7 +66,7 @@ func (s *Server) isMetricsKey(key string) bool {
 	if s.opts.Directory == nil {
 		return false
 	}
-	snap := s.opts.Directory.Snapshot()
+	snap := s.snapshot()
 	if snap == nil || snap.Settings.MetricsKey == "" {
 		return false
 	}

@@ -46,7 +46,7 @@ func (s *Server) mgmtRoutes(r routeTable) {
 
 // mgmtCaller authenticates a management call.
 func (s *Server) mgmtCaller(ctx *fasthttp.RequestCtx) (manage.Caller, bool) {
-	if snap := s.opts.Directory.Snapshot(); snap != nil && snap.Settings.MasterKey == "" {
+	if s.opts.Store != nil && s.opts.Store.Snapshot().Settings.MasterKey == "" {
 		// Fail closed: without a master key nobody manages anything.
 		writeError(ctx, wire.Errorf(403, wire.TypePermission,
 			"the management API is disabled because no master key is configured; set GATEWAY_MASTER_KEY "+
@@ -62,7 +62,7 @@ func (s *Server) mgmtCaller(ctx *fasthttp.RequestCtx) (manage.Caller, bool) {
 		writeError(ctx, wire.Errorf(503, wire.TypeInternal, "the management API is not available in this server"))
 		return manage.Caller{}, false
 	}
-	if werr := blockedRoute(s.opts.Directory.Snapshot(), route); werr != nil {
+	if werr := blockedRoute(s.snapshot(), route); werr != nil {
 		writeError(ctx, werr)
 		return manage.Caller{}, false
 	}

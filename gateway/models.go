@@ -23,7 +23,7 @@ type modelList struct {
 func (s *Server) listModels(ctx *fasthttp.RequestCtx) {
 	route, werr := s.authenticate(ctx)
 	if werr == nil {
-		werr = blockedRoute(s.opts.Directory.Snapshot(), route)
+		werr = blockedRoute(s.snapshot(), route)
 	}
 	if werr != nil {
 		writeError(ctx, werr)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
@@ -83,15 +84,11 @@ func New(opts Options) *Server {
 	s.routes(routeTable{r})
 	if dir := opts.Directory; dir != nil {
 		metrics.SetTeamActors(func() int {
-			if snap := dir.Snapshot(); snap != nil {
-				return len(snap.Teams) + 1 // + the master key's actor
+			if n := dir.Teams(); n >= 0 {
+				return n + 1 // + the master key's actor
 			}
 			return 0
 		})
-	}
-	if opts.Store != nil {
-		st := opts.Store.Status()
-		metrics.ConfigApplied(st.ConfigHash, st.LastSuccessAt)
 	}
 	s.srv = &fasthttp.Server{
 		Handler:               s.withRequestLog(r.Handler),
@@ -141,4 +138,12 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// snapshot is the live configuration (nil in a server without a store).
+func (s *Server) snapshot() *configs.Snapshot {
+	if s.opts.Store == nil {
+		return nil
+	}
+	return s.opts.Store.Snapshot()
 }

@@ -82,9 +82,22 @@ func (c *Committer) Status() *confstore.GitOpsStatus {
 	return &st
 }
 
-// AfterWrite is confstore's hook: it commits the files of w when
-// gitops.commit is on. It runs under the store's lock, so the files are
-// exactly as the write left them.
+// Listener is the committer's confstore listener ("gitops"): every
+// configuration that goes live sets the gitops settings, and an API
+// write's files are committed (AfterWrite).
+func (c *Committer) Listener() confstore.Listener {
+	return confstore.Listener{Name: "gitops", Live: func(e confstore.Event) error {
+		c.Configure(e.Snapshot.Settings.GitOps)
+		if e.Write != nil {
+			c.AfterWrite(*e.Write)
+		}
+		return nil
+	}}
+}
+
+// AfterWrite commits the files of w when gitops.commit is on. It runs
+// under the store's lock (from Listener), so the files are exactly as the
+// write left them.
 func (c *Committer) AfterWrite(w confstore.Write) {
 	if w.Snapshot != nil {
 		c.Configure(w.Snapshot.Settings.GitOps)

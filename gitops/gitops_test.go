@@ -64,8 +64,7 @@ func open(t *testing.T, dir string, c *gitops.Committer) *confstore.Store {
 		ConfigPath:   filepath.Join(dir, "gateway.yaml"),
 		TeamsDir:     filepath.Join(dir, "teams.d"),
 		ModelsDir:    filepath.Join(dir, "models.d"),
-		Apply:        func(*configs.Snapshot) error { return nil },
-		AfterWrite:   c.AfterWrite,
+		Listeners:    []confstore.Listener{c.Listener()},
 		GitOpsStatus: c.Status,
 	})
 	if err != nil || st == nil {

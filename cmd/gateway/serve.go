@@ -107,6 +107,24 @@ func logProblems(log *slog.Logger, problems []configs.Problem) bool {
 	return n > 0
 }
 
+// metricsListener records each configuration that goes live in the
+// gateway_config_* metrics: a reload counts as one, and every one (API
+// writes included) sets gateway_config_info{hash}.
+func metricsListener() confstore.Listener {
+	return confstore.Listener{
+		Name: "metrics",
+		Live: func(e confstore.Event) error {
+			if e.Kind == confstore.KindRescan {
+				metrics.Reload(true, e.Snapshot.Hash)
+			} else {
+				metrics.ConfigApplied(e.Snapshot.Hash, e.At)
+			}
+			return nil
+		},
+		Refused: func(string, confstore.Status) { metrics.Reload(false, "") },
+	}
+}
+
 // logDelay is how long a log line may wait to be written with others.
 const logDelay = 10 * time.Millisecond
 
@@ -173,24 +191,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log,
 		actors.WithSpendStore(spendStore), actors.WithClock(testClock)))
 	committer := gitops.New(configs.GitOpsSettings{}, log) // commits API write-backs (gitops.commit)
+	// Every configuration that goes live (start-up, rescans, API writes)
+	// is told to these listeners, in this order; the store's status is
+	// the last. The actors may refuse one; the others cannot.
 	store, problems, err := confstore.Open(confstore.Options{
 		ConfigPath: f.config,
 		TeamsDir:   f.teamsDir,
 		ModelsDir:  f.modelsDir,
 		Log:        log,
-		Apply: func(snap *configs.Snapshot) error {
-			// The api_base policy for team deployments goes live before them.
-			prevPolicy := client.TeamPolicy()
-			client.SetTeamPolicy(egress.New(snap.Settings.TeamAPIBaseAllow, snap.Settings.TeamAPIBaseDeny, egress.HostAddrs()))
-			_, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: snap}, time.Minute).Result()
-			if err == nil {
-				committer.Configure(snap.Settings.GitOps)
-			} else {
-				client.SetTeamPolicy(prevPolicy)
-			}
-			return err
+		Listeners: []confstore.Listener{
+			{Name: "actors", Live: func(e confstore.Event) error { // the api_base policy, team actors and the key directory
+				// The api_base policy for team deployments goes live before them.
+				prevPolicy := client.TeamPolicy()
+				client.SetTeamPolicy(egress.New(e.Snapshot.Settings.TeamAPIBaseAllow, e.Snapshot.Settings.TeamAPIBaseDeny, egress.HostAddrs()))
+				_, err := system.Root.RequestFuture(registry, &actors.ApplySnapshot{Snapshot: e.Snapshot}, time.Minute).Result()
+				if err != nil {
+					client.SetTeamPolicy(prevPolicy)
+				}
+				return err
+			}},
+			metricsListener(),
+			committer.Listener(),
 		},
-		AfterWrite:   committer.AfterWrite,
 		GitOpsStatus: committer.Status,
 	})
 	if logProblems(log, problems) {
