@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,28 +99,29 @@ works in either order. Without a restart in between:
 		fmt.Fprintf(stdout, "dry run: %d values in %d files would be re-encrypted (%d already are); nothing was written\n", len(r.Values), len(r.Files), r.Unchanged)
 		return 0
 	}
-	sums := map[string][32]byte{}
+	sums := map[string][32]byte{} // what was read, for the compare-and-swap
 	for _, f := range append(append([]configs.File{in.Config}, in.Teams...), in.Models...) {
 		sums[f.Path] = f.WithSum().Sum
 	}
 	var paths []string
 	for _, f := range r.Files {
 		// A file changed since it was read (an API write, a pull) is not
-		// overwritten: what was written so far is rotated, and a second
-		// run picks up the rest.
-		cur, err := os.ReadFile(f.Path)
-		if err != nil || sha256.Sum256(cur) != sums[f.Path] {
-			fmt.Fprintf(stderr, "gateway rotate-salt: %s changed on disk while rotating; run the command again (%d of %d files written)\n", f.Path, len(paths), len(r.Files))
-			return 1
-		}
+		// overwritten (compare-and-swap against the sum read): what was
+		// written so far is rotated, and a second run picks up the rest.
 		perm := os.FileMode(0o644)
 		if st, err := os.Stat(f.Path); err == nil {
 			perm = st.Mode().Perm()
 		}
-		if err := configs.WriteFileAtomic(f.Path, f.Data, perm); err != nil {
+		sw, err := configs.ReplaceFile(f.Path, f.Data, perm, sums[f.Path])
+		if errors.Is(err, configs.ErrChanged) {
+			fmt.Fprintf(stderr, "gateway rotate-salt: %s changed on disk while rotating; run the command again (%d of %d files written)\n", f.Path, len(paths), len(r.Files))
+			return 1
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "gateway rotate-salt: %v (%d of %d files written; run the command again)\n", err, len(paths), len(r.Files))
 			return 1
 		}
+		sw.Commit()
 		paths = append(paths, f.Path)
 	}
 	fmt.Fprintf(stdout, "rotated %d values in %d files (%d were already encrypted with the new salt key):\n", len(r.Values), len(paths), r.Unchanged)
