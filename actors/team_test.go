@@ -38,7 +38,7 @@ func (f *fakeProvider) Complete(call *providers.Call) (*providers.Response, erro
 	case "boom":
 		panic("provider bug")
 	}
-	return &providers.Response{Status: 200, Body: []byte(`{"model":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}`)}, nil
+	return &providers.Response{Status: 200, Body: []byte(`{"model":"x","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}`)}, nil
 }
 
 func (f *fakeProvider) OpenStream(*providers.Call) (providers.Stream, error) {

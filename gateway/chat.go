@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
 )
@@ -30,7 +31,18 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	}
 	model := req.Model
 	setLogModel(ctx, model)
-	res, werr := s.ask(route, &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key})
+	msg := &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key}
+	var watch *hangup
+	if !req.Stream {
+		// A stream notices a hang-up at its next write; a unary call is
+		// watched (see hangup).
+		abort := &providers.Abort{}
+		if watch = watchHangup(ctx, abort); watch != nil {
+			msg.Abort = abort
+		}
+	}
+	res, werr := s.ask(route, msg)
+	watch.stop()
 	if werr != nil {
 		writeError(ctx, werr)
 		return
@@ -38,9 +50,12 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	if res.Deployment != nil {
 		setLogDeployment(ctx, res.Deployment.ModelInfo.ID)
 	}
+	if msg.Abort != nil && msg.Abort.Aborted() {
+		ctx.SetConnectionClose() // the client is gone
+	}
 	switch {
 	case res.Err != nil:
-		e := res.Err
+		e := s.upstreamError(reqInfo(ctx), res.Err)
 		countRefusal(route, e)
 		if e.Status == 429 && e.RetryAfter <= 0 {
 			// Every 429 carries retry-after, an upstream's too.
@@ -102,7 +117,8 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 		return req, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
 	}
 	var model, messages, stream gjson.Result
-	models := 0
+	var dup *wire.Error
+	models, streams := 0, 0
 	r.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
@@ -112,14 +128,35 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 			messages = v
 		case "stream":
 			stream = v
+			streams++
+		default:
+			if dup = routingKeyVariant(k.Str); dup != nil {
+				return false
+			}
+			return true
+		}
+		// A routing key spelled with escapes ("mod\u0065l") is the same key
+		// to every JSON parser but not to a byte-level edit: refuse it, so
+		// that the rewrite and the upstream see exactly what was routed.
+		if len(k.Raw) != len(k.Str)+2 {
+			dup = &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: k.Str,
+				Message: "the key `" + k.Str + "` is written with JSON escapes in the request body; write it as plain `" + k.Str + "`"}
+			return false
 		}
 		return true
 	})
-	if models > 1 {
+	if dup != nil {
+		return req, dup
+	}
+	if models > 1 || streams > 1 {
 		// Which one the upstream reads is its parser's choice; the one the
 		// gateway routes and prices by must be the one it sends.
-		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-			Message: "`model` appears more than once in the request body; send it once"}
+		key := "model"
+		if models <= 1 {
+			key = "stream"
+		}
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: key,
+			Message: "`" + key + "` appears more than once in the request body; send it once"}
 	}
 	if pm, ok := pathModel.(string); ok && pm != "" {
 		req.Model = pm
@@ -143,6 +180,27 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	}
 	req.Stream = stream.Type == gjson.True
 	return req, nil
+}
+
+// routingKeyVariant refuses a top-level key that is not "model" or
+// "stream" but matches one of them case-insensitively ("Model", "STREAM",
+// "ſtream" with a long s): Go's encoding/json and other case-insensitive
+// parsers read it as that key, so an upstream could serve another model,
+// or stream, than the gateway routed, allowed and priced. key is the
+// decoded key; the fold is Unicode's simple folding, as encoding/json's.
+func routingKeyVariant(key string) *wire.Error {
+	// "model" and "stream" fold only from ASCII letters and ſ (2 bytes).
+	if len(key) < 5 || len(key) > 7 {
+		return nil
+	}
+	for _, name := range [...]string{"model", "stream"} {
+		if strings.EqualFold(key, name) {
+			return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: name,
+				Message: "the request body has a key " + strconv.Quote(key) + " besides or instead of `" + name +
+					"`; JSON keys are case-sensitive here but not to every upstream: send `" + name + "` once, in lowercase"}
+		}
+	}
+	return nil
 }
 
 // ask sends a chat to the route's actor and runs it once admitted.
@@ -221,7 +279,7 @@ func (e *eventStream) fill() {
 			e.usage.Failed = true
 			e.done()
 			e.last = true
-			e.appendEvent(asWire(err).JSON())
+			e.appendEvent(e.s.upstreamError(e.info, asWire(err)).JSON())
 			return
 		}
 		if u := wire.Lookup(data, "usage"); u.IsObject() {
@@ -318,5 +376,5 @@ func asWire(err error) *wire.Error {
 	if we, ok := err.(*wire.Error); ok {
 		return we
 	}
-	return wire.Errorf(502, wire.TypeUpstream, "upstream stream failed: %v", err)
+	return &wire.Error{Status: 502, Type: wire.TypeUpstream, Message: "the upstream stream failed", Internal: err.Error()}
 }

@@ -11,27 +11,34 @@ import (
 )
 
 func TestSSEParsing(t *testing.T) {
+	const a, b = `{"v":"a"}`, `{"v":"b"}`
+	long := `{"v":"` + strings.Repeat("x", 100_000) + `"}`
 	tests := []struct {
 		name, in string
 		want     []string
 		wantErr  error // after the events
+		notJSON  bool  // the error is an event that is not a JSON object
 	}{
-		{"lf", "data: a\n\ndata: b\n\ndata: [DONE]\n\n", []string{"a", "b"}, io.EOF},
-		{"crlf", "data: a\r\n\r\ndata: [DONE]\r\n\r\n", []string{"a"}, io.EOF},
-		{"multi-line data", "data: a\ndata:b\n\n", []string{"a\nb"}, io.EOF},
-		{"comments and fields", ": ping\n\nevent: x\nid: 1\nretry: 5\ndata: a\n\n:\n\n", []string{"a"}, io.EOF},
-		{"no space after colon", "data:{\"x\":1}\n\n", []string{`{"x":1}`}, io.EOF},
-		{"clean end without [DONE]", "data: a\n\n", []string{"a"}, io.EOF},
-		{"last event without blank line", "data: a\n\ndata: b", []string{"a", "b"}, io.EOF},
-		{"nothing after [DONE] is read", "data: [DONE]\n\ndata: x\n\n", nil, io.EOF},
-		{"empty data", "data:\n\n", []string{""}, io.EOF},
-		{"long line", "data: " + strings.Repeat("x", 100_000) + "\n\n", []string{strings.Repeat("x", 100_000)}, io.EOF},
-		{"read error", "data: a\n\ndata: b", []string{"a"}, iotest.ErrTimeout},
+		{"lf", "data: " + a + "\n\ndata: " + b + "\n\ndata: [DONE]\n\n", []string{a, b}, io.EOF, false},
+		{"crlf", "data: " + a + "\r\n\r\ndata: [DONE]\r\n\r\n", []string{a}, io.EOF, false},
+		{"multi-line data", "data: {\"v\":\ndata:\"a\"}\n\n", []string{"{\"v\":\n\"a\"}"}, io.EOF, false},
+		{"comments and fields", ": ping\n\nevent: x\nid: 1\nretry: 5\ndata: " + a + "\n\n:\n\n", []string{a}, io.EOF, false},
+		{"no space after colon", "data:{\"x\":1}\n\n", []string{`{"x":1}`}, io.EOF, false},
+		{"clean end without [DONE]", "data: " + a + "\n\n", []string{a}, io.EOF, false},
+		{"last event without blank line", "data: " + a + "\n\ndata: " + b, []string{a, b}, io.EOF, false},
+		{"nothing after [DONE] is read", "data: [DONE]\n\ndata: x\n\n", nil, io.EOF, false},
+		{"long line", "data: " + long + "\n\n", []string{long}, io.EOF, false},
+		{"read error", "data: " + a + "\n\ndata: " + b, []string{a}, iotest.ErrTimeout, false},
+		// Anything but a JSON object (or [DONE]) ends the stream with an error.
+		{"empty data", "data:\n\n", nil, nil, true},
+		{"garbage", "data: " + a + "\n\ndata: <html>oops</html>\n\ndata: " + b + "\n\n", []string{a}, nil, true},
+		{"truncated JSON", "data: {\"v\":\"a\n\n", nil, nil, true},
+		{"a JSON string", "data: \"a\"\n\n", nil, nil, true},
 	}
 	for _, tt := range tests {
 		for _, oneByte := range []bool{false, true} {
 			var r io.Reader = strings.NewReader(tt.in)
-			if tt.wantErr != io.EOF {
+			if tt.wantErr != io.EOF && tt.wantErr != nil {
 				r = io.MultiReader(r, errReader{tt.wantErr})
 			}
 			if oneByte {
@@ -47,7 +54,14 @@ func TestSSEParsing(t *testing.T) {
 				}
 				got = append(got, string(ev))
 			}
-			if strings.Join(got, "|") != strings.Join(tt.want, "|") || !errors.Is(err, tt.wantErr) {
+			errOK := errors.Is(err, tt.wantErr)
+			if tt.notJSON {
+				errOK = err != nil && strings.Contains(err.Error(), "not a JSON object")
+				if _, again := s.Next(); again != err {
+					t.Errorf("%s: the error is not sticky: %v", tt.name, again)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") || !errOK {
 				t.Errorf("%s (one byte %v): got %q, %v; want %q, %v", tt.name, oneByte, got, err, tt.want, tt.wantErr)
 			}
 			s.Close()
@@ -65,9 +79,9 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 func TestSSEReady(t *testing.T) {
 	// gate hands out the parts one Read at a time.
 	parts := []string{
-		"data: a\n\ndata: b\n\n", // two events in one read
-		": ping\n\n",             // a keep-alive: no event
-		"data: c\n",              // an event without its blank line yet
+		"data: {}\n\ndata: [1]\n\n", // two events in one read
+		": ping\n\n",                // a keep-alive: no event
+		"data: {\"c\":3}\n",         // an event without its blank line yet
 		"\ndata: [DONE]\n\n",
 	}
 	r := &partsReader{parts: parts}
@@ -85,9 +99,16 @@ func TestSSEReady(t *testing.T) {
 	if s.Ready() {
 		t.Fatal("Ready before anything was read")
 	}
-	step("a", true)  // b is buffered
-	step("b", false) // nothing buffered
-	step("c", true)  // the ping was skipped; c's blank line came in with [DONE]
+	step("{}", true) // the second event is buffered
+	if _, err := s.Next(); err == nil || !strings.Contains(err.Error(), "not a JSON object") {
+		t.Fatalf("an array event: %v, want the stream to end", err)
+	}
+	if !s.Ready() {
+		t.Fatal("Ready after the error: Next returns at once")
+	}
+	r = &partsReader{parts: parts[1:]}
+	s = providers.NewSSEStream(r, nil, nil)
+	step(`{"c":3}`, true) // the ping was skipped; c's blank line came in with [DONE]
 	if _, err := s.Next(); err != io.EOF {
 		t.Fatalf("after [DONE]: %v", err)
 	}
