@@ -115,10 +115,14 @@ func BenchmarkParseAndRewrite(b *testing.B) {
 	}
 }
 
-// fakeUpstream serves upstreamAnswer on an in-memory listener.
-func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
+// fakeUpstream serves upstreamAnswer on an in-memory listener, after
+// delay.
+func fakeUpstream(b testing.TB, delay time.Duration) *fasthttputil.InmemoryListener {
 	ln := fasthttputil.NewInmemoryListener()
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(upstreamAnswer)
 	}}
@@ -129,8 +133,14 @@ func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
 
 // benchServer is a gateway with one team, one key and one openai
 // deployment on an in-memory fake upstream.
-func benchServer(b *testing.B, log *slog.Logger) *Server {
-	up := fakeUpstream(b)
+func benchServer(b testing.TB, log *slog.Logger) *Server {
+	return benchServerDelayed(b, log, 0)
+}
+
+// benchServerDelayed is benchServer with an upstream that answers after
+// delay.
+func benchServerDelayed(b testing.TB, log *slog.Logger, delay time.Duration) *Server {
+	up := fakeUpstream(b, delay)
 	client := providers.NewClient()
 	client.DialTimeout = func(string, time.Duration) (net.Conn, error) { return up.Dial() }
 	provs := map[string]providers.Provider{"openai": openai.New(client)}
@@ -204,22 +214,41 @@ func BenchmarkFullPath(b *testing.B) {
 			go func() { _ = s.Serve(ln) }()
 			b.Cleanup(func() { _ = ln.Close() })
 			client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }}
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			req.Header.SetMethod("POST")
-			req.SetRequestURI("http://gateway.test/v1/chat/completions")
-			req.Header.Set("Authorization", "Bearer "+benchKey)
-			req.Header.SetContentType("application/json")
-			req.SetBodyRaw(benchBody)
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := client.Do(req, resp); err != nil {
-					b.Fatal(err)
-				}
-				if resp.StatusCode() != 200 {
-					b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
-				}
-			}
+			benchHTTP(b, client)
 		})
+		// tcp: the client on a loopback TCP connection, where a unary
+		// call's client connection is watched for a hang-up (hangup.go).
+		b.Run("tcp/"+name, func(b *testing.B) {
+			s := benchServer(b, log)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			go func() { _ = s.Serve(ln) }()
+			b.Cleanup(func() { _ = ln.Close() })
+			addr := ln.Addr().String()
+			client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return net.Dial("tcp", addr) }}
+			benchHTTP(b, client)
+		})
+	}
+}
+
+// benchHTTP sends unary chat completions through client.
+func benchHTTP(b *testing.B, client *fasthttp.Client) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req.Header.SetMethod("POST")
+	req.SetRequestURI("http://gateway.test/v1/chat/completions")
+	req.Header.Set("Authorization", "Bearer "+benchKey)
+	req.Header.SetContentType("application/json")
+	req.SetBodyRaw(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := client.Do(req, resp); err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode() != 200 {
+			b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+		}
 	}
 }
 

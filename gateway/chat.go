@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -161,9 +162,9 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	if pm, ok := pathModel.(string); ok && pm != "" {
 		req.Model = pm
 	} else {
-		if model.Type != gjson.String || model.Str == "" {
+		if model.Type != gjson.String || model.Str == "" || !utf8.ValidString(model.Str) {
 			return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-				Message: "`model` is missing or not a string; set it to a model name from GET /v1/models"}
+				Message: "`model` is missing or not a string of valid UTF-8; set it to a model name from GET /v1/models"}
 		}
 		req.Model = strings.Clone(model.Str)
 	}

@@ -1,6 +1,7 @@
 package providers_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -129,4 +130,39 @@ func (r *partsReader) Read(p []byte) (int, error) {
 		r.parts = r.parts[1:]
 	}
 	return n, nil
+}
+
+// FuzzSSEStream: whatever the upstream sends, the parser never panics,
+// every event it hands out is one JSON object, and the stream ends with
+// io.EOF or an error.
+func FuzzSSEStream(f *testing.F) {
+	for _, s := range []string{
+		"data: {\"a\":1}\n\ndata: [DONE]\n\n",
+		"data: {\"a\":\ndata: 1}\r\n\r\n",
+		": ping\n\nevent: x\ndata: {}\n\n",
+		"data: <html>\n\n",
+		"data: {\"error\":{\"message\":\"sk-test-0123456789abcdef\"}}\n\n",
+		"data:\n\ndata: [DONE]",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := providers.NewSSEStream(strings.NewReader(string(in)), nil, nil)
+		defer s.Close()
+		for i := 0; ; i++ {
+			ev, err := s.Next()
+			if err != nil {
+				if _, again := s.Next(); again != err {
+					t.Fatalf("the end is not sticky: %v then %v", err, again)
+				}
+				return
+			}
+			if !json.Valid(ev) || !strings.HasPrefix(strings.TrimLeft(string(ev), " \t\r\n"), "{") {
+				t.Fatalf("event %d is not a JSON object: %q", i, ev)
+			}
+			if i > len(in) {
+				t.Fatal("more events than bytes")
+			}
+		}
+	})
 }
