@@ -10,7 +10,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
-	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
 )
@@ -37,9 +36,8 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	if !req.Stream {
 		// A stream notices a hang-up at its next write; a unary call is
 		// watched (see hangup).
-		abort := &providers.Abort{}
-		if watch = watchHangup(ctx, abort); watch != nil {
-			msg.Abort = abort
+		if watch = watchHangup(ctx); watch != nil {
+			msg.Abort = watch.abort
 		}
 	}
 	res, werr := s.ask(route, msg)

@@ -34,24 +34,25 @@ type hangup struct {
 	rc    syscall.RawConn
 	abort *providers.Abort
 	check func(fd uintptr) bool // h.poll, bound once
+	runFn func()                // h.run, bound once
 	done  chan struct{}
 }
 
 var hangups = sync.Pool{New: func() any {
 	h := &hangup{done: make(chan struct{}, 1)}
-	h.check = h.poll
+	h.check, h.runFn = h.poll, h.run
 	return h
 }}
 
 // aLongTimeAgo is a read deadline that has passed: it wakes the watch.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// watchHangup starts watching ctx's connection and aborts a when the
-// client hangs up. It returns nil when the connection cannot be watched
-// (not a socket, as in-memory test listeners, or a platform without
-// POLLRDHUP). The caller must stop a non-nil watch before the handler
-// returns.
-func watchHangup(ctx *fasthttp.RequestCtx, a *providers.Abort) *hangup {
+// watchHangup starts watching ctx's connection; when the client hangs up
+// it aborts the call that was given the watch's Abort. It returns nil when
+// the connection cannot be watched (not a socket, as in-memory test
+// listeners, or a platform without POLLRDHUP). The caller must stop a
+// non-nil watch before the handler returns.
+func watchHangup(ctx *fasthttp.RequestCtx) *hangup {
 	if !canWatchHangup {
 		return nil
 	}
@@ -65,11 +66,13 @@ func watchHangup(ctx *fasthttp.RequestCtx, a *providers.Abort) *hangup {
 		return nil
 	}
 	h := hangups.Get().(*hangup)
-	h.conn, h.rc, h.abort = conn, rc, a
+	// The Abort is the call's, not pooled: a call outlives its handler
+	// only if its worker never ran it, and then it must not abort another.
+	h.conn, h.rc, h.abort = conn, rc, &providers.Abort{}
 	// fasthttp's read deadline (ReadTimeout from the request's start)
 	// would end the watch of a long call; the call has its own deadline.
 	_ = conn.SetReadDeadline(time.Time{})
-	go h.run()
+	go h.runFn()
 	return h
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // serveTCP runs a bench gateway (upstream answering after delay) on a
@@ -107,5 +109,36 @@ func TestHangupWatchEndsWithTheCall(t *testing.T) {
 	}
 	if resp, err = http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("the request completed after the call: %v %v", resp, err)
+	}
+}
+
+// BenchmarkHangupWatch is what the watch adds to a unary call on a TCP
+// connection: start (a goroutine, a poll(2), a deadline) and stop (two
+// deadlines and the goroutine's wake-up).
+func BenchmarkHangupWatch(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer server.Close()
+	var ctx fasthttp.RequestCtx
+	ctx.Init2(server, nil, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		h := watchHangup(&ctx)
+		if h == nil {
+			b.Skip("no hang-up watch on this platform")
+		}
+		h.stop()
 	}
 }
