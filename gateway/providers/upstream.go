@@ -172,6 +172,9 @@ func observe(call *Call, start time.Time, err *error) {
 		if we, ok := errors.AsType[*wire.Error](*err); ok {
 			status = we.Status
 		}
+		if status == 499 {
+			return // the client hung up: the upstream did nothing wrong
+		}
 	}
 	metrics.ObserveUpstream(call.Deployment.Provider, time.Since(start), status)
 }
