@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,5 +284,30 @@ func BenchmarkRequestMiddleware(b *testing.B) {
 				h(&ctx)
 			}
 		})
+	}
+}
+
+// BenchmarkStreamRelay is a streamed answer of 100 chunks from the
+// upstream's bytes to the client's: the providers' SSE parser (which
+// checks each event) and the gateway's relay (usage, text, model rewrite,
+// framing).
+func BenchmarkStreamRelay(b *testing.B) {
+	var in strings.Builder
+	for range 100 {
+		in.WriteString(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"gpt-fake","choices":[{"index":0,"delta":{"content":" from the fake upstream."},"finish_reason":null}]}` + "\n\n")
+	}
+	in.WriteString(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"gpt-fake","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7}}` + "\n\ndata: [DONE]\n\n")
+	body := in.String()
+	s := &Server{opts: Options{AccessLog: accesslog.New(io.Discard, "text")}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		res := &actors.ChatResult{Stream: providers.NewSSEStream(strings.NewReader(body), nil, nil), StripUsage: true,
+			Done: func(u actors.Usage) actors.Usage { return u }}
+		e := &eventStream{s: s, model: "bench-model", res: res, info: &requestInfo{}}
+		if _, err := e.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		e.Close()
 	}
 }

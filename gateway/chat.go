@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
@@ -281,25 +282,30 @@ func (e *eventStream) fill() {
 			e.appendEvent(e.s.upstreamError(e.info, asWire(err)).JSON())
 			return
 		}
-		if u := wire.Lookup(data, "usage"); u.IsObject() {
+		ch := wire.ParseChunk(data)
+		if len(ch.Usage) > 0 && ch.Usage[0] == '{' {
+			u := gjson.Parse(wire.View(ch.Usage))
 			e.usage.PromptTokens = u.Get("prompt_tokens").Int()
 			e.usage.CompletionTokens = u.Get("completion_tokens").Int()
 			e.usage.Reported = true
-			if e.res.StripUsage {
-				if c := wire.Lookup(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
-					continue // the usage chunk only the gateway asked for
-				}
+			if e.res.StripUsage && (ch.Choices == nil || emptyArray(ch.Choices)) {
+				continue // the usage chunk only the gateway asked for
 			}
 		} else if !e.usage.Reported {
-			if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
+			if c := wire.Lookup(ch.Choices, "0.delta.content"); c.Type == gjson.String {
 				e.usage.Text = append(e.usage.Text, c.Str...)
 			}
 		}
-		if out, err := wire.SetModel(data, e.model); err == nil {
+		if out, err := wire.SetModelAt(data, ch.ModelAt, e.model); err == nil {
 			data = out
 		}
 		e.appendEvent(data)
 	}
+}
+
+// emptyArray reports whether raw is the JSON array [] (spaces allowed).
+func emptyArray(raw []byte) bool {
+	return len(raw) >= 2 && raw[0] == '[' && len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 && raw[len(raw)-1] == ']'
 }
 
 // appendEvent frames data as one server-sent event at the end of e.buf.

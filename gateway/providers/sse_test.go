@@ -166,3 +166,25 @@ func FuzzSSEStream(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSSENext is the parser's cost per event on typical chat
+// completion chunks (the check that each is a JSON object included).
+func BenchmarkSSENext(b *testing.B) {
+	var in strings.Builder
+	for range 100 {
+		in.WriteString(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"gpt-fake","choices":[{"index":0,"delta":{"content":" from the fake upstream."},"finish_reason":null}]}` + "\n\n")
+	}
+	in.WriteString("data: [DONE]\n\n")
+	body := in.String()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s := providers.NewSSEStream(strings.NewReader(body), nil, nil)
+		for {
+			if _, err := s.Next(); err != nil {
+				break
+			}
+		}
+		s.Close()
+	}
+}
