@@ -11,8 +11,10 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway/providers"
 	"github.com/llmgateway/gateway/gateway/providers/internal/fakeupstream"
+	"github.com/llmgateway/gateway/gateway/wire"
 )
 
 // holdingUpstream reads one request per connection and never answers; it
@@ -131,5 +133,24 @@ func TestAbortableCallsReuseConnections(t *testing.T) {
 	}
 	if reused < 4 {
 		t.Errorf("%d of 5 calls reused a connection, want 4", reused)
+	}
+}
+
+// TestDialRefusalIsTheAnswer: a dialer that refuses an address with a
+// *wire.Error (the api_base policy at dial time) gives the client that
+// error as is, not a generic "could not be reached".
+func TestDialRefusalIsTheAnswer(t *testing.T) {
+	t.Parallel()
+	c := providers.NewClient()
+	c.DialTimeout = func(string, time.Duration) (net.Conn, error) {
+		return nil, &wire.Error{Status: 403, Type: wire.TypePermission, Message: "api_base is not allowed for this team"}
+	}
+	p := providers.NewHTTP(c, func(_ *configs.Deployment, req *fasthttp.Request) error {
+		req.SetRequestURI("http://10.0.0.1:8000/v1/chat/completions")
+		return nil
+	})
+	_, err := p.Complete(call(5 * time.Second))
+	if we := wireErr(t, err, 403); we.Message != "api_base is not allowed for this team" {
+		t.Fatalf("message = %q", we.Message)
 	}
 }
