@@ -36,6 +36,9 @@ type Chat struct {
 	Stream bool
 	// Key is the caller's virtual key (nil for the master key).
 	Key *configs.Key
+	// Abort, when set, cancels a unary call whose client hung up
+	// (providers.Call.Abort).
+	Abort *providers.Abort
 
 	// reply receives the team actor's one answer (*Lease or *ChatResult)
 	// when the Chat was sent by Call; a Chat sent with RequestFuture is

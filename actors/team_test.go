@@ -37,8 +37,12 @@ func (f *fakeProvider) Complete(call *providers.Call) (*providers.Response, erro
 		<-f.gate
 	case "boom":
 		panic("provider bug")
+	case "nousage":
+		return &providers.Response{Status: 200, Body: []byte(`{"model":"x","choices":[{"message":{"role":"assistant","content":"several words of an answer"}}]}`)}, nil
+	case "html":
+		return &providers.Response{Status: 200, ContentType: "text/html", Body: []byte(`<html>proxy login</html>`)}, nil
 	}
-	return &providers.Response{Status: 200, Body: []byte(`{"model":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}`)}, nil
+	return &providers.Response{Status: 200, Body: []byte(`{"model":"x","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}`)}, nil
 }
 
 func (f *fakeProvider) OpenStream(*providers.Call) (providers.Stream, error) {

@@ -2,10 +2,13 @@ package actors
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
@@ -175,17 +178,30 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		return
 	}
 
+	call.Abort = j.chat.Abort
 	resp, err := j.provider.Complete(call)
 	if err != nil {
 		j.report = failed()
 		reply(&ChatResult{Err: asWireError(err)})
 		return
 	}
-	u := UsageOf(resp.Body)
+	comp, why := wire.ParseCompletion(resp.Body)
+	if why != "" {
+		j.report = failed()
+		reply(&ChatResult{Err: malformedAnswer(j.dep, resp, why)})
+		return
+	}
+	u := usageFrom(comp.Usage)
+	if !u.Reported {
+		// No call is free: without the upstream's figures the gateway
+		// counts the tokens itself, as it does for streams.
+		u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, j.chat.Body)
+		u.CompletionTokens = pricing.CountCompletion(j.dep.UpstreamModel, resp.Body)
+	}
 	cost := j.cost(u)
 	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
 	out := resp.Body
-	if rewritten, err := wire.SetModel(out, j.chat.Model); err == nil {
+	if rewritten, err := wire.SetModelAt(out, comp.ModelAt, j.chat.Model); err == nil {
 		out = rewritten
 	}
 	remTok := j.remTok
@@ -193,6 +209,23 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
 	reply(&ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok})
+}
+
+// malformedAnswer is the 502 for a 2xx unary answer that is no chat
+// completion. The message names the model, not the upstream's address;
+// the log gets the address, the content type and the body's start (with
+// the deployment's key scrubbed).
+func malformedAnswer(d *configs.Deployment, resp *providers.Response, why string) *wire.Error {
+	host := d.LiteLLMParams.APIBase
+	if u, err := url.Parse(host); err == nil {
+		host = u.Host
+	}
+	head := resp.Body[:min(len(resp.Body), 128+4*len(d.APIKey))]
+	return &wire.Error{Status: 502, Type: wire.TypeUpstream,
+		Message: "the upstream of model " + strconv.Quote(d.PublicName()) + " answered " + strconv.Itoa(resp.Status) +
+			" with " + why + "; the answer was not passed on. Check the deployment's api_base",
+		Internal: "upstream " + host + " (deployment " + d.ModelInfo.ID + ") answered content-type " +
+			strconv.Quote(resp.ContentType) + ", body starting " + strconv.Quote(providers.Scrub(d.APIKey, string(head)))}
 }
 
 // StreamUsageSupported reports whether the gateway asks d's upstream for a
@@ -220,7 +253,11 @@ func StreamUsageSupported(d *configs.Deployment) bool {
 
 // UsageOf reads the usage object of a chat completion or a final stream chunk.
 func UsageOf(body []byte) Usage {
-	u := wire.Lookup(body, "usage")
+	return usageFrom(wire.Lookup(body, "usage"))
+}
+
+// usageFrom reads a usage object.
+func usageFrom(u gjson.Result) Usage {
 	if !u.IsObject() {
 		return Usage{}
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,10 +117,14 @@ func BenchmarkParseAndRewrite(b *testing.B) {
 	}
 }
 
-// fakeUpstream serves upstreamAnswer on an in-memory listener.
-func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
+// fakeUpstream serves upstreamAnswer on an in-memory listener, after
+// delay.
+func fakeUpstream(b testing.TB, delay time.Duration) *fasthttputil.InmemoryListener {
 	ln := fasthttputil.NewInmemoryListener()
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(upstreamAnswer)
 	}}
@@ -130,8 +135,14 @@ func fakeUpstream(b *testing.B) *fasthttputil.InmemoryListener {
 
 // benchServer is a gateway with one team, one key and one openai
 // deployment on an in-memory fake upstream.
-func benchServer(b *testing.B, log *slog.Logger) *Server {
-	up := fakeUpstream(b)
+func benchServer(b testing.TB, log *slog.Logger) *Server {
+	return benchServerDelayed(b, log, 0)
+}
+
+// benchServerDelayed is benchServer with an upstream that answers after
+// delay.
+func benchServerDelayed(b testing.TB, log *slog.Logger, delay time.Duration) *Server {
+	up := fakeUpstream(b, delay)
 	// The team deployment's host resolves to a documentation address the
 	// api_base policy allows; the connection goes to the in-memory upstream.
 	client := providers.NewClientWith(providers.ClientOptions{
@@ -211,22 +222,41 @@ func BenchmarkFullPath(b *testing.B) {
 			go func() { _ = s.Serve(ln) }()
 			b.Cleanup(func() { _ = ln.Close() })
 			client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }}
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			req.Header.SetMethod("POST")
-			req.SetRequestURI("http://gateway.test/v1/chat/completions")
-			req.Header.Set("Authorization", "Bearer "+benchKey)
-			req.Header.SetContentType("application/json")
-			req.SetBodyRaw(benchBody)
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := client.Do(req, resp); err != nil {
-					b.Fatal(err)
-				}
-				if resp.StatusCode() != 200 {
-					b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
-				}
-			}
+			benchHTTP(b, client)
 		})
+		// tcp: the client on a loopback TCP connection, where a unary
+		// call's client connection is watched for a hang-up (hangup.go).
+		b.Run("tcp/"+name, func(b *testing.B) {
+			s := benchServer(b, log)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			go func() { _ = s.Serve(ln) }()
+			b.Cleanup(func() { _ = ln.Close() })
+			addr := ln.Addr().String()
+			client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return net.Dial("tcp", addr) }}
+			benchHTTP(b, client)
+		})
+	}
+}
+
+// benchHTTP sends unary chat completions through client.
+func benchHTTP(b *testing.B, client *fasthttp.Client) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req.Header.SetMethod("POST")
+	req.SetRequestURI("http://gateway.test/v1/chat/completions")
+	req.Header.Set("Authorization", "Bearer "+benchKey)
+	req.Header.SetContentType("application/json")
+	req.SetBodyRaw(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := client.Do(req, resp); err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode() != 200 {
+			b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+		}
 	}
 }
 
@@ -262,5 +292,30 @@ func BenchmarkRequestMiddleware(b *testing.B) {
 				h(&ctx)
 			}
 		})
+	}
+}
+
+// BenchmarkStreamRelay is a streamed answer of 100 chunks from the
+// upstream's bytes to the client's: the providers' SSE parser (which
+// checks each event) and the gateway's relay (usage, text, model rewrite,
+// framing).
+func BenchmarkStreamRelay(b *testing.B) {
+	var in strings.Builder
+	for range 100 {
+		in.WriteString(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"gpt-fake","choices":[{"index":0,"delta":{"content":" from the fake upstream."},"finish_reason":null}]}` + "\n\n")
+	}
+	in.WriteString(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"gpt-fake","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7}}` + "\n\ndata: [DONE]\n\n")
+	body := in.String()
+	s := &Server{opts: Options{AccessLog: accesslog.New(io.Discard, "text")}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		res := &actors.ChatResult{Stream: providers.NewSSEStream(strings.NewReader(body), nil, nil), StripUsage: true,
+			Done: func(u actors.Usage) actors.Usage { return u }}
+		e := &eventStream{s: s, model: "bench-model", res: res, info: &requestInfo{}}
+		if _, err := e.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		e.Close()
 	}
 }

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -30,7 +32,17 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	}
 	model := req.Model
 	setLogModel(ctx, model)
-	res, werr := s.ask(route, &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key})
+	msg := &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key}
+	var watch *hangup
+	if !req.Stream {
+		// A stream notices a hang-up at its next write; a unary call is
+		// watched (see hangup).
+		if watch = watchHangup(ctx); watch != nil {
+			msg.Abort = watch.abort
+		}
+	}
+	res, werr := s.ask(route, msg)
+	watch.stop()
 	if werr != nil {
 		writeError(ctx, werr)
 		return
@@ -38,9 +50,12 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	if res.Deployment != nil {
 		setLogDeployment(ctx, res.Deployment.ModelInfo.ID)
 	}
+	if msg.Abort != nil && msg.Abort.Aborted() {
+		ctx.SetConnectionClose() // the client is gone
+	}
 	switch {
 	case res.Err != nil:
-		e := res.Err
+		e := s.upstreamError(reqInfo(ctx), res.Err)
 		countRefusal(route, e)
 		if e.Status == 429 && e.RetryAfter <= 0 {
 			// Every 429 carries retry-after, an upstream's too.
@@ -102,7 +117,8 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 		return req, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
 	}
 	var model, messages, stream gjson.Result
-	models := 0
+	var dup *wire.Error
+	models, streams := 0, 0
 	r.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model":
@@ -112,21 +128,42 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 			messages = v
 		case "stream":
 			stream = v
+			streams++
+		default:
+			if dup = routingKeyVariant(k.Str); dup != nil {
+				return false
+			}
+			return true
+		}
+		// A routing key spelled with escapes ("mod\u0065l") is the same key
+		// to every JSON parser but not to a byte-level edit: refuse it, so
+		// that the rewrite and the upstream see exactly what was routed.
+		if len(k.Raw) != len(k.Str)+2 {
+			dup = &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: k.Str,
+				Message: "the key `" + k.Str + "` is written with JSON escapes in the request body; write it as plain `" + k.Str + "`"}
+			return false
 		}
 		return true
 	})
-	if models > 1 {
+	if dup != nil {
+		return req, dup
+	}
+	if models > 1 || streams > 1 {
 		// Which one the upstream reads is its parser's choice; the one the
 		// gateway routes and prices by must be the one it sends.
-		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-			Message: "`model` appears more than once in the request body; send it once"}
+		key := "model"
+		if models <= 1 {
+			key = "stream"
+		}
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: key,
+			Message: "`" + key + "` appears more than once in the request body; send it once"}
 	}
 	if pm, ok := pathModel.(string); ok && pm != "" {
 		req.Model = pm
 	} else {
-		if model.Type != gjson.String || model.Str == "" {
+		if model.Type != gjson.String || model.Str == "" || !utf8.ValidString(model.Str) {
 			return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-				Message: "`model` is missing or not a string; set it to a model name from GET /v1/models"}
+				Message: "`model` is missing or not a string of valid UTF-8; set it to a model name from GET /v1/models"}
 		}
 		req.Model = strings.Clone(model.Str)
 	}
@@ -143,6 +180,27 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	}
 	req.Stream = stream.Type == gjson.True
 	return req, nil
+}
+
+// routingKeyVariant refuses a top-level key that is not "model" or
+// "stream" but matches one of them case-insensitively ("Model", "STREAM",
+// "ſtream" with a long s): Go's encoding/json and other case-insensitive
+// parsers read it as that key, so an upstream could serve another model,
+// or stream, than the gateway routed, allowed and priced. key is the
+// decoded key; the fold is Unicode's simple folding, as encoding/json's.
+func routingKeyVariant(key string) *wire.Error {
+	// "model" and "stream" fold only from ASCII letters and ſ (2 bytes).
+	if len(key) < 5 || len(key) > 7 {
+		return nil
+	}
+	for _, name := range [...]string{"model", "stream"} {
+		if strings.EqualFold(key, name) {
+			return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: name,
+				Message: "the request body has a key " + strconv.Quote(key) + " besides or instead of `" + name +
+					"`; JSON keys are case-sensitive here but not to every upstream: send `" + name + "` once, in lowercase"}
+		}
+	}
+	return nil
 }
 
 // ask sends a chat to the route's actor and runs it once admitted.
@@ -221,28 +279,33 @@ func (e *eventStream) fill() {
 			e.usage.Failed = true
 			e.done()
 			e.last = true
-			e.appendEvent(asWire(err).JSON())
+			e.appendEvent(e.s.upstreamError(e.info, asWire(err)).JSON())
 			return
 		}
-		if u := wire.Lookup(data, "usage"); u.IsObject() {
+		ch := wire.ParseChunk(data)
+		if len(ch.Usage) > 0 && ch.Usage[0] == '{' {
+			u := gjson.Parse(wire.View(ch.Usage))
 			e.usage.PromptTokens = u.Get("prompt_tokens").Int()
 			e.usage.CompletionTokens = u.Get("completion_tokens").Int()
 			e.usage.Reported = true
-			if e.res.StripUsage {
-				if c := wire.Lookup(data, "choices"); !c.Exists() || (c.IsArray() && len(c.Array()) == 0) {
-					continue // the usage chunk only the gateway asked for
-				}
+			if e.res.StripUsage && (ch.Choices == nil || emptyArray(ch.Choices)) {
+				continue // the usage chunk only the gateway asked for
 			}
 		} else if !e.usage.Reported {
-			if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
+			if c := wire.Lookup(ch.Choices, "0.delta.content"); c.Type == gjson.String {
 				e.usage.Text = append(e.usage.Text, c.Str...)
 			}
 		}
-		if out, err := wire.SetModel(data, e.model); err == nil {
+		if out, err := wire.SetModelAt(data, ch.ModelAt, e.model); err == nil {
 			data = out
 		}
 		e.appendEvent(data)
 	}
+}
+
+// emptyArray reports whether raw is the JSON array [] (spaces allowed).
+func emptyArray(raw []byte) bool {
+	return len(raw) >= 2 && raw[0] == '[' && len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 && raw[len(raw)-1] == ']'
 }
 
 // appendEvent frames data as one server-sent event at the end of e.buf.
@@ -318,5 +381,5 @@ func asWire(err error) *wire.Error {
 	if we, ok := err.(*wire.Error); ok {
 		return we
 	}
-	return wire.Errorf(502, wire.TypeUpstream, "upstream stream failed: %v", err)
+	return &wire.Error{Status: 502, Type: wire.TypeUpstream, Message: "the upstream stream failed", Internal: err.Error()}
 }

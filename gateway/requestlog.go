@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
 )
 
@@ -179,4 +182,25 @@ func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
 		TokensOut:  u.CompletionTokens,
 		Stream:     true,
 	})
+}
+
+// upstreamError logs what only the log may say about an error (its
+// Internal detail: the upstream's address, the transport's words) with the
+// request id, and returns the error as the client sees it: its message
+// ends with the request id, so that the client can quote it to an
+// operator. An error without Internal is returned as is.
+func (s *Server) upstreamError(info *requestInfo, e *wire.Error) *wire.Error {
+	if e.Internal == "" {
+		return e
+	}
+	level := slog.LevelWarn
+	if e.Status == 499 {
+		level = slog.LevelInfo // the client went away: nothing is wrong upstream
+	}
+	s.opts.Log.Log(context.Background(), level, "upstream error", "request_id", info.id, "team", info.team,
+		"model", info.model, "deployment", info.deployment, "status", e.Status, "detail", e.Internal)
+	c := *e
+	c.Internal = ""
+	c.Message += " (request id " + info.id + ")"
+	return &c
 }

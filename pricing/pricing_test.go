@@ -70,3 +70,18 @@ func TestTokenizerOffline(t *testing.T) {
 		t.Errorf("prompt tokens %d, want about 10", n)
 	}
 }
+
+func TestCountCompletion(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"choices":[{"message":{"content":"Hello there, how are you?"}}]}`:                                           true,
+		`{"choices":[{"message":{"content":[{"type":"text","text":"Hello there"}]}}]}`:                                true,
+		`{"choices":[{"message":{"content":null,"tool_calls":[{"function":{"name":"f","arguments":"{\"a\":1}"}}]}}]}`: true,
+		`{"choices":[{"message":{"content":null,"refusal":"I cannot help with that."}}]}`:                             true,
+		`{"choices":[]}`: false,
+		`{"id":"x"}`:     false,
+	} {
+		if got := CountCompletion("gpt-4o", []byte(body)); (got > 0) != want {
+			t.Errorf("%s: %d tokens", body, got)
+		}
+	}
+}

@@ -99,3 +99,37 @@ func CountPrompt(model string, body []byte) int64 {
 	})
 	return n + CountText(model, b.String())
 }
+
+// CountCompletion counts the completion tokens of a unary chat completion
+// answer whose upstream reported no usage: the tokens of every choice's
+// message content (a string or text parts), refusal and tool calls (name
+// and arguments), the way CountText counts a stream's text.
+func CountCompletion(model string, body []byte) int64 {
+	choices := gjson.GetBytes(body, "choices")
+	if !choices.IsArray() {
+		return 0
+	}
+	var b strings.Builder
+	choices.ForEach(func(_, c gjson.Result) bool {
+		m := c.Get("message")
+		if t := m.Get("content"); t.IsArray() {
+			t.ForEach(func(_, part gjson.Result) bool {
+				b.WriteString(part.Get("text").String())
+				return true
+			})
+		} else {
+			b.WriteString(t.String())
+		}
+		b.WriteString(m.Get("refusal").String())
+		for _, call := range m.Get("tool_calls").Array() {
+			b.WriteString(call.Get("function.name").String())
+			b.WriteString(call.Get("function.arguments").String())
+		}
+		if fc := m.Get("function_call"); fc.Exists() {
+			b.WriteString(fc.Get("name").String())
+			b.WriteString(fc.Get("arguments").String())
+		}
+		return true
+	})
+	return CountText(model, b.String())
+}

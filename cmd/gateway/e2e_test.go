@@ -299,7 +299,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"unknown model", keyA, map[string]any{"model": "gpt-99", "messages": msgs}, 400, "GET /v1/models"},
 		{"no key", "", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "no API key"},
 		{"unknown key", "sk-nope", map[string]any{"model": "my-team-model", "messages": msgs}, 401, "invalid API key"},
-		{"upstream unreachable", keyA, map[string]any{"model": "dead-model", "messages": msgs}, 502, "unreachable"},
+		{"upstream unreachable", keyA, map[string]any{"model": "dead-model", "messages": msgs}, 502, "could not be reached"},
 		{"upstream timeout", keyA, map[string]any{"model": "slow-model", "messages": msgs}, 504, "timed out"},
 		{"upstream 4xx", keyA, map[string]any{"model": "refused-model", "messages": msgs}, 429, "Rate limit reached"},
 	}

@@ -20,8 +20,14 @@
 // Every error is a *wire.Error ready for the client: a non-2xx upstream
 // answer keeps the upstream's status, type and message; an unreachable
 // upstream is 502; a timeout is 504 and names the deployment and the setting
-// to raise. No message ever contains the deployment's API key (it is
-// replaced by MaskKey's form) or an upstream URL's path or query.
+// to raise; a unary call whose Abort fired (the client hung up) is 499. No
+// message ever contains the deployment's API key in any form Scrub knows
+// (it is replaced by MaskKey's form), nor the upstream's address: messages
+// name the model and say what happened in general terms, and the address
+// and the transport's own words go to the error's Internal field, which the
+// gateway logs with the request id. Stream events that carry an "error"
+// are scrubbed the same way; an event whose data is not a JSON object ends
+// the stream with a 502.
 //
 // # Shared HTTP machinery
 //

@@ -15,6 +15,10 @@ type Call struct {
 	Body []byte
 	// Deadline bounds the whole call (for streams: the whole stream).
 	Deadline time.Time
+	// Abort, when set, lets the caller cancel a unary call in flight (the
+	// client hung up); nil: the call runs to its answer or deadline.
+	// Streams ignore it: their Close aborts them.
+	Abort *Abort
 }
 
 // Response is a unary upstream answer with a 2xx status.

@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/gateway/wire"
 )
 
 // maxEvent caps one event's data, so a broken upstream cannot exhaust memory.
@@ -18,7 +22,9 @@ const maxEvent = 16 << 20
 var (
 	errStreamClosed = errors.New("stream closed")
 	errEventTooBig  = errors.New("event larger than 16 MiB")
+	errEventNotJSON = errors.New("event data is not a JSON object")
 	doneMarker      = []byte("[DONE]")
+	errorKey        = []byte(`"error"`)
 )
 
 // sseStream reads server-sent events from an upstream body. It hands out
@@ -33,6 +39,9 @@ type sseStream struct {
 	mapErr  func(error) error
 	endErr  func() error // optional: why a clean-looking end was not one
 	release func()
+	// key is the upstream key to scrub from error events (the upstream
+	// may echo it, as in "Incorrect API key provided: ...").
+	key string
 
 	closed    atomic.Bool
 	sawDone   atomic.Bool // Next returned the upstream's [DONE]
@@ -154,7 +163,34 @@ func (s *sseStream) dispatch() ([]byte, error) {
 		s.sawDone.Store(true)
 		return nil, io.EOF
 	}
+	// Every event the gateway relays is a JSON object: anything else would
+	// reach the client as a broken chunk (and be rewritten into other
+	// broken JSON). The stream ends with an error instead.
+	if !isJSONObject(s.data) {
+		// Scrub what the log quotes of it; a prefix long enough that no
+		// copy of the key starting in the quoted part is cut.
+		head := s.data[:min(len(s.data), 64+4*len(s.key))]
+		s.err = s.mapErr(fmt.Errorf("%w: %q", errEventNotJSON, truncate(Scrub(s.key, string(head)), 64)))
+		return nil, s.err
+	}
+	// An error event may echo the upstream key: only events that can be
+	// one pay for the scrub.
+	if s.key != "" && bytes.Contains(s.data, errorKey) {
+		if out := Scrub(s.key, wire.View(s.data)); out != wire.View(s.data) {
+			s.data = append(s.data[:0], out...)
+		}
+	}
 	return s.data, nil
+}
+
+// isJSONObject reports whether data is one valid JSON object (spaces
+// around it allowed).
+func isJSONObject(data []byte) bool {
+	i := 0
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i < len(data) && data[i] == '{' && gjson.ValidBytes(data)
 }
 
 // readLine returns the next line without its "\n" or "\r\n". A last line

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -36,8 +37,12 @@ func newFastClient(dial dialer) *fasthttp.Client {
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: false,
 		DialTimeout:                   dial.dialTracked, // both IP families: the dialer resolves
+		Transport:                     abortTransport{}, // a unary call's client may hang up: see Abort
 		MaxIdemponentCallAttempts:     2,
-		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
+		RetryIfErr: func(req *fasthttp.Request, _ int, err error) (bool, bool) {
+			if a, _ := req.UserValue(abortKey).(*Abort); a != nil && a.Aborted() {
+				return false, false
+			}
 			// A stale keep-alive connection: the upstream closed it before
 			// the first response byte, so it never saw the request.
 			return false, errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
@@ -72,14 +77,20 @@ func (p *HTTP) Complete(call *Call) (res *Response, err error) {
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
+	if call.Abort != nil {
+		req.SetUserValue(abortKey, call.Abort)
+	}
 
 	if err := p.Client.For(call.Deployment).DoDeadline(req, resp, t.deadline); err != nil {
+		if call.Abort != nil && call.Abort.Aborted() {
+			err = errAborted
+		}
 		return nil, t.transportError(err)
 	}
 	body, err := resp.BodyUncompressedWithLimit(maxResponseBody)
 	if err != nil {
-		return nil, wire.Errorf(502, wire.TypeUpstream, "decoding the answer of upstream %s: %s",
-			t.host, t.scrub(err.Error()))
+		return nil, t.fail(t.upstream()+" answered a body that could not be decoded (content-encoding "+
+			strconv.Quote(string(resp.Header.ContentEncoding()))+")", err.Error())
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
@@ -123,9 +134,8 @@ func (p *HTTP) OpenStream(call *Call) (s Stream, err error) {
 		release()
 		if status >= 200 && status <= 299 {
 			if !hasErrorMessage(msg) {
-				return nil, wire.Errorf(502, wire.TypeUpstream,
-					"upstream %s answered JSON instead of an event stream; check that it supports \"stream\": true",
-					t.host)
+				return nil, t.fail(t.upstream()+" answered JSON instead of an event stream; check that it supports \"stream\": true",
+					"answered content-type "+string(resp.Header.ContentType())+" to a stream request")
 			}
 			status = 502
 		}
@@ -138,6 +148,7 @@ func (p *HTTP) OpenStream(call *Call) (s Stream, err error) {
 		}
 		return t.transportError(err)
 	})
+	st.key = call.Deployment.APIKey
 	if conn := trackedConn(resp); conn != nil && resp.Header.ContentLength() == -1 { // chunked
 		st.endErr = func() error {
 			if conn.peerEOF.Load() {
@@ -161,6 +172,9 @@ func observe(call *Call, start time.Time, err *error) {
 		if we, ok := errors.AsType[*wire.Error](*err); ok {
 			status = we.Status
 		}
+		if status == 499 {
+			return // the client hung up: the upstream did nothing wrong
+		}
 	}
 	metrics.ObserveUpstream(call.Deployment.Provider, time.Since(start), status)
 }
@@ -182,7 +196,7 @@ func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, err
 			return nil, nil, we
 		}
 		return nil, nil, wire.Errorf(500, wire.TypeInternal, "deployment %q is misconfigured: %s",
-			d.PublicName(), scrub(d.APIKey, err.Error()))
+			d.PublicName(), Scrub(d.APIKey, err.Error()))
 	}
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json")

@@ -21,6 +21,11 @@ type Error struct {
 	// Limit names the governance limit that refused a call ("rpm", "tpm",
 	// "parallel", "budget"), for metrics; never rendered.
 	Limit string
+	// Internal is what only the gateway's log may say about the error:
+	// the upstream's address and the transport's own words. Never
+	// rendered; the gateway logs it with the request id, which it adds to
+	// Message. It never holds a secret either (providers scrub it).
+	Internal string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }

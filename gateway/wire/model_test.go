@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,29 @@ func TestSetModelAt(t *testing.T) {
 	}
 	if got, _ := SetModelAt(body, at, `we"ird`); string(got) != `{"messages":[{"role":"user","content":"say \"model\""}],"model":"we\"ird"}` {
 		t.Errorf("escaped model: %s", got)
+	}
+}
+
+func TestParseCompletion(t *testing.T) {
+	for body, why := range map[string]string{
+		`{"id":"x","model":"m","choices":[],"usage":{"prompt_tokens":1}}`: "",
+		` {"choices":[{"message":{"content":"hi"}}]} `:                    "",
+		``:                                 "an empty body",
+		`<html>login</html>`:               "a body that is not JSON",
+		`{"choices":[{"message":{"content`: "a body that is not JSON",
+		`["choices"]`:                      "a JSON body that is not an object",
+		`{"id":"x"}`:                       `a JSON object without a "choices" array`,
+		`{"choices":{}}`:                   `a JSON object without a "choices" array`,
+		`{"error":{"message":"no"}}`:       "an error object",
+	} {
+		c, got := ParseCompletion([]byte(body))
+		if (why == "") != (got == "") || !strings.HasPrefix(got, why) {
+			t.Errorf("%q: %q, want %q", body, got, why)
+		}
+		if got == "" && strings.Contains(body, `"model":"m"`) {
+			if out, _ := SetModelAt([]byte(body), c.ModelAt, "n"); !strings.Contains(string(out), `"model":"n"`) || !c.Usage.IsObject() {
+				t.Errorf("%q: model at %+v, usage %v", body, c.ModelAt, c.Usage)
+			}
+		}
 	}
 }
