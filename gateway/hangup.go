@@ -25,8 +25,24 @@ import (
 // only a hang-up aborts the call (providers.Abort closes the upstream
 // connection). When the call returns, a read deadline in the past wakes
 // the watch, which ends; the connection then serves its next request as
-// before. Cost per unary call: a goroutine, one poll(2) and three read
-// deadline updates (timer operations, no system call).
+// before.
+//
+// The watch starts only once a call has lasted hangupDelay: a call that
+// ends sooner (most calls to a fast upstream, every cached or refused
+// one) costs one timer start and stop, no goroutine and no system call. A
+// watched call costs a goroutine, one poll(2) and three read deadline
+// updates, next to a call that lasts at least hangupDelay. A hang-up is
+// noticed at most hangupDelay after the call started, and at once after.
+
+// hangupDelay is how long a call runs before its connection is watched.
+const hangupDelay = 20 * time.Millisecond
+
+// Watch states (hangup.state).
+const (
+	watchPending  = iota // the timer has not started the watch
+	watchRunning         // the watch goroutine waits in the netpoller
+	watchStopping        // stop came first: the watch must not start
+)
 
 // hangup is one call's watch; pooled.
 type hangup struct {
@@ -34,24 +50,28 @@ type hangup struct {
 	rc    syscall.RawConn
 	abort *providers.Abort
 	check func(fd uintptr) bool // h.poll, bound once
-	runFn func()                // h.run, bound once
+	timer *time.Timer           // runs h.run after hangupDelay, reused
 	done  chan struct{}
+
+	mu    sync.Mutex
+	state int
 }
 
 var hangups = sync.Pool{New: func() any {
 	h := &hangup{done: make(chan struct{}, 1)}
-	h.check, h.runFn = h.poll, h.run
+	h.check = h.poll
 	return h
 }}
 
 // aLongTimeAgo is a read deadline that has passed: it wakes the watch.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// watchHangup starts watching ctx's connection; when the client hangs up
-// it aborts the call that was given the watch's Abort. It returns nil when
-// the connection cannot be watched (not a socket, as in-memory test
-// listeners, or a platform without POLLRDHUP). The caller must stop a
-// non-nil watch before the handler returns.
+// watchHangup arranges for ctx's connection to be watched once the call
+// has lasted hangupDelay; when the client hangs up it aborts the call
+// that was given the watch's Abort. It returns nil when the connection
+// cannot be watched (not a socket, as in-memory test listeners, or a
+// platform without POLLRDHUP). The caller must stop a non-nil watch
+// before the handler returns.
 func watchHangup(ctx *fasthttp.RequestCtx) *hangup {
 	if !canWatchHangup {
 		return nil
@@ -68,15 +88,28 @@ func watchHangup(ctx *fasthttp.RequestCtx) *hangup {
 	h := hangups.Get().(*hangup)
 	// The Abort is the call's, not pooled: a call outlives its handler
 	// only if its worker never ran it, and then it must not abort another.
-	h.conn, h.rc, h.abort = conn, rc, &providers.Abort{}
-	// fasthttp's read deadline (ReadTimeout from the request's start)
-	// would end the watch of a long call; the call has its own deadline.
-	_ = conn.SetReadDeadline(time.Time{})
-	go h.runFn()
+	h.conn, h.rc, h.abort, h.state = conn, rc, &providers.Abort{}, watchPending
+	if h.timer == nil {
+		h.timer = time.AfterFunc(hangupDelay, h.run)
+	} else {
+		h.timer.Reset(hangupDelay)
+	}
 	return h
 }
 
+// run is the watch, on the timer's goroutine.
 func (h *hangup) run() {
+	h.mu.Lock()
+	if h.state != watchPending { // stop came first
+		h.mu.Unlock()
+		h.done <- struct{}{}
+		return
+	}
+	h.state = watchRunning
+	// fasthttp's read deadline (ReadTimeout from the request's start)
+	// would end the watch of a long call; the call has its own deadline.
+	_ = h.conn.SetReadDeadline(time.Time{})
+	h.mu.Unlock()
 	_ = h.rc.Read(h.check) // ends on a hang-up (check true) or stop's deadline
 	h.done <- struct{}{}
 }
@@ -92,16 +125,28 @@ func (h *hangup) poll(fd uintptr) bool {
 	return true
 }
 
-// stop ends the watch and returns once its goroutine is done, leaving the
-// connection as fasthttp expects it (it sets its own read deadline before
-// it reads the next request). Safe on a nil watch.
+// stop ends the watch (or keeps it from starting) and returns once its
+// goroutine is done, leaving the connection as fasthttp expects it (it
+// sets its own read deadline before it reads the next request). Safe on a
+// nil watch.
 func (h *hangup) stop() {
 	if h == nil {
 		return
 	}
-	_ = h.conn.SetReadDeadline(aLongTimeAgo)
-	<-h.done
-	_ = h.conn.SetReadDeadline(time.Time{})
+	h.mu.Lock()
+	state := h.state
+	h.state = watchStopping
+	h.mu.Unlock()
+	switch {
+	case state == watchPending && h.timer.Stop():
+		// The watch never started and never will.
+	case state == watchPending:
+		<-h.done // the timer fired: run sees watchStopping and returns
+	default:
+		_ = h.conn.SetReadDeadline(aLongTimeAgo)
+		<-h.done
+		_ = h.conn.SetReadDeadline(time.Time{})
+	}
 	h.conn, h.rc, h.abort = nil, nil, nil
 	hangups.Put(h)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestHangupWatchKeepsPipelinedRequests(t *testing.T) {
 // waits for it), even when the client sent half of its next request.
 func TestHangupWatchEndsWithTheCall(t *testing.T) {
 	t.Parallel()
-	addr := serveTCP(t, 20*time.Millisecond)
+	addr := serveTCP(t, 3*hangupDelay) // long enough to be watched
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -113,32 +114,62 @@ func TestHangupWatchEndsWithTheCall(t *testing.T) {
 }
 
 // BenchmarkHangupWatch is what the watch adds to a unary call on a TCP
-// connection: start (a goroutine, a poll(2), a deadline) and stop (two
-// deadlines and the goroutine's wake-up).
+// connection that ends within hangupDelay: a timer started and stopped.
 func BenchmarkHangupWatch(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer server.Close()
-	var ctx fasthttp.RequestCtx
-	ctx.Init2(server, nil, false)
+	ctx := benchConnCtx(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		h := watchHangup(&ctx)
+		h := watchHangup(ctx)
 		if h == nil {
 			b.Skip("no hang-up watch on this platform")
 		}
 		h.stop()
 	}
+}
+
+// BenchmarkHangupWatchStarted is what the watch adds to a call that lasts
+// longer than hangupDelay: start (a goroutine, a poll(2), a deadline) and
+// stop (two deadlines and the goroutine's wake-up).
+func BenchmarkHangupWatchStarted(b *testing.B) {
+	ctx := benchConnCtx(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		h := watchHangup(ctx)
+		if h == nil {
+			b.Skip("no hang-up watch on this platform")
+		}
+		if h.timer.Stop() {
+			go h.run()
+		}
+		for running := false; !running; {
+			h.mu.Lock()
+			running = h.state == watchRunning
+			h.mu.Unlock()
+			runtime.Gosched()
+		}
+		h.stop()
+	}
+}
+
+// benchConnCtx is a request context on the server side of a loopback TCP
+// connection.
+func benchConnCtx(b *testing.B) *fasthttp.RequestCtx {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { client.Close() })
+	server, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { server.Close() })
+	var ctx fasthttp.RequestCtx
+	ctx.Init2(server, nil, false)
+	return &ctx
 }
