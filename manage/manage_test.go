@@ -351,7 +351,10 @@ func FuzzMaskQuery(f *testing.F) {
 			return
 		}
 		in := base + "?" + name + "=" + secret
-		if out := maskQuery(in); strings.Contains(out, secret) && !strings.Contains(strings.SplitN(in, "?", 2)[0], secret) {
+		// The value must not survive in what follows the path (the path
+		// itself is re-encoded and may spell the same characters).
+		out := maskQuery(in)
+		if i := strings.IndexAny(out, "?#"); i < 0 || strings.Contains(out[i:], secret) {
 			t.Fatalf("maskQuery(%q) = %q keeps the value", in, out)
 		}
 	})
