@@ -111,6 +111,13 @@ func ReplaceFile(path string, data []byte, perm os.FileMode, want [sha256.Size]b
 		return nil, err
 	}
 	ours := sha256.Sum256(data)
+	// A cheap check first: a file that changed since the caller read it
+	// (writing and syncing the temp file takes milliseconds) is refused
+	// before readers could ever see our content at path.
+	if got, err := fileSum(path); err == nil && got != want {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
+	}
 	err = exchange(tmp, path)
 	if errors.Is(err, errNoExchange) {
 		return replaceFallback(path, tmp, ours, want)

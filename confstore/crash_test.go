@@ -333,9 +333,15 @@ func TestHandEditsRacingWritesLoseNone(t *testing.T) {
 			data := read()
 			if i > 0 && !strings.Contains(string(data), fmt.Sprintf("# hand %d\n", i-1)) {
 				// Either an API write's content seen during its check
-				// (it is swapped back within microseconds) or a lost edit.
-				time.Sleep(5 * time.Millisecond)
-				if data = read(); !strings.Contains(string(data), fmt.Sprintf("# hand %d\n", i-1)) {
+				// (it is swapped back within microseconds, or later when
+				// the writer is descheduled on a loaded machine) or a
+				// lost edit.
+				mine := fmt.Sprintf("# hand %d\n", i-1)
+				for wait := time.Now().Add(time.Second); time.Now().Before(wait) && !strings.Contains(string(data), mine); {
+					time.Sleep(time.Millisecond)
+					data = read()
+				}
+				if !strings.Contains(string(data), mine) {
 					lostNow = append(lostNow, i-1)
 				} else {
 					transient++

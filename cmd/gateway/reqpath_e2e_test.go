@@ -168,14 +168,20 @@ func TestReqpathUnaryHangupCancelsUpstream(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			t.Fatal("the upstream call was not cancelled when the client hung up")
 		}
-		// The team's only slot is free at once.
-		start := time.Now()
-		code, _, raw := rpPost(t, g, `{"model":"small","messages":[{"role":"user","content":"quick"}]}`)
-		if code != 200 {
-			t.Fatalf("the next call right after the hang-up: %d %s", code, raw)
+		// The team's only slot is free within 100 ms of the hang-up (the
+		// upstream sees its connection closed a moment before the worker
+		// returns and reports the slot free).
+		var code int
+		var raw []byte
+		for {
+			code, _, raw = rpPost(t, g, `{"model":"small","messages":[{"role":"user","content":"quick"}]}`)
+			if code != 429 || time.Since(hungUp) > 100*time.Millisecond {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
 		}
-		if d := time.Since(start); d > time.Second {
-			t.Fatalf("the next call took %v", d)
+		if code != 200 {
+			t.Fatalf("the next call %v after the hang-up: %d %s", time.Since(hungUp), code, raw)
 		}
 	}
 	// The hang-up is logged as the client's, with its request id; no error
