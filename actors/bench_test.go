@@ -11,7 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers"
 )
 
 // The microbenchmarks of the per-request path inside actors/: key lookup,

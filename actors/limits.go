@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/spend"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // neverResetRetry is the retry-after, in seconds, of a budget that never

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // ApplySnapshot asks the registry to make a validated snapshot live. The

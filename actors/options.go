@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/spend"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers"
 )
 
 // masterName is the actor that serves the master key's calls (global

@@ -8,10 +8,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/pricing"
 	"github.com/llmgateway/gateway/spend"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // teamConfig is everything a team actor is built from. It is immutable:

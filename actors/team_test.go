@@ -11,8 +11,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // fakeProvider answers after its gate opens for models named "slow", at

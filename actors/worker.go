@@ -12,9 +12,9 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/pricing"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // job is one admitted call.

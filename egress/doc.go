@@ -66,5 +66,5 @@
 // Keep-alive connections are reused without any check: the cost is one
 // resolution and a few prefix comparisons per new connection, nothing per
 // request. The package imports nothing from the project; manage and
-// gateway/providers use it.
+// providers use it.
 package egress

@@ -7,7 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // presentedKey returns the key a request carries: `Authorization: Bearer`,

@@ -18,9 +18,9 @@ import (
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/openai"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/openai"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // The microbenchmarks of the gateway's request path. Run with

@@ -11,8 +11,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // chatCompletions serves POST /v1/chat/completions, /chat/completions and

@@ -6,7 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/confstore"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // configAdmin authenticates a /config/* call: the master key only.

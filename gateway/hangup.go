@@ -8,7 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers"
 )
 
 // A client that hangs up during a unary call must cancel it: the upstream

@@ -3,7 +3,7 @@ package gateway
 import (
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // liveliness answers 200 while the process runs.

@@ -7,8 +7,8 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/wire"
 )
 
 var (

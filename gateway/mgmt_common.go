@@ -10,8 +10,8 @@ import (
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/manage"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // mgmtRoutes registers the management API (LiteLLM's paths).

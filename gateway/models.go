@@ -4,7 +4,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/wire"
 )
 
 type modelObject struct {

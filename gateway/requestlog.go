@@ -13,8 +13,8 @@ import (
 
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // requestInfo collects what the request log line and the request metrics

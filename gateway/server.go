@@ -15,8 +15,8 @@ import (
 	"github.com/llmgateway/gateway/actors"
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // Options configure a Server.

@@ -21,14 +21,14 @@ import (
 	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/egress"
 	"github.com/llmgateway/gateway/gateway"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/azure"
-	"github.com/llmgateway/gateway/gateway/providers/mock"
-	"github.com/llmgateway/gateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/gitops"
 	"github.com/llmgateway/gateway/logsafe"
 	"github.com/llmgateway/gateway/logwriter"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/azure"
+	"github.com/llmgateway/gateway/providers/mock"
+	"github.com/llmgateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/spend"
 )
 

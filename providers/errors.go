@@ -19,7 +19,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/egress"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // maxMessage caps an upstream message quoted in an error.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // maxEcho caps how much of the last user message the default reply quotes.

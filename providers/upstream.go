@@ -10,8 +10,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/wire"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // DefaultTimeout bounds a call whose Deadline is zero.

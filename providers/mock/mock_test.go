@@ -8,8 +8,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/mock"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/mock"
 )
 
 func call(body, deploymentMock string) *providers.Call {

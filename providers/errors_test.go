@@ -8,8 +8,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/internal/fakeupstream"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/internal/fakeupstream"
 )
 
 // forms are the copies of key an upstream may echo.

@@ -7,9 +7,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/internal/fakeupstream"
-	"github.com/llmgateway/gateway/gateway/providers/openai"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/internal/fakeupstream"
+	"github.com/llmgateway/gateway/providers/openai"
 )
 
 const answer = `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}`

@@ -8,10 +8,10 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/azure"
-	"github.com/llmgateway/gateway/gateway/providers/internal/fakeupstream"
-	"github.com/llmgateway/gateway/gateway/wire"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/azure"
+	"github.com/llmgateway/gateway/providers/internal/fakeupstream"
+	"github.com/llmgateway/gateway/wire"
 )
 
 func TestRequestShape(t *testing.T) {

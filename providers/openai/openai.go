@@ -8,7 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers"
 )
 
 // DefaultAPIBase is used when litellm_params.api_base is empty.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/egress"
-	"github.com/llmgateway/gateway/gateway/providers"
-	"github.com/llmgateway/gateway/gateway/providers/internal/fakeupstream"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/internal/fakeupstream"
 )
 
 func okHandler(ctx *fasthttp.RequestCtx) {
