@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	provreg "github.com/llmgateway/gateway/providers/registry"
 	"net/url"
 	"strconv"
 	"sync"
@@ -235,20 +236,7 @@ func malformedAnswer(d *configs.Deployment, resp *providers.Response, why string
 // (for an OpenAI-compatible server that rejects stream_options). Without
 // it the gateway counts the stream's tokens with a tokenizer.
 func StreamUsageSupported(d *configs.Deployment) bool {
-	if v := d.LiteLLMParams.StreamIncludeUsage; v != nil && !*v {
-		return false
-	}
-	switch d.Provider {
-	case "openai", "mock":
-		return true
-	case "azure":
-		v := d.LiteLLMParams.APIVersion
-		if v == "" {
-			return true // the provider's default, 2024-10-21
-		}
-		return len(v) >= 10 && v[:10] >= "2024-10-21"
-	}
-	return false
+	return provreg.StreamUsage(d.Provider, d.LiteLLMParams.APIVersion, d.LiteLLMParams.StreamIncludeUsage)
 }
 
 // UsageOf reads the usage object of a chat completion or a final stream chunk.

@@ -9,10 +9,6 @@ import (
 // settings file when no --config file is given.
 const EmbeddedConfigPath = "<embedded>/gateway.yaml"
 
-// KnownProviders are the upstream kinds a deployment may use, the
-// provider prefix of litellm_params.model ("azure/my-deployment").
-var KnownProviders = []string{"openai", "azure", "mock"}
-
 //go:embed gateway.yaml
 var defaultConfig []byte
 

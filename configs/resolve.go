@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/llmgateway/gateway/providers/registry"
 	"math"
 	"net/url"
 	"strings"
@@ -220,34 +221,18 @@ func (b *builder) resolveProvider(d *Deployment) {
 		b.problems.errorf(b.posOf(p, "", d.Source), "litellm_params.model is missing; add model: <provider>/<upstream model>, e.g. azure/my-deployment or openai/gpt-4o")
 		return
 	}
-	provider, upstream, found := strings.Cut(p.Model, "/")
-	if !found {
-		provider, upstream = "openai", p.Model
-	}
-	if p.CustomLLMProvider != "" {
-		provider = p.CustomLLMProvider
-		upstream = strings.TrimPrefix(p.Model, provider+"/")
-		if !knownProvider(provider) {
-			b.problems.errorf(b.posOf(p, "custom_llm_provider", d.Source), "unknown custom_llm_provider %q; known providers: %s",
-				provider, strings.Join(KnownProviders, ", "))
-		}
-	} else if !knownProvider(provider) {
+	provider, upstream := registry.ParseModel(p.Model, p.CustomLLMProvider)
+	if _, known := registry.Lookup(provider); !known && p.CustomLLMProvider != "" {
+		b.problems.errorf(b.posOf(p, "custom_llm_provider", d.Source), "unknown custom_llm_provider %q; known providers: %s",
+			provider, registry.Names())
+	} else if !known {
 		b.problems.errorf(b.posOf(p, "model", d.Source), "unknown provider %q in model %q; known providers: %s; write model: <provider>/<upstream model>",
-			provider, p.Model, strings.Join(KnownProviders, ", "))
+			provider, p.Model, registry.Names())
 	}
 	if upstream == "" {
 		b.problems.errorf(b.posOf(p, "model", d.Source), "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", p.Model, provider)
 	}
 	d.Provider, d.UpstreamModel = provider, upstream
-}
-
-func knownProvider(p string) bool {
-	for _, k := range KnownProviders {
-		if k == p {
-			return true
-		}
-	}
-	return false
 }
 
 // resolveParamEnv resolves an os.environ/NAME value of a non-secret

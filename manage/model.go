@@ -2,6 +2,7 @@ package manage
 
 import (
 	"encoding/json"
+	"github.com/llmgateway/gateway/providers/registry"
 	"maps"
 	"net/url"
 	"slices"
@@ -291,19 +292,12 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 	if strings.TrimSpace(lp.Model) == "" {
 		return BadRequest("litellm_params.model", "litellm_params.model is missing; write <provider>/<upstream model>, e.g. openai/gpt-4o or azure/my-deployment")
 	}
-	provider, upstream, found := strings.Cut(lp.Model, "/")
-	if !found {
-		provider, upstream = "openai", lp.Model
-	}
-	if lp.CustomLLMProvider != "" {
-		provider = lp.CustomLLMProvider
-		upstream = strings.TrimPrefix(lp.Model, provider+"/")
-		if !slices.Contains(configs.KnownProviders, provider) {
-			return BadRequest("litellm_params.custom_llm_provider", "unknown custom_llm_provider %q; known providers: %s", provider, strings.Join(configs.KnownProviders, ", "))
-		}
-	} else if !slices.Contains(configs.KnownProviders, provider) {
+	provider, upstream := registry.ParseModel(lp.Model, lp.CustomLLMProvider)
+	if _, known := registry.Lookup(provider); !known && lp.CustomLLMProvider != "" {
+		return BadRequest("litellm_params.custom_llm_provider", "unknown custom_llm_provider %q; known providers: %s", provider, registry.Names())
+	} else if !known {
 		return BadRequest("litellm_params.model", "unknown provider %q in litellm_params.model %q; known providers: %s; write <provider>/<upstream model>",
-			provider, lp.Model, strings.Join(configs.KnownProviders, ", "))
+			provider, lp.Model, registry.Names())
 	}
 	if upstream == "" {
 		return BadRequest("litellm_params.model", "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", lp.Model, provider)

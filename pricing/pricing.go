@@ -20,6 +20,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/llmgateway/gateway/providers/registry"
 	"math"
 	"strings"
 
@@ -105,8 +106,9 @@ func ForDeployment(d *configs.Deployment) Quote {
 		}
 		return q
 	}
-	if d.Provider == "mock" {
-		// The built-in mock calls no one: free, unless priced above.
+	if s, ok := registry.Lookup(d.Provider); ok && s.Free {
+		// The provider calls no one (the built-in mock): free, unless
+		// priced above.
 		return Quote{Priced: true, Model: d.UpstreamModel}
 	}
 	var names []string

@@ -182,11 +182,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	}))
 	defer system.Shutdown()
 	client := providers.NewClientWith(providers.ClientOptions{Log: log})
-	provs := map[string]providers.Provider{
-		"openai": openai.New(client),
-		"azure":  azure.New(client),
-		"mock":   mock.New(),
-	}
+	provs := newProviders(client)
 	dir := &actors.Directory{}
 	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log,
 		actors.WithSpendStore(spendStore), actors.WithClock(testClock)))
@@ -298,4 +294,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	closeSpend()
 	log.Info("stopped")
 	return 0
+}
+
+// newProviders builds one provider per entry of the provider registry
+// (TestProvidersMatchTheRegistry keeps the two lists equal).
+func newProviders(client *providers.Client) map[string]providers.Provider {
+	return map[string]providers.Provider{
+		"openai": openai.New(client),
+		"azure":  azure.New(client),
+		"mock":   mock.New(),
+	}
 }

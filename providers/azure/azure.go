@@ -4,6 +4,7 @@
 package azure
 
 import (
+	"github.com/llmgateway/gateway/providers/registry"
 	"net/url"
 	"strings"
 
@@ -14,8 +15,8 @@ import (
 	"github.com/llmgateway/gateway/wire"
 )
 
-// DefaultAPIVersion is used when litellm_params.api_version is empty.
-const DefaultAPIVersion = "2024-10-21"
+// spec is the provider's registry entry.
+var spec, _ = registry.Lookup("azure")
 
 // New returns the azure provider over the shared client.
 func New(client *providers.Client) providers.Provider {
@@ -31,7 +32,7 @@ func prepare(d *configs.Deployment, req *fasthttp.Request) error {
 	}
 	version := d.LiteLLMParams.APIVersion
 	if version == "" {
-		version = DefaultAPIVersion
+		version = spec.DefaultAPIVersion
 	}
 	req.SetRequestURI(base + "/openai/deployments/" + url.PathEscape(d.UpstreamModel) +
 		"/chat/completions?api-version=" + url.QueryEscape(version))

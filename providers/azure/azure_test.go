@@ -18,7 +18,7 @@ func TestRequestShape(t *testing.T) {
 	up := fakeupstream.Start(t, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(`{}`) })
 	tests := []struct{ version, wantURI string }{
 		{"2025-01-01-preview", "/openai/deployments/my-gpt4o/chat/completions?api-version=2025-01-01-preview"},
-		{"", "/openai/deployments/my-gpt4o/chat/completions?api-version=" + azure.DefaultAPIVersion},
+		{"", "/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21"},
 	}
 	for _, tt := range tests {
 		d := &configs.Deployment{

@@ -3,6 +3,7 @@
 package openai
 
 import (
+	"github.com/llmgateway/gateway/providers/registry"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -11,8 +12,8 @@ import (
 	"github.com/llmgateway/gateway/providers"
 )
 
-// DefaultAPIBase is used when litellm_params.api_base is empty.
-const DefaultAPIBase = "https://api.openai.com/v1"
+// spec is the provider's registry entry.
+var spec, _ = registry.Lookup("openai")
 
 // New returns the openai provider over the shared client.
 func New(client *providers.Client) providers.Provider {
@@ -22,7 +23,7 @@ func New(client *providers.Client) providers.Provider {
 func prepare(d *configs.Deployment, req *fasthttp.Request) error {
 	base := strings.TrimRight(d.LiteLLMParams.APIBase, "/")
 	if base == "" {
-		base = DefaultAPIBase
+		base = spec.DefaultAPIBase
 	}
 	req.SetRequestURI(base + "/chat/completions")
 	if d.APIKey != "" {

@@ -1,0 +1,120 @@
+// Package registry says what each upstream kind is and can do: its
+// prefix in litellm_params.model, its default api_base, its auth scheme,
+// the endpoints it serves, whether its streams report usage and whether
+// its calls are priced. It is a leaf (it imports nothing of the project),
+// so every layer asks it — configs validation, manage, pricing, the
+// actors — and nothing else lists providers. The implementations live in
+// one package each under providers/; adding a provider is that package,
+// one line in Table, and its constructor in the gateway's wiring (a test
+// keeps the two lists equal).
+package registry
+
+import (
+	"slices"
+	"strings"
+)
+
+// Auth is how a provider sends the upstream key.
+type Auth string
+
+// Auth schemes.
+const (
+	AuthBearer Auth = "bearer"  // Authorization: Bearer <key>
+	AuthAPIKey Auth = "api-key" // api-key: <key> (Azure)
+	AuthNone   Auth = "none"    // no key (the built-in mock)
+)
+
+// Endpoint is an API a provider serves natively.
+type Endpoint string
+
+// Endpoints.
+const (
+	EndpointChat Endpoint = "chat/completions"
+)
+
+// Spec is what one upstream kind declares.
+type Spec struct {
+	// Name is the prefix of litellm_params.model ("azure/my-deployment")
+	// and the value of custom_llm_provider.
+	Name string
+	// DefaultAPIBase is used when api_base is empty ("" = api_base is
+	// required).
+	DefaultAPIBase string
+	// DefaultAPIVersion is used when api_version is empty ("" = none).
+	DefaultAPIVersion string
+	Auth              Auth
+	Endpoints         []Endpoint
+	// StreamUsage reports whether the upstream sends a final usage chunk
+	// when asked with stream_options.include_usage, for the deployment's
+	// api_version (the default one when empty); nil: never.
+	StreamUsage func(apiVersion string) bool
+	// Free marks a provider whose calls cost nothing unless the
+	// deployment sets a price (the built-in mock calls no one).
+	Free bool
+}
+
+// Table is every provider the gateway knows, one line each.
+var Table = []Spec{
+	{Name: "openai", DefaultAPIBase: "https://api.openai.com/v1", Auth: AuthBearer,
+		Endpoints: []Endpoint{EndpointChat}, StreamUsage: always},
+	{Name: "azure", DefaultAPIVersion: "2024-10-21", Auth: AuthAPIKey,
+		Endpoints: []Endpoint{EndpointChat}, StreamUsage: azureStreamUsage},
+	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat}, StreamUsage: always, Free: true},
+}
+
+func always(string) bool { return true }
+
+// azureStreamUsage: Azure OpenAI accepts stream_options from api_version
+// 2024-10-21 on (the default one).
+func azureStreamUsage(v string) bool {
+	return v == "" || (len(v) >= 10 && v[:10] >= "2024-10-21")
+}
+
+// Lookup returns the provider named name.
+func Lookup(name string) (Spec, bool) {
+	i := slices.IndexFunc(Table, func(s Spec) bool { return s.Name == name })
+	if i < 0 {
+		return Spec{}, false
+	}
+	return Table[i], true
+}
+
+// Names lists the providers, for messages ("openai, azure, mock").
+func Names() string {
+	names := make([]string, len(Table))
+	for i, s := range Table {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// DefaultProvider is the provider of a model written without a prefix
+// ("gpt-4o"), as LiteLLM reads it.
+const DefaultProvider = "openai"
+
+// ParseModel splits litellm_params.model into its provider and upstream
+// model, honouring custom_llm_provider: "azure/x" is ("azure", "x"); "x"
+// is ("openai", "x"); with custom_llm_provider "azure", "x" and "azure/x"
+// are both ("azure", "x"). It does not check that the provider exists
+// (Lookup does).
+func ParseModel(model, customProvider string) (provider, upstream string) {
+	if customProvider != "" {
+		return customProvider, strings.TrimPrefix(model, customProvider+"/")
+	}
+	provider, upstream, found := strings.Cut(model, "/")
+	if !found {
+		return DefaultProvider, model
+	}
+	return provider, upstream
+}
+
+// StreamUsage reports whether the gateway should ask a deployment of
+// provider (with apiVersion and litellm_params.stream_include_usage, nil
+// when unset) for a final usage chunk.
+func StreamUsage(provider, apiVersion string, includeUsage *bool) bool {
+	if includeUsage != nil && !*includeUsage {
+		return false
+	}
+	s, ok := Lookup(provider)
+	return ok && s.StreamUsage != nil && s.StreamUsage(apiVersion)
+}
