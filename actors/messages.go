@@ -132,9 +132,12 @@ type workerIdle struct {
 	worker *actor.PID
 }
 
-// ListModels asks a team actor for the names its caller may use. The
-// answer is *ModelList.
-type ListModels struct{}
+// ListModels asks a team actor for the names its caller may use: the
+// team's and the key's allowlists apply, so every name listed can be
+// called. The answer is *ModelList.
+type ListModels struct {
+	Key *configs.Key // the calling key (nil: the master key)
+}
 
 // ModelList answers ListModels.
 type ModelList struct {

@@ -133,7 +133,7 @@ func (t *teamActor) Receive(ctx actor.Context) {
 	case *drain:
 		ctx.Respond(msg)
 	case *ListModels:
-		ctx.Respond(&ModelList{Models: t.names})
+		ctx.Respond(&ModelList{Models: t.callable(msg.Key)})
 	case *updateTeam:
 		t.cfg, t.built = msg.cfg, false
 	}
@@ -353,6 +353,22 @@ func (t *teamActor) workerIdle(ctx actor.Context, w *actor.PID) {
 		return
 	}
 	ctx.Stop(w)
+}
+
+// callable is the names the key may call: those its team resolves that
+// pass the team's and the key's allowlists.
+func (t *teamActor) callable(k *configs.Key) []ModelEntry {
+	out := make([]ModelEntry, 0, len(t.names))
+	for _, e := range t.names {
+		resolved := e.Name
+		if target, ok := t.aliases[e.Name]; ok {
+			resolved = target
+		}
+		if t.allow(e.Name, resolved, k) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // allow applies the team's and the key's models allowlists. The name asked

@@ -38,6 +38,8 @@ func (s *Server) routes(t routeTable) {
 	t.POST("/openai/deployments/{model}/chat/completions", s.chatCompletions)
 	t.GET("/v1/models", s.listModels)
 	t.GET("/models", s.listModels)
+	t.GET("/v1/models/{model:*}", s.retrieveModel)
+	t.GET("/models/{model:*}", s.retrieveModel)
 	t.GET("/health/liveliness", s.liveliness)
 	t.GET("/health/readiness", s.readiness)
 	t.GET("/config/status", s.configStatus)

@@ -197,6 +197,10 @@ func mxRows() []mxRow {
 		{"POST", "/openai/deployments/{model}/chat/completions", authed(200, 200, 200, 200, 200), chat("/openai/deployments/g-mock/chat/completions?api-version=2024-10-21")},
 		{"GET", "/v1/models", authed(200, 200, 200, 200, 200), get("/v1/models")},
 		{"GET", "/models", authed(200, 200, 200, 200, 200), get("/models")},
+		// A team's model is visible to its own keys only (the master key
+		// calls global models); another team's answers as a missing one.
+		{"GET", "/v1/models/{model:*}", authed(404, 200, 200, 404, 404), get("/v1/models/own-model")},
+		{"GET", "/models/{model:*}", authed(404, 200, 200, 404, 404), get("/models/own-model")},
 		{"GET", "/health/liveliness", public(), get("/health/liveliness")},
 		{"GET", "/health/readiness", public(), get("/health/readiness")},
 		// Anonymous /metrics is 200 with the series that name no team; a
