@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"strings"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
@@ -70,4 +72,22 @@ func (s *Server) callableModels(ctx *fasthttp.RequestCtx) ([]actors.ModelEntry, 
 		return nil, false
 	}
 	return list.Models, true
+}
+
+// notSupported answers the OpenAI endpoints the gateway does not serve yet
+// (files, batches) with a 501 that says so, not a bare 404: a client
+// learns the gateway is reachable and the feature is missing.
+func (s *Server) notSupported(ctx *fasthttp.RequestCtx) {
+	route, werr := s.authenticate(ctx)
+	if werr == nil {
+		werr = blockedRoute(s.snapshot(), route)
+	}
+	if werr == nil {
+		what := "/v1/files"
+		if strings.HasPrefix(string(ctx.Path()), "/v1/batches") {
+			what = "/v1/batches"
+		}
+		werr = wire.Errorf(501, wire.TypeInvalidRequest, "%s is not supported by this gateway yet; call the upstream's own API for files and batches", what)
+	}
+	writeError(ctx, werr)
 }

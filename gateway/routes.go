@@ -40,6 +40,9 @@ func (s *Server) routes(t routeTable) {
 	t.GET("/models", s.listModels)
 	t.GET("/v1/models/{model:*}", s.retrieveModel)
 	t.GET("/models/{model:*}", s.retrieveModel)
+	for _, p := range []string{"/v1/files", "/v1/files/{path:*}", "/v1/batches", "/v1/batches/{path:*}"} {
+		t.ANY(p, s.notSupported)
+	}
 	t.GET("/health/liveliness", s.liveliness)
 	t.GET("/health/readiness", s.readiness)
 	t.GET("/config/status", s.configStatus)

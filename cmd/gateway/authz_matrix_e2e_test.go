@@ -201,6 +201,11 @@ func mxRows() []mxRow {
 		// calls global models); another team's answers as a missing one.
 		{"GET", "/v1/models/{model:*}", authed(404, 200, 200, 404, 404), get("/v1/models/own-model")},
 		{"GET", "/models/{model:*}", authed(404, 200, 200, 404, 404), get("/models/own-model")},
+		// Not served yet: 501 saying so, after authentication.
+		{"*", "/v1/files", authed(501, 501, 501, 501, 501), get("/v1/files")},
+		{"*", "/v1/files/{path:*}", authed(501, 501, 501, 501, 501), get("/v1/files/file-abc")},
+		{"*", "/v1/batches", authed(501, 501, 501, 501, 501), get("/v1/batches")},
+		{"*", "/v1/batches/{path:*}", authed(501, 501, 501, 501, 501), get("/v1/batches/batch-abc")},
 		{"GET", "/health/liveliness", public(), get("/health/liveliness")},
 		{"GET", "/health/readiness", public(), get("/health/readiness")},
 		// Anonymous /metrics is 200 with the series that name no team; a

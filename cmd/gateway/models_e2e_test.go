@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -54,6 +55,24 @@ func TestModelsListAndRetrieveFollowAllowlists(t *testing.T) {
 	for _, id := range ids {
 		if _, err := narrow.Chat.Completions.New(ctx, userSays(id, "hi")); err != nil {
 			t.Errorf("calling listed %s: %v", id, err)
+		}
+	}
+}
+
+// /v1/files and /v1/batches answer 501 saying they are not supported yet,
+// not a bare 404.
+func TestFilesAndBatchesAreNotSupportedYet(t *testing.T) {
+	up := newFakeUpstream(t)
+	g := startGateway(t, twoTeams(t, up, "")...)
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/v1/files", "/v1/files is not supported"},
+		{"POST", "/v1/files", "/v1/files is not supported"},
+		{"GET", "/v1/batches/batch-1", "/v1/batches is not supported"},
+		{"POST", "/v1/batches/batch-1/cancel", "/v1/batches is not supported"},
+	} {
+		code, m, raw := g.do(t, c.method, c.path, keyB, nil)
+		if e := errorOf(t, m, raw); code != 501 || !strings.Contains(e["message"].(string), c.want) {
+			t.Errorf("%s %s: %d %s, want 501 %q", c.method, c.path, code, raw, c.want)
 		}
 	}
 }
