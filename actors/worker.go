@@ -2,7 +2,6 @@ package actors
 
 import (
 	"fmt"
-	provreg "github.com/llmgateway/gateway/providers/registry"
 	"net/url"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/pricing"
 	"github.com/llmgateway/gateway/providers"
+	provreg "github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
 )
 

@@ -5,13 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/llmgateway/gateway/providers/registry"
 	"math"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/llmgateway/gateway/egress"
+	"github.com/llmgateway/gateway/providers/registry"
 )
 
 // resolveSettings applies defaults and resolves the master and salt keys.

@@ -2,7 +2,6 @@ package manage
 
 import (
 	"encoding/json"
-	"github.com/llmgateway/gateway/providers/registry"
 	"maps"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/egress"
+	"github.com/llmgateway/gateway/providers/registry"
 )
 
 // ModelRequest is the body of /model/new and /model/update.

@@ -20,11 +20,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"github.com/llmgateway/gateway/providers/registry"
 	"math"
 	"strings"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/providers/registry"
 )
 
 //go:embed prices.json

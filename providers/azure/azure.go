@@ -4,7 +4,6 @@
 package azure
 
 import (
-	"github.com/llmgateway/gateway/providers/registry"
 	"net/url"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
 )
 

@@ -3,13 +3,13 @@
 package openai
 
 import (
-	"github.com/llmgateway/gateway/providers/registry"
 	"strings"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/registry"
 )
 
 // spec is the provider's registry entry.
