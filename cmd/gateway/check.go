@@ -66,9 +66,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *config == "" {
-		if _, err := os.Stat("configs/gateway.yaml"); err == nil {
-			*config = "configs/gateway.yaml"
-		}
+		*config = defaultConfigPath()
 	} else if _, err := os.Stat(*config); err != nil {
 		fmt.Fprintf(stderr, "gateway check: --config %s: %v\n", *config, err)
 		return 2

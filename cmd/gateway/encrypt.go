@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/llmgateway/gateway/configs"
 )
@@ -52,9 +51,7 @@ func encrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *config == "" {
-		if _, err := os.Stat("configs/gateway.yaml"); err == nil {
-			*config = "configs/gateway.yaml"
-		}
+		*config = defaultConfigPath()
 	}
 	in, err := configs.ReadDirs(*config, "", "")
 	if err != nil {

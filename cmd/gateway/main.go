@@ -66,3 +66,13 @@ commands:
   version   print the version
 `)
 }
+
+// defaultConfigPath is the --config file when none is given:
+// configs/gateway.yaml when it exists in the working directory, else ""
+// (the copy embedded in the binary).
+func defaultConfigPath() string {
+	if _, err := os.Stat("configs/gateway.yaml"); err == nil {
+		return "configs/gateway.yaml"
+	}
+	return ""
+}

@@ -67,9 +67,7 @@ works in either order. Without a restart in between:
 		return 2
 	}
 	if *config == "" {
-		if _, err := os.Stat("configs/gateway.yaml"); err == nil {
-			*config = "configs/gateway.yaml"
-		}
+		*config = defaultConfigPath()
 	}
 	in, err := configs.ReadDirs(*config, *teamsDir, *modelsDir)
 	if err != nil {

@@ -67,9 +67,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if f.config == "" {
-		if _, err := os.Stat("configs/gateway.yaml"); err == nil {
-			f.config = "configs/gateway.yaml"
-		}
+		f.config = defaultConfigPath()
 	}
 	return f, nil
 }
