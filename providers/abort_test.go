@@ -12,7 +12,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/internal/fakeupstream"
 	"github.com/llmgateway/gateway/wire"
@@ -145,7 +144,7 @@ func TestDialRefusalIsTheAnswer(t *testing.T) {
 	c := providers.NewClientWith(providers.ClientOptions{Connect: func(context.Context, string) (net.Conn, error) {
 		return nil, &wire.Error{Status: 403, Type: wire.TypePermission, Message: "api_base is not allowed for this team"}
 	}})
-	p := providers.NewHTTP(c, func(_ *configs.Deployment, req *fasthttp.Request) error {
+	p := providers.NewHTTP(c, func(_ *providers.Call, req *fasthttp.Request) error {
 		req.SetRequestURI("http://10.0.0.1:8000/v1/chat/completions")
 		return nil
 	})

@@ -22,7 +22,8 @@ func okHandler(ctx *fasthttp.RequestCtx) {
 
 // urlProvider posts to the deployment's api_base + "/chat/completions".
 func urlProvider(c *providers.Client) providers.Provider {
-	return providers.NewHTTP(c, func(d *configs.Deployment, req *fasthttp.Request) error {
+	return providers.NewHTTP(c, func(call *providers.Call, req *fasthttp.Request) error {
+		d := call.Deployment
 		req.SetRequestURI(d.LiteLLMParams.APIBase + "/chat/completions")
 		return nil
 	})

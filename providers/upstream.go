@@ -9,8 +9,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -50,13 +50,15 @@ func newFastClient(dial dialer) *fasthttp.Client {
 	}
 }
 
-// Prepare points req at the upstream for deployment d: it sets the request
-// URI and the provider's auth headers. The method, content type and body are
-// set by the caller. A non-nil error is returned to the client as is.
-type Prepare func(d *configs.Deployment, req *fasthttp.Request) error
+// Prepare points req at the upstream for call's deployment and endpoint
+// (call.EndpointOrChat(), call.ObjectID): it sets the request URI and the
+// provider's auth headers. The method, content type, Accept, the passed
+// through headers and the body are set by the caller. A non-nil error is
+// returned to the client as is.
+type Prepare func(call *Call, req *fasthttp.Request) error
 
-// HTTP is a Provider that POSTs the call body unchanged to the URL Prepare
-// sets: the shape of every OpenAI-compatible upstream.
+// HTTP is a Provider and Forwarder that sends the call body unchanged to
+// the URL Prepare sets: the shape of every OpenAI-compatible upstream.
 type HTTP struct {
 	Client  *Client
 	Prepare Prepare
@@ -102,6 +104,12 @@ func (p *HTTP) Complete(call *Call) (res *Response, err error) {
 		Body:        bytes.Clone(body),
 	}, nil
 }
+
+// Forward is Complete for any endpoint Prepare knows.
+func (p *HTTP) Forward(call *Call) (*Response, error) { return p.Complete(call) }
+
+// ForwardStream is OpenStream for any endpoint Prepare knows.
+func (p *HTTP) ForwardStream(call *Call) (Stream, error) { return p.OpenStream(call) }
 
 // OpenStream sends the call and returns the upstream's event stream. The
 // call's deadline bounds the whole stream; the caller must Close it.
@@ -190,7 +198,7 @@ func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, err
 		deadline = time.Now().Add(DefaultTimeout)
 	}
 	req := fasthttp.AcquireRequest()
-	if err := p.Prepare(d, req); err != nil {
+	if err := p.Prepare(call, req); err != nil {
 		fasthttp.ReleaseRequest(req)
 		if we, ok := errors.AsType[*wire.Error](err); ok {
 			return nil, nil, we
@@ -198,14 +206,28 @@ func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, err
 		return nil, nil, wire.Errorf(500, wire.TypeInternal, "deployment %q is misconfigured: %s",
 			d.PublicName(), Scrub(d.APIKey, err.Error()))
 	}
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType("application/json")
-	if stream {
-		req.Header.Set(fasthttp.HeaderAccept, "text/event-stream")
-	} else {
+	switch ep := call.EndpointOrChat(); {
+	case call.Method != "" && call.Method != fasthttp.MethodPost:
+		req.Header.SetMethod(call.Method) // GET / DELETE of a stored object: no body
 		req.Header.Set(fasthttp.HeaderAccept, "application/json")
+	default:
+		req.Header.SetMethod(fasthttp.MethodPost)
+		if call.ContentType != "" {
+			req.Header.SetContentType(call.ContentType)
+		} else {
+			req.Header.SetContentType("application/json")
+		}
+		switch {
+		case stream:
+			req.Header.Set(fasthttp.HeaderAccept, "text/event-stream")
+		case ep != registry.EndpointSpeech: // speech answers audio
+			req.Header.Set(fasthttp.HeaderAccept, "application/json")
+		}
+		req.SetBodyRaw(call.Body) // not copied: Call.Body is never modified
 	}
-	req.SetBodyRaw(call.Body) // not copied: Call.Body is never modified
+	for _, h := range call.Header {
+		req.Header.Set(h.Name, h.Value)
+	}
 	t := &target{
 		deployment: d,
 		host:       string(req.URI().Host()),

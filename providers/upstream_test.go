@@ -24,7 +24,8 @@ var client = providers.NewClient()
 
 // provider posts to base + "/chat/completions?key=secret" with a bearer key.
 func provider(base string) providers.Provider {
-	return providers.NewHTTP(client, func(d *configs.Deployment, req *fasthttp.Request) error {
+	return providers.NewHTTP(client, func(call *providers.Call, req *fasthttp.Request) error {
+		d := call.Deployment
 		req.SetRequestURI(base + "/chat/completions?key=" + d.APIKey)
 		req.Header.Set("Authorization", "Bearer "+d.APIKey)
 		return nil

@@ -9,7 +9,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
@@ -23,7 +22,8 @@ func New(client *providers.Client) providers.Provider {
 	return providers.NewHTTP(client, prepare)
 }
 
-func prepare(d *configs.Deployment, req *fasthttp.Request) error {
+func prepare(call *providers.Call, req *fasthttp.Request) error {
+	d := call.Deployment
 	base := strings.TrimRight(d.LiteLLMParams.APIBase, "/")
 	if base == "" {
 		return wire.Errorf(500, wire.TypeInternal,

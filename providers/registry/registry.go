@@ -27,10 +27,25 @@ const (
 // Endpoint is an API a provider serves natively.
 type Endpoint string
 
-// Endpoints.
+// Endpoints: the path after /v1/ of the API (OpenAI's, or Anthropic's
+// for messages and messages/count_tokens).
 const (
-	EndpointChat Endpoint = "chat/completions"
+	EndpointChat           Endpoint = "chat/completions"
+	EndpointCompletions    Endpoint = "completions"
+	EndpointEmbeddings     Endpoint = "embeddings"
+	EndpointResponses      Endpoint = "responses"
+	EndpointModerations    Endpoint = "moderations"
+	EndpointImages         Endpoint = "images/generations"
+	EndpointSpeech         Endpoint = "audio/speech"
+	EndpointTranscriptions Endpoint = "audio/transcriptions"
+	EndpointMessages       Endpoint = "messages"
+	EndpointCountTokens    Endpoint = "messages/count_tokens"
 )
+
+// Serves reports whether the provider serves ep natively (chat: with its
+// own translation or none). An endpoint it does not serve may still be
+// bridged by the gateway (Anthropic messages over chat).
+func (s Spec) Serves(ep Endpoint) bool { return slices.Contains(s.Endpoints, ep) }
 
 // Spec is what one upstream kind declares.
 type Spec struct {
@@ -43,7 +58,11 @@ type Spec struct {
 	// DefaultAPIVersion is used when api_version is empty ("" = none).
 	DefaultAPIVersion string
 	Auth              Auth
-	Endpoints         []Endpoint
+	// Endpoints are the APIs the provider serves natively; every provider
+	// serves EndpointChat (translated in its package when its own API is
+	// another). A provider serving more than chat implements
+	// providers.Forwarder.
+	Endpoints []Endpoint
 	// StreamUsage reports whether the upstream sends a final usage chunk
 	// when asked with stream_options.include_usage, for the deployment's
 	// api_version (the default one when empty); nil: never.
