@@ -34,15 +34,45 @@ var pricesJSON []byte
 type Price struct {
 	Input  float64 `json:"input_cost_per_token"`
 	Output float64 `json:"output_cost_per_token"`
+	// CacheRead and CacheWrite price prompt tokens read from or written
+	// to the upstream's prompt cache; nil: the input price.
+	CacheRead  *float64 `json:"cache_read_input_token_cost,omitempty"`
+	CacheWrite *float64 `json:"cache_creation_input_token_cost,omitempty"`
+}
+
+// Tokens is what a call used, as priced. Prompt counts every prompt
+// token, those read from or written to the prompt cache included.
+type Tokens struct {
+	Prompt, Completion    int64
+	CacheRead, CacheWrite int64
 }
 
 // Cost is the price of a call that used prompt input tokens and
-// completion output tokens. It is always finite and never negative:
-// negative counts (an upstream's garbage) count 0, and a price that is
-// not finite (validation refuses them) costs 0 rather than poisoning the
-// spend.
+// completion output tokens (none of them cached).
 func (p Price) Cost(prompt, completion int64) float64 {
-	c := float64(max(prompt, 0))*p.Input + float64(max(completion, 0))*p.Output
+	return p.CostOf(Tokens{Prompt: prompt, Completion: completion})
+}
+
+// CostOf prices t: cached prompt tokens at the cache prices, the rest of
+// the prompt at the input price. It is always finite and never negative:
+// negative counts (an upstream's garbage) count 0, and a price that is not
+// finite (validation refuses them) costs 0 rather than poisoning the
+// spend.
+func (p Price) CostOf(t Tokens) float64 {
+	read, write := max(t.CacheRead, 0), max(t.CacheWrite, 0)
+	plain := max(t.Prompt, 0) - read - write
+	if plain < 0 { // cache counts larger than the prompt: trust the prompt
+		plain, read, write = max(t.Prompt, 0), 0, 0
+	}
+	readPrice, writePrice := p.Input, p.Input
+	if p.CacheRead != nil {
+		readPrice = *p.CacheRead
+	}
+	if p.CacheWrite != nil {
+		writePrice = *p.CacheWrite
+	}
+	c := float64(plain)*p.Input + float64(read)*readPrice + float64(write)*writePrice +
+		float64(max(t.Completion, 0))*p.Output
 	if math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
 		return 0
 	}
