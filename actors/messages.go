@@ -1,11 +1,13 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
+	provreg "github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -21,12 +23,30 @@ type Applied struct {
 	Spawned, Updated, Stopped int
 }
 
-// Chat asks a team actor to resolve a model name and admit a chat
-// completion. Send it with Call, which runs the admitted call and returns
+// Chat asks a team actor to resolve a model name and admit a call to one
+// of its deployments: a chat completion, or a call to another endpoint
+// (Endpoint). Send it with Call, which runs the admitted call and returns
 // its *ChatResult.
 type Chat struct {
-	// Model is the name the client asked for.
+	// Model is the name the client asked for ("" with DeploymentID: a call
+	// on an object a deployment created, such as GET /v1/responses/{id}).
 	Model string
+	// Endpoint is the API called ("": chat completions). The team actor
+	// picks a deployment of the model that serves it, natively or through
+	// a bridge (Anthropic messages over chat).
+	Endpoint provreg.Endpoint
+	// DeploymentID pins the call to one deployment of the team's (the one
+	// that created a response the call continues or reads); the caller
+	// must still be allowed its model.
+	DeploymentID string
+	// Method and ObjectID: providers.Call's, for GET / DELETE of a stored
+	// object.
+	Method, ObjectID string
+	// ContentType is Body's when not JSON (multipart audio uploads); the
+	// model at ModelAt is then a raw form value, not a JSON string.
+	ContentType string
+	// Header is what the client sent that goes upstream (anthropic-beta).
+	Header []providers.Header
 	// Body is the client's request body; it is not modified.
 	Body []byte
 	// ModelAt is where Body's "model" value is, when the caller parsed it
@@ -74,6 +94,8 @@ type ChatResult struct {
 	// the upstream reported none.
 	Done func(Usage) Usage
 
+	// ContentType is Body's ("": application/json).
+	ContentType string
 	// Cost is the unary call's cost in USD (x-litellm-response-cost).
 	Cost float64
 	// Usage is the unary call's usage as the upstream reported it.
@@ -93,9 +115,14 @@ type ChatResult struct {
 // Usage is what one call consumed, reported to the team actor when the
 // call ends (successfully or not).
 type Usage struct {
+	// PromptTokens counts every prompt token, cached ones included.
 	PromptTokens     int64
 	CompletionTokens int64
-	Failed           bool
+	// CacheReadTokens and CacheWriteTokens are the prompt tokens read from
+	// and written to the upstream's prompt cache (priced at their own
+	// prices).
+	CacheReadTokens, CacheWriteTokens int64
+	Failed                            bool
 	// Reported is true when the figures come from the upstream's usage.
 	// For a stream without it, Done counts the tokens of the prompt and of
 	// Text with a tokenizer.

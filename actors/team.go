@@ -10,6 +10,7 @@ import (
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/pricing"
+	provreg "github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/spend"
 	"github.com/llmgateway/gateway/wire"
 )
@@ -280,11 +281,28 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 			return
 		}
 	}
-	resolved, group := t.resolve(msg.Model)
-	if len(group) == 0 {
+	var resolved string
+	var group []*configs.Deployment
+	if msg.DeploymentID != "" {
+		d := t.byID(msg.DeploymentID)
+		if d == nil {
+			msg.answer(ctx, &ChatResult{Err: wire.Errorf(404, wire.TypeNotFound,
+				"the deployment that created this object is no longer configured; the object cannot be reached")})
+			return
+		}
+		msg.Model, resolved, group = d.PublicName(), d.PublicName(), []*configs.Deployment{d}
+	} else if resolved, group = t.resolve(msg.Model); len(group) == 0 {
 		msg.answer(ctx, &ChatResult{Err: wire.BadRequest(
 			"model %q does not exist for this key; call GET /v1/models to list the models you can use", msg.Model)})
 		return
+	}
+	if msg.Endpoint != "" && msg.Endpoint != provreg.EndpointChat {
+		able := serving(group, msg.Endpoint)
+		if len(able) == 0 {
+			msg.answer(ctx, &ChatResult{Err: unsupported(msg.Model, msg.Endpoint, group)})
+			return
+		}
+		group = able
 	}
 	remReq, remTok := int64(-1), int64(-1)
 	var key *limiter
@@ -301,7 +319,11 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		}
 	}
 	d := group[0]
-	if len(group) > 1 {
+	if len(group) > 1 && msg.Endpoint != "" && msg.Endpoint != provreg.EndpointChat {
+		n := t.next[string(msg.Endpoint)+" "+resolved] // a group of its own
+		t.next[string(msg.Endpoint)+" "+resolved] = n + 1
+		d = group[n%uint64(len(group))]
+	} else if len(group) > 1 {
 		n := t.next[resolved]
 		t.next[resolved] = n + 1
 		d = group[n%uint64(len(group))]
@@ -319,6 +341,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		provider: p,
 		done:     make(chan struct{}),
 		timeout:  t.timeout(d, msg.Stream),
+		spec:     specOf(d),
 		quote:    t.prices[d],
 		env:      t.env,
 		remReq:   remReq,

@@ -23,6 +23,7 @@ type job struct {
 	chat     *Chat
 	dep      *configs.Deployment
 	provider providers.Provider
+	spec     provreg.Spec // the provider's registry entry
 	// result is the call's outcome, set by the worker before done closes.
 	result   *ChatResult
 	done     chan struct{}
@@ -108,7 +109,8 @@ func (j *job) cost(u Usage) float64 {
 		}
 		return 0
 	}
-	return j.quote.Cost(u.PromptTokens, u.CompletionTokens)
+	return j.quote.CostOf(pricing.Tokens{Prompt: u.PromptTokens, Completion: u.CompletionTokens,
+		CacheRead: u.CacheReadTokens, CacheWrite: u.CacheWriteTokens})
 }
 
 func (w *worker) run(ctx actor.Context, j *job) {
@@ -137,6 +139,10 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		close(j.done)
 	}
 
+	if ep := j.chat.Endpoint; ep != "" && ep != provreg.EndpointChat {
+		j.runEndpoint(ctx, failed, reply)
+		return
+	}
 	body, err := wire.SetModelAt(j.chat.Body, j.chat.ModelAt, j.dep.UpstreamModel)
 	if err != nil {
 		j.report = failed()
@@ -158,24 +164,9 @@ func (w *worker) run(ctx actor.Context, j *job) {
 			reply(&ChatResult{Err: asWireError(err)})
 			return
 		}
-		root, team := ctx.ActorSystem().Root, ctx.Parent()
-		var once sync.Once
-		var accounted Usage
-		j.report = &workerIdle{worker: ctx.Self()} // the stream's usage comes by Done
-		reply(&ChatResult{Stream: s, StripUsage: strip, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
-			Done: func(u Usage) Usage {
-				once.Do(func() {
-					if !u.Reported && len(u.Text) > 0 {
-						// The upstream reported no usage: count it.
-						u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, j.chat.Body)
-						u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
-					}
-					u.Text = nil
-					accounted = u
-					root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
-				})
-				return accounted
-			}})
+		res := j.streamResult(ctx, s)
+		res.StripUsage = strip
+		reply(res)
 		return
 	}
 
@@ -210,6 +201,30 @@ func (w *worker) run(ctx actor.Context, j *job) {
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
 	reply(&ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok})
+}
+
+// streamResult is the answer for an open stream: the receiver relays s and
+// reports its usage through Done, which prices it (counting the tokens
+// when the upstream reported none) and tells the team actor.
+func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
+	root, team := ctx.ActorSystem().Root, ctx.Parent()
+	var once sync.Once
+	var accounted Usage
+	j.report = &workerIdle{worker: ctx.Self()} // the stream's usage comes by Done
+	return &ChatResult{Stream: s, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
+		Done: func(u Usage) Usage {
+			once.Do(func() {
+				if !u.Reported && len(u.Text) > 0 {
+					// The upstream reported no usage: count it.
+					u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, j.chat.Body)
+					u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
+				}
+				u.Text = nil
+				accounted = u
+				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
+			})
+			return accounted
+		}}
 }
 
 // malformedAnswer is the 502 for a 2xx unary answer that is no chat
@@ -249,11 +264,18 @@ func usageFrom(u gjson.Result) Usage {
 	if !u.IsObject() {
 		return Usage{}
 	}
-	return Usage{
+	out := Usage{
 		PromptTokens:     u.Get("prompt_tokens").Int(),
 		CompletionTokens: u.Get("completion_tokens").Int(),
 		Reported:         true,
 	}
+	if d := u.Get("prompt_tokens_details.cached_tokens"); d.Exists() {
+		out.CacheReadTokens = d.Int()
+	} else {
+		out.CacheReadTokens = u.Get("cache_read_input_tokens").Int()
+	}
+	out.CacheWriteTokens = u.Get("cache_creation_input_tokens").Int()
+	return out
 }
 
 func asWireError(err error) *wire.Error {

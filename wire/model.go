@@ -2,6 +2,8 @@ package wire
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -72,4 +74,31 @@ func plainJSONString(s string) bool {
 		}
 	}
 	return true
+}
+
+// TopLevelModel finds the top-level "model" string of a JSON object body
+// (zero Span: none), for SetModelAt.
+func TopLevelModel(body []byte) Span {
+	r := Lookup(body, "model")
+	if r.Type != gjson.String || r.Index <= 0 {
+		return Span{}
+	}
+	return Span{Off: r.Index, Len: len(r.Raw)}
+}
+
+// SetRawAt returns body with the bytes at at replaced by value as is: the
+// model of a multipart form, whose value is not JSON. value must not hold
+// a line break (it would end the form part).
+func SetRawAt(body []byte, at Span, value string) ([]byte, error) {
+	end := at.Off + at.Len
+	if at.Off <= 0 || at.Len <= 0 || end > len(body) {
+		return nil, errors.New("the model's place in the form is unknown")
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return nil, errors.New("the upstream model name holds a line break")
+	}
+	out := make([]byte, 0, len(body)-at.Len+len(value))
+	out = append(out, body[:at.Off]...)
+	out = append(out, value...)
+	return append(out, body[end:]...), nil
 }
