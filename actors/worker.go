@@ -254,9 +254,10 @@ func StreamUsageSupported(d *configs.Deployment) bool {
 	return provreg.StreamUsage(d.Provider, d.LiteLLMParams.APIVersion, d.LiteLLMParams.StreamIncludeUsage)
 }
 
-// UsageOf reads the usage object of a chat completion or a final stream chunk.
-func UsageOf(body []byte) Usage {
-	return usageFrom(wire.Lookup(body, "usage"))
+// UsageOf reads a chat usage object (the raw JSON of a final stream
+// chunk's "usage").
+func UsageOf(raw []byte) Usage {
+	return usageFrom(gjson.Parse(wire.View(raw)))
 }
 
 // usageFrom reads a usage object.

@@ -104,17 +104,35 @@ type chatRequest struct {
 // would scan a large messages array again for each field after it (the
 // OpenAI Python SDK sends "model" after "messages").
 func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
+	return parseRequest(body, pathModel, chatFields)
+}
+
+// requiredField is the field a request body must have besides the model,
+// for parseRequest's messages.
+type requiredField struct {
+	name  string
+	array bool   // it must be an array (else any value)
+	what  string // "a JSON chat completion request"
+	hint  string // how to send it
+}
+
+var chatFields = requiredField{name: "messages", array: true, what: "a JSON chat completion request",
+	hint: "send the conversation as a list of {role, content} objects"}
+
+// parseRequest is parseChat for any JSON endpoint: need names the field
+// the body must have besides "model".
+func parseRequest(body []byte, pathModel any, need requiredField) (req chatRequest, werr *wire.Error) {
 	if len(body) == 0 {
-		return req, wire.BadRequest("request body is empty; send a JSON chat completion request with `model` and `messages`")
+		return req, wire.BadRequest("request body is empty; send %s with `model` and `%s`", need.what, need.name)
 	}
 	if !gjson.ValidBytes(body) {
-		return req, wire.BadRequest("request body is not valid JSON; send a JSON object with `model` and `messages`")
+		return req, wire.BadRequest("request body is not valid JSON; send a JSON object with `model` and `%s`", need.name)
 	}
 	// Parse without copying body into a string: only the model name is
 	// kept past this call, and it is cloned.
 	r := gjson.Parse(wire.View(body))
 	if !r.IsObject() {
-		return req, wire.BadRequest("request body must be a JSON object with `model` and `messages`")
+		return req, wire.BadRequest("request body must be a JSON object with `model` and `%s`", need.name)
 	}
 	var model, messages, stream gjson.Result
 	var dup *wire.Error
@@ -124,7 +142,7 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 		case "model":
 			model = v
 			models++
-		case "messages":
+		case need.name:
 			messages = v
 		case "stream":
 			stream = v
@@ -170,9 +188,13 @@ func parseChat(body []byte, pathModel any) (req chatRequest, werr *wire.Error) {
 	if model.Exists() {
 		req.ModelAt = wire.Span{Off: model.Index, Len: len(model.Raw)}
 	}
-	if !messages.IsArray() {
-		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "messages",
-			Message: "`messages` is missing or not an array; send the conversation as a list of {role, content} objects"}
+	if need.array && !messages.IsArray() {
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: need.name,
+			Message: "`" + need.name + "` is missing or not an array; " + need.hint}
+	}
+	if need.name != "" && !messages.Exists() {
+		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: need.name,
+			Message: "`" + need.name + "` is missing; " + need.hint}
 	}
 	if stream.Exists() && stream.Type != gjson.True && stream.Type != gjson.False && stream.Type != gjson.Null {
 		return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "stream",
@@ -248,6 +270,9 @@ type eventStream struct {
 	model string
 	res   *actors.ChatResult
 	info  *requestInfo
+	// textPath is where a chunk's text is in its choices ("": chat's
+	// 0.delta.content), counted when the upstream reports no usage.
+	textPath string
 
 	usage   actors.Usage
 	ended   bool   // done ran: usage reported
@@ -284,15 +309,16 @@ func (e *eventStream) fill() {
 		}
 		ch := wire.ParseChunk(data)
 		if len(ch.Usage) > 0 && ch.Usage[0] == '{' {
-			u := gjson.Parse(wire.View(ch.Usage))
-			e.usage.PromptTokens = u.Get("prompt_tokens").Int()
-			e.usage.CompletionTokens = u.Get("completion_tokens").Int()
-			e.usage.Reported = true
+			e.usage = actors.UsageOf(ch.Usage)
 			if e.res.StripUsage && (ch.Choices == nil || emptyArray(ch.Choices)) {
 				continue // the usage chunk only the gateway asked for
 			}
 		} else if !e.usage.Reported {
-			if c := wire.Lookup(ch.Choices, "0.delta.content"); c.Type == gjson.String {
+			path := e.textPath
+			if path == "" {
+				path = "0.delta.content"
+			}
+			if c := wire.Lookup(ch.Choices, path); c.Type == gjson.String {
 				e.usage.Text = append(e.usage.Text, c.Str...)
 			}
 		}

@@ -31,3 +31,14 @@ func writeJSON(ctx *fasthttp.RequestCtx, v any) {
 	ctx.SetContentType("application/json")
 	ctx.SetBody(b)
 }
+
+// writeAnthropicError writes an error in Anthropic's shape (/v1/messages).
+func writeAnthropicError(ctx *fasthttp.RequestCtx, e *wire.Error) {
+	ctx.Response.Reset()
+	ctx.SetStatusCode(e.Status)
+	ctx.SetContentType("application/json")
+	if e.RetryAfter > 0 {
+		ctx.Response.Header.Set("retry-after", strconv.Itoa(e.RetryAfter))
+	}
+	ctx.SetBody(e.AnthropicJSON())
+}

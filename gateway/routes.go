@@ -29,6 +29,9 @@ func (t routeTable) GET(path string, h fasthttp.RequestHandler) {
 func (t routeTable) POST(path string, h fasthttp.RequestHandler) {
 	t.handle(fasthttp.MethodPost, path, h)
 }
+func (t routeTable) DELETE(path string, h fasthttp.RequestHandler) {
+	t.handle(fasthttp.MethodDelete, path, h)
+}
 func (t routeTable) ANY(path string, h fasthttp.RequestHandler) { t.handle(router.MethodWild, path, h) }
 
 func (s *Server) routes(t routeTable) {
@@ -36,6 +39,35 @@ func (s *Server) routes(t routeTable) {
 	t.POST("/v1/chat/completions", s.chatCompletions)
 	t.POST("/chat/completions", s.chatCompletions)
 	t.POST("/openai/deployments/{model}/chat/completions", s.chatCompletions)
+	// The rest of OpenAI's API, each at /v1/..., at the bare path and,
+	// where Azure has one, at its deployment path.
+	for _, e := range []struct {
+		path  string
+		api   api
+		azure bool
+	}{
+		{"completions", apiCompletions, true},
+		{"embeddings", apiEmbeddings, true},
+		{"responses", apiResponses, false},
+		{"moderations", apiModerations, false},
+		{"images/generations", apiImages, true},
+		{"audio/speech", apiSpeech, true},
+		{"audio/transcriptions", apiTranscriptions, true},
+	} {
+		h := s.endpoint(e.api)
+		t.POST("/v1/"+e.path, h)
+		t.POST("/"+e.path, h)
+		if e.azure {
+			t.POST("/openai/deployments/{model}/"+e.path, h)
+		}
+	}
+	for _, p := range []string{"/v1/responses/{id}", "/responses/{id}"} {
+		t.GET(p, s.storedResponse)
+		t.DELETE(p, s.storedResponse)
+	}
+	// Anthropic's API (Claude Code, the Anthropic SDKs).
+	t.POST("/v1/messages", s.endpoint(apiMessages))
+	t.POST("/v1/messages/count_tokens", s.endpoint(apiCountTokens))
 	t.GET("/v1/models", s.listModels)
 	t.GET("/models", s.listModels)
 	t.GET("/v1/models/{model:*}", s.retrieveModel)

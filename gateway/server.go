@@ -52,8 +52,9 @@ const readBufferSize = 16 << 10
 // Server is the gateway's HTTP front: thin handlers that authenticate,
 // ask a team actor and encode its answer.
 type Server struct {
-	opts Options
-	srv  *fasthttp.Server
+	opts   Options
+	srv    *fasthttp.Server
+	codecs codecCache // response ids (endpoints.go)
 }
 
 // New builds a server with its routes and limits.

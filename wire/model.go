@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -100,5 +101,22 @@ func SetRawAt(body []byte, at Span, value string) ([]byte, error) {
 	out := make([]byte, 0, len(body)-at.Len+len(value))
 	out = append(out, body[:at.Off]...)
 	out = append(out, value...)
+	return append(out, body[end:]...), nil
+}
+
+// SetStringAt returns body with the JSON string at at (found by an earlier
+// parse of the same bytes) replaced by value, quoted.
+func SetStringAt(body []byte, at Span, value string) ([]byte, error) {
+	end := at.Off + at.Len
+	if at.Off <= 0 || at.Len < 2 || end > len(body) || body[at.Off] != '"' || body[end-1] != '"' {
+		return nil, errors.New("no string value at the given place")
+	}
+	quoted, err := json.Marshal(value)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(body)-at.Len+len(quoted))
+	out = append(out, body[:at.Off]...)
+	out = append(out, quoted...)
 	return append(out, body[end:]...), nil
 }

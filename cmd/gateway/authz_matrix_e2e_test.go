@@ -48,8 +48,9 @@ func mxKey(name string) string {
 
 // mxReq is one request a row sends.
 type mxReq struct {
-	path string // with the query and the path's parameters filled in
-	body any
+	path   string // with the query and the path's parameters filled in
+	body   any
+	header []string // name, value, ...
 }
 
 // mxRow is one route: its method and pattern as registered, the status
@@ -102,6 +103,16 @@ func (f *mxFixture) fresh(prefix string) string {
 // freshKey is a new key of the callers' own team, made by the master.
 func (f *mxFixture) freshKey(t *testing.T) string {
 	return f.g.ok(t, "POST", "/key/generate", masterKey, map[string]any{"team_id": mxTeam})["token"].(string)
+}
+
+// responseID is a new response of the callers' own team (made with its
+// member's key on the team's own model).
+func (f *mxFixture) responseID(t *testing.T) string {
+	code, m, raw := f.g.do(t, "POST", "/v1/responses", mxKey(mxMember), map[string]any{"model": "g-openai", "input": "hi"})
+	if code != 200 {
+		t.Fatalf("creating a response: %d %s", code, raw)
+	}
+	return m["id"].(string)
 }
 
 // freshTeam is a new team, made by the master.
@@ -163,29 +174,46 @@ func newMxFixture(t *testing.T) *mxFixture {
 func mxRows() []mxRow {
 	chat := func(path string) func(*testing.T, *mxFixture, string) mxReq {
 		return func(*testing.T, *mxFixture, string) mxReq {
-			return mxReq{path, map[string]any{"model": "g-mock", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}}
+			return mxReq{path: path, body: map[string]any{"model": "g-mock", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}}
 		}
 	}
 	get := func(path string) func(*testing.T, *mxFixture, string) mxReq {
-		return func(*testing.T, *mxFixture, string) mxReq { return mxReq{path, nil} }
+		return func(*testing.T, *mxFixture, string) mxReq { return mxReq{path: path, body: nil} }
 	}
 	freshTeamReq := func(path, field string, list bool) func(*testing.T, *mxFixture, string) mxReq {
 		return func(t *testing.T, f *mxFixture, _ string) mxReq {
 			id := f.freshTeam(t)
 			if list {
-				return mxReq{path, map[string]any{field: []string{id}}}
+				return mxReq{path: path, body: map[string]any{field: []string{id}}}
 			}
-			return mxReq{path, map[string]any{field: id}}
+			return mxReq{path: path, body: map[string]any{field: id}}
 		}
 	}
 	freshKeyReq := func(path string) func(*testing.T, *mxFixture, string) mxReq {
 		return func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{path, map[string]any{"key": f.freshKey(t)}}
+			return mxReq{path: path, body: map[string]any{"key": f.freshKey(t)}}
 		}
 	}
 	newModel := func(path string) func(*testing.T, *mxFixture, string) mxReq {
 		return func(_ *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{path, map[string]any{"model_name": f.fresh("mx-new"), "litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": mxTeam}}}
+			return mxReq{path: path, body: map[string]any{"model_name": f.fresh("mx-new"), "litellm_params": map[string]any{"model": "mock/x"}, "model_info": map[string]any{"team_id": mxTeam}}}
+		}
+	}
+	raw := func(path, body string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(*testing.T, *mxFixture, string) mxReq { return mxReq{path: path, body: body} }
+	}
+	transcription := func(path string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(*testing.T, *mxFixture, string) mxReq {
+			body := "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ng-mock\r\n" +
+				"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n--b--\r\n"
+			return mxReq{path: path, body: body, header: []string{"Content-Type", "multipart/form-data; boundary=b"}}
+		}
+	}
+	// storedResponse reads or deletes a response the team's member made
+	// (with the caller's key).
+	storedResponse := func(prefix string) func(*testing.T, *mxFixture, string) mxReq {
+		return func(t *testing.T, f *mxFixture, _ string) mxReq {
+			return mxReq{path: prefix + f.responseID(t)}
 		}
 	}
 	// A blocked team's or key's chat is refused by its team actor: 403.
@@ -196,6 +224,34 @@ func mxRows() []mxRow {
 		{"POST", "/chat/completions", authed(200, 200, 200, 200, 200), chat("/chat/completions")},
 		{"POST", "/openai/deployments/{model}/chat/completions", authed(200, 200, 200, 200, 200), chat("/openai/deployments/g-mock/chat/completions?api-version=2024-10-21")},
 		{"GET", "/v1/models", authed(200, 200, 200, 200, 200), get("/v1/models")},
+		{"POST", "/v1/completions", authed(200, 200, 200, 200, 200), raw("/v1/completions", `{"model":"g-mock","prompt":"hi"}`)},
+		{"POST", "/completions", authed(200, 200, 200, 200, 200), raw("/completions", `{"model":"g-mock","prompt":"hi"}`)},
+		{"POST", "/openai/deployments/{model}/completions", authed(200, 200, 200, 200, 200), raw("/openai/deployments/g-mock/completions?api-version=2024-10-21", `{"model":"g-mock","prompt":"hi"}`)},
+		{"POST", "/v1/embeddings", authed(200, 200, 200, 200, 200), raw("/v1/embeddings", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/embeddings", authed(200, 200, 200, 200, 200), raw("/embeddings", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/openai/deployments/{model}/embeddings", authed(200, 200, 200, 200, 200), raw("/openai/deployments/g-mock/embeddings?api-version=2024-10-21", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/v1/responses", authed(200, 200, 200, 200, 200), raw("/v1/responses", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/responses", authed(200, 200, 200, 200, 200), raw("/responses", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/v1/moderations", authed(400, 400, 400, 400, 400), raw("/v1/moderations", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/moderations", authed(400, 400, 400, 400, 400), raw("/moderations", `{"model":"g-mock","input":"hi"}`)},
+		{"POST", "/v1/images/generations", authed(400, 400, 400, 400, 400), raw("/v1/images/generations", `{"model":"g-mock","prompt":"a cat"}`)},
+		{"POST", "/images/generations", authed(400, 400, 400, 400, 400), raw("/images/generations", `{"model":"g-mock","prompt":"a cat"}`)},
+		{"POST", "/openai/deployments/{model}/images/generations", authed(400, 400, 400, 400, 400), raw("/openai/deployments/g-mock/images/generations?api-version=2024-10-21", `{"model":"g-mock","prompt":"a cat"}`)},
+		{"POST", "/v1/audio/speech", authed(400, 400, 400, 400, 400), raw("/v1/audio/speech", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
+		{"POST", "/audio/speech", authed(400, 400, 400, 400, 400), raw("/audio/speech", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
+		{"POST", "/openai/deployments/{model}/audio/speech", authed(400, 400, 400, 400, 400), raw("/openai/deployments/g-mock/audio/speech?api-version=2024-10-21", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
+		{"POST", "/v1/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/v1/audio/transcriptions")},
+		{"POST", "/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/audio/transcriptions")},
+		{"POST", "/openai/deployments/{model}/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/openai/deployments/g-mock/audio/transcriptions")},
+		// Anthropic's API: every key's own models (mock through the bridge).
+		{"POST", "/v1/messages", authed(200, 200, 200, 200, 200), raw("/v1/messages", `{"model":"g-mock","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`)},
+		{"POST", "/v1/messages/count_tokens", authed(200, 200, 200, 200, 200), raw("/v1/messages/count_tokens", `{"model":"g-mock","messages":[{"role":"user","content":"hi"}]}`)},
+		// A stored response is its team's: another team's key (or the
+		// master's) gets 404, as for an id that does not exist.
+		{"GET", "/v1/responses/{id}", authed(404, 200, 200, 404, 404), storedResponse("/v1/responses/")},
+		{"GET", "/responses/{id}", authed(404, 200, 200, 404, 404), storedResponse("/responses/")},
+		{"DELETE", "/v1/responses/{id}", authed(404, 200, 200, 404, 404), storedResponse("/v1/responses/")},
+		{"DELETE", "/responses/{id}", authed(404, 200, 200, 404, 404), storedResponse("/responses/")},
 		{"GET", "/models", authed(200, 200, 200, 200, 200), get("/models")},
 		// A team's model is visible to its own keys only (the master key
 		// calls global models); another team's answers as a missing one.
@@ -217,7 +273,7 @@ func mxRows() []mxRow {
 		{"POST", "/config/reload", authed(200, 403, 403, 403, 403), get("/config/reload")},
 
 		{"POST", "/team/new", authed(200, 403, 403, 403, 403), func(_ *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/team/new", map[string]any{"team_id": f.fresh("mx-new-team")}}
+			return mxReq{path: "/team/new", body: map[string]any{"team_id": f.fresh("mx-new-team")}}
 		}},
 		{"GET", "/team/info", authed(200, 200, 200, 404, 404), get("/team/info?team_id=" + mxTeam)},
 		{"GET", "/team/list", authed(200, 200, 200, 200, 200), get("/team/list")},
@@ -226,12 +282,12 @@ func mxRows() []mxRow {
 		{"POST", "/team/block", authed(200, 403, 403, 403, 403), freshTeamReq("/team/block", "team_id", false)},
 		{"POST", "/team/unblock", authed(200, 403, 403, 403, 403), freshTeamReq("/team/unblock", "team_id", false)},
 		{"POST", "/team/member_add", authed(200, 200, 403, 404, 404), func(_ *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/team/member_add", map[string]any{"team_id": mxTeam, "member": map[string]any{"user_id": f.fresh("u"), "role": "user"}}}
+			return mxReq{path: "/team/member_add", body: map[string]any{"team_id": mxTeam, "member": map[string]any{"user_id": f.fresh("u"), "role": "user"}}}
 		}},
 		{"POST", "/team/member_delete", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
 			u := f.fresh("carol")
 			f.g.ok(t, "POST", "/team/member_add", masterKey, map[string]any{"team_id": mxTeam, "member": map[string]any{"user_id": u}})
-			return mxReq{"/team/member_delete", map[string]any{"team_id": mxTeam, "user_id": u}}
+			return mxReq{path: "/team/member_delete", body: map[string]any{"team_id": mxTeam, "user_id": u}}
 		}},
 
 		{"POST", "/model/new", authed(200, 200, 200, 404, 404), newModel("/model/new")},
@@ -239,26 +295,26 @@ func mxRows() []mxRow {
 		{"GET", "/model/info", authed(200, 200, 200, 200, 200), get("/model/info")},
 		{"GET", "/v1/model/info", authed(200, 200, 200, 404, 404), get("/v1/model/info?litellm_model_id=" + mxModel)},
 		{"POST", "/model/update", authed(200, 200, 200, 404, 404), func(*testing.T, *mxFixture, string) mxReq {
-			return mxReq{"/model/update", map[string]any{"model_info": map[string]any{"id": mxModel, "note": "x"}}}
+			return mxReq{path: "/model/update", body: map[string]any{"model_info": map[string]any{"id": mxModel, "note": "x"}}}
 		}},
 		{"POST", "/model/delete", authed(200, 200, 200, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/model/delete", map[string]any{"id": f.freshModel(t)}}
+			return mxReq{path: "/model/delete", body: map[string]any{"id": f.freshModel(t)}}
 		}},
 
 		{"POST", "/key/generate", authed(200, 200, 403, 404, 404), func(*testing.T, *mxFixture, string) mxReq {
-			return mxReq{"/key/generate", map[string]any{"team_id": mxTeam}}
+			return mxReq{path: "/key/generate", body: map[string]any{"team_id": mxTeam}}
 		}},
 		{"GET", "/key/info", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/key/info?key=" + f.freshKey(t), nil}
+			return mxReq{path: "/key/info?key=" + f.freshKey(t), body: nil}
 		}},
 		// A team admin lists its team's keys; a member may not.
 		{"GET", "/key/list", authed(200, 200, 403, 200, 403), get("/key/list")},
 		{"POST", "/key/update", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/key/update", map[string]any{"key": f.freshKey(t), "key_alias": "renamed"}}
+			return mxReq{path: "/key/update", body: map[string]any{"key": f.freshKey(t), "key_alias": "renamed"}}
 		}},
 		{"POST", "/key/regenerate", authed(200, 200, 403, 404, 404), freshKeyReq("/key/regenerate")},
 		{"POST", "/key/{key}/regenerate", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/key/" + f.freshKey(t) + "/regenerate", nil}
+			return mxReq{path: "/key/" + f.freshKey(t) + "/regenerate", body: nil}
 		}},
 		{"POST", "/key/block", authed(200, 200, 403, 404, 404), freshKeyReq("/key/block")},
 		// A key a team admin blocked (the master's blocks lift only with the
@@ -266,10 +322,10 @@ func mxRows() []mxRow {
 		{"POST", "/key/unblock", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
 			k := f.freshKey(t)
 			f.g.ok(t, "POST", "/key/block", mxKey(mxAdmin), map[string]any{"key": k})
-			return mxReq{"/key/unblock", map[string]any{"key": k}}
+			return mxReq{path: "/key/unblock", body: map[string]any{"key": k}}
 		}},
 		{"POST", "/key/delete", authed(200, 200, 403, 404, 404), func(t *testing.T, f *mxFixture, _ string) mxReq {
-			return mxReq{"/key/delete", map[string]any{"keys": []string{f.freshKey(t)}}}
+			return mxReq{path: "/key/delete", body: map[string]any{"keys": []string{f.freshKey(t)}}}
 		}},
 	}
 }
@@ -319,11 +375,15 @@ func TestAuthzMatrix(t *testing.T) {
 			t.Run(row.method+" "+row.pattern+"/"+caller, func(t *testing.T) {
 				r := row.req(t, f, caller)
 				want := row.want[caller]
-				code, m, raw := f.g.do(t, method, r.path, keys[caller], r.body)
+				code, m, raw := f.g.do(t, method, r.path, keys[caller], r.body, r.header...)
 				if code != want {
 					t.Fatalf("%s %s as %s: %d, want %d: %.400s", method, r.path, caller, code, want, raw)
 				}
-				if code >= 400 && !strings.HasPrefix(r.path, "/debug/pprof") {
+				switch {
+				case code < 400, strings.HasPrefix(r.path, "/debug/pprof"):
+				case strings.HasPrefix(r.path, "/v1/messages"):
+					anthropicErrorOf(t, m, raw)
+				default:
 					errorOf(t, m, raw)
 				}
 				if code == 200 && (caller == mxOtherAdmin || caller == mxOtherMember) && r.path != "/metrics" && strings.Contains(string(raw), mxTeam) {

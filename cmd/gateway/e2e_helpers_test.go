@@ -198,6 +198,22 @@ func errorOf(t *testing.T, m map[string]any, raw []byte) map[string]any {
 	return e
 }
 
+// anthropicErrorOf checks that an error answer is in Anthropic's shape
+// ({"type": "error", "error": {"type", "message"}}) and returns its error.
+func anthropicErrorOf(t *testing.T, m map[string]any, raw []byte) map[string]any {
+	t.Helper()
+	e, ok := m["error"].(map[string]any)
+	if !ok || m["type"] != "error" {
+		t.Fatalf("not an Anthropic error: %s", raw)
+	}
+	for _, k := range []string{"message", "type"} {
+		if _, ok := e[k].(string); !ok {
+			t.Fatalf("Anthropic error lacks %q: %s", k, raw)
+		}
+	}
+	return e
+}
+
 // writeFiles writes name -> content under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
