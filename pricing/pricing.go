@@ -162,3 +162,26 @@ func ForDeployment(d *configs.Deployment) Quote {
 	}
 	return Quote{Model: model}
 }
+
+// UnpricedWarnings lists, as warnings at each deployment's definition,
+// the deployments of snap no price is found for (see ForDeployment): their
+// calls cost 0, so no budget limits them. `gateway check` prints them.
+func UnpricedWarnings(snap *configs.Snapshot) []configs.Problem {
+	var out []configs.Problem
+	warn := func(d *configs.Deployment) {
+		if q := ForDeployment(d); !q.Priced {
+			out = append(out, configs.Problem{Pos: d.Source, Warning: true, Message: fmt.Sprintf(
+				"deployment %q (%s) has no price: its calls cost 0 and no budget limits them; set litellm_params.input_cost_per_token and output_cost_per_token, or model_info.base_model to a model of the price table",
+				d.PublicName(), d.LiteLLMParams.Model)})
+		}
+	}
+	for _, d := range snap.Global {
+		warn(d)
+	}
+	for _, ds := range snap.TeamDeployments {
+		for _, d := range ds {
+			warn(d)
+		}
+	}
+	return out
+}

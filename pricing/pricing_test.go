@@ -85,3 +85,22 @@ func TestCountCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestCostOfPricesCacheTokens(t *testing.T) {
+	t.Parallel()
+	read, write := 0.1e-6, 1.25e-6
+	p := Price{Input: 1e-6, Output: 2e-6, CacheRead: &read, CacheWrite: &write}
+	got := p.CostOf(Tokens{Prompt: 1000, Completion: 10, CacheRead: 600, CacheWrite: 100})
+	want := 300*1e-6 + 600*read + 100*write + 10*2e-6
+	if diff := got - want; diff > 1e-12 || diff < -1e-12 {
+		t.Fatalf("CostOf = %v, want %v", got, want)
+	}
+	// Without cache prices, cached tokens cost the input price.
+	if got := (Price{Input: 1e-6}).CostOf(Tokens{Prompt: 10, CacheRead: 5}); got != 10*1e-6 {
+		t.Fatalf("no cache prices: %v", got)
+	}
+	// Cache counts larger than the prompt: the prompt is trusted.
+	if got := p.CostOf(Tokens{Prompt: 10, CacheRead: 50}); got != 10*1e-6 {
+		t.Fatalf("inconsistent counts: %v", got)
+	}
+}

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/pricing"
 )
 
 // checkProblem is one problem in `gateway check --format json`.
@@ -86,6 +89,12 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return v, ok
 	}
 	snap, problems := configs.Build(in, env)
+	if snap != nil {
+		problems = append(problems, pricing.UnpricedWarnings(snap)...)
+		slices.SortStableFunc(problems, func(a, b configs.Problem) int {
+			return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
+	}
 	skipped := 0
 	if *skipEnv {
 		skipped = downgradeEnvProblems(problems, unset)
