@@ -96,11 +96,11 @@ func TestCostOfPricesCacheTokens(t *testing.T) {
 		t.Fatalf("CostOf = %v, want %v", got, want)
 	}
 	// Without cache prices, cached tokens cost the input price.
-	if got := (Price{Input: 1e-6}).CostOf(Tokens{Prompt: 10, CacheRead: 5}); got != 10*1e-6 {
+	if got := (Price{Input: 1e-6}).CostOf(Tokens{Prompt: 10, CacheRead: 5}); math.Abs(got-10*1e-6) > 1e-15 {
 		t.Fatalf("no cache prices: %v", got)
 	}
 	// Cache counts larger than the prompt: the prompt is trusted.
-	if got := p.CostOf(Tokens{Prompt: 10, CacheRead: 50}); got != 10*1e-6 {
+	if got := p.CostOf(Tokens{Prompt: 10, CacheRead: 50}); math.Abs(got-10*1e-6) > 1e-15 {
 		t.Fatalf("inconsistent counts: %v", got)
 	}
 }
