@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"bytes"
+	"io"
 	"mime"
 	"mime/multipart"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -170,37 +172,86 @@ func parseForm(ctx *fasthttp.RequestCtx, msg *actors.Chat, pathModel any) *wire.
 		msg.Model = pm // Azure's deployment path: the URL names the model
 		return nil
 	}
+	// The model's value is located by walking the parts' delimiters (the
+	// worker rewrites it in place), and must agree with what a multipart
+	// reader makes of the form: one `model` field, with the same value.
+	value, at, n := formField(msg.Body, params["boundary"], "model")
+	if n > 1 {
+		return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+			Message: "the form has more than one `model` field; send it once"}
+	}
+	var read string
 	r := multipart.NewReader(bytes.NewReader(msg.Body), params["boundary"])
 	for {
 		p, err := r.NextPart()
 		if err != nil {
-			return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-				Message: "the form has no `model` field; add one naming a model from GET /v1/models"}
+			break
 		}
-		if p.FormName() != "model" {
+		if p.FormName() == "model" {
+			var v bytes.Buffer
+			_, _ = v.ReadFrom(io.LimitReader(p, 257))
+			read = v.String()
+			break
+		}
+	}
+	switch {
+	case n == 0 && read == "":
+		return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+			Message: "the form has no `model` field; add one naming a model from GET /v1/models"}
+	case value == "" || len(value) > 256 || value != read || !utf8.ValidString(value):
+		return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
+			Message: "the form's `model` field is empty, unreadable or not plain text; set it to a model name from GET /v1/models"}
+	}
+	msg.Model, msg.ModelAt, msg.Stream = value, at, false
+	return nil
+}
+
+// formField finds the parts of a multipart body named name: the first
+// one's value and where it is, and how many there are.
+func formField(body []byte, boundary, name string) (value string, at wire.Span, n int) {
+	delim := []byte("--" + boundary)
+	i := bytes.Index(body, delim)
+	for i >= 0 {
+		i += len(delim)
+		if bytes.HasPrefix(body[i:], []byte("--")) {
+			return // the closing delimiter
+		}
+		eol := bytes.Index(body[i:], []byte("\r\n"))
+		if eol < 0 {
+			return
+		}
+		start := i + eol + 2
+		hend := bytes.Index(body[start:], []byte("\r\n\r\n"))
+		next := bytes.Index(body[start:], append([]byte("\r\n"), delim...))
+		if next < 0 {
+			return
+		}
+		if hend >= 0 && hend <= next {
+			if partName(body[start:start+hend]) == name {
+				n++
+				if n == 1 {
+					off := start + hend + 4
+					value, at = string(body[off:start+next]), wire.Span{Off: off, Len: start + next - off}
+				}
+			}
+		}
+		i = start + next + 2
+	}
+	return
+}
+
+// partName is the form name of a part's header block.
+func partName(header []byte) string {
+	for _, line := range bytes.Split(header, []byte("\r\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !bytes.EqualFold(bytes.TrimSpace(k), []byte("Content-Disposition")) {
 			continue
 		}
-		var v bytes.Buffer
-		if _, err := v.ReadFrom(p); err != nil || v.Len() == 0 || v.Len() > 256 {
-			return &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "model",
-				Message: "the form's `model` field is empty or unreadable; set it to a model name from GET /v1/models"}
+		if _, params, err := mime.ParseMediaType(string(bytes.TrimSpace(v))); err == nil {
+			return params["name"]
 		}
-		msg.Model = v.String()
-		// The value sits between the part's blank line and the next
-		// boundary: find it after the part's header.
-		head := []byte("name=\"model\"")
-		i := bytes.Index(msg.Body, head)
-		if i < 0 {
-			return wire.BadRequest("the form's `model` field could not be located; send it as a plain form field")
-		}
-		j := bytes.Index(msg.Body[i:], []byte("\r\n\r\n"))
-		if j < 0 || !bytes.HasPrefix(msg.Body[i+j+4:], v.Bytes()) {
-			return wire.BadRequest("the form's `model` field could not be located; send it as a plain form field")
-		}
-		msg.ModelAt = wire.Span{Off: i + j + 4, Len: v.Len()}
-		msg.Stream = false
-		return nil
 	}
+	return ""
 }
 
 // codec returns the response id codec of the live salt keys.
