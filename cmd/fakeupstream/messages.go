@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
@@ -57,26 +58,20 @@ func messages(ctx *fasthttp.RequestCtx, delay, chunkDelay time.Duration) {
 		messagesError(ctx, 400, "invalid_request_error", "anthropic-version: header is required")
 		return
 	}
-	req := ctx.PostBody()
-	if !gjson.ValidBytes(req) || !gjson.ParseBytes(req).IsObject() {
+	body := ctx.PostBody()
+	if len(body) == 0 {
 		messagesError(ctx, 400, "invalid_request_error", "There was an error parsing the body of your request. Make sure you are sending valid JSON.")
 		return
 	}
-	// One pass over the top-level fields instead of a Get per field.
-	var model, maxTokens, msgs, stream gjson.Result
-	gjson.ParseBytes(req).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "model":
-			model = v
-		case "max_tokens":
-			maxTokens = v
-		case "messages":
-			msgs = v
-		case "stream":
-			stream = v
-		}
-		return true
-	})
+	// The body as a string without a copy: the results point into it and
+	// are used before the handler returns (the stream copies the model).
+	req := unsafe.String(&body[0], len(body))
+	if !gjson.Valid(req) || !gjson.Parse(req).IsObject() {
+		messagesError(ctx, 400, "invalid_request_error", "There was an error parsing the body of your request. Make sure you are sending valid JSON.")
+		return
+	}
+	model, maxTokens := gjson.Get(req, "model"), gjson.Get(req, "max_tokens")
+	msgs, stream := gjson.Get(req, "messages"), gjson.Get(req, "stream")
 	switch {
 	case !model.Exists():
 		messagesError(ctx, 400, "invalid_request_error", "model: Field required")
