@@ -9,6 +9,18 @@
 //	go run ./cmd/bench -rounds 5 -dur 10s -profile /tmp/prof
 //	go run ./cmd/bench -large=false      # skip the 10,000-team configuration
 //
+// Anthropic: the bench team has a second deployment, bench-claude
+// (model anthropic/claude-fake on the fake upstream's POST /v1/messages).
+// In the same interleaved rounds the bench measures chat calls to it,
+// which the gateway translates to Anthropic's API and back (requests/s,
+// latency at one connection and the stream's first chunk against the
+// fake upstream's /v1/messages called directly, and the gateway's CPU
+// time per translated request against a pass-through one: target
+// <= 1.5x), and the gateway's own POST /v1/messages passed through to
+// it. A build without the anthropic provider cannot load bench-claude:
+// the bench then runs on the configuration without it and prints the
+// Anthropic rows as skipped, with the reason below the table.
+//
 // Before and after in one run: -baseline BINARY runs an older gateway
 // build next to the one being built, on the same configuration, fake
 // upstream and load, alternating which of the two goes first in each
@@ -22,7 +34,9 @@
 //
 // The baseline is started with the command line every build since the
 // bench exists understands (serve --config --teams-dir --models-dir
-// --state-dir --addr) and the one-team configuration of this file.
+// --state-dir --addr) and the one-team configuration of this file
+// without bench-claude (an older build has no anthropic provider); its
+// table compares the pass-through rows only.
 //
 // It needs only Go (and taskset from util-linux for pinning). It stops
 // every process it started by its PID, also on Ctrl-C.
@@ -133,6 +147,8 @@ type bench struct {
 
 	baseTable *table // -baseline: new build vs baseline
 	baseInfo  string // the baseline binary and its version
+
+	notes []string // printed below the tables (rows skipped and why)
 }
 
 // started is a process the bench started; done closes when it exited.
@@ -201,6 +217,9 @@ func (b *bench) run() error {
 		fmt.Printf("\nnew build vs baseline (%s), same run, alternating order:\n\n", b.baseInfo)
 		b.baseTable.print(os.Stdout)
 	}
+	for _, n := range b.notes {
+		fmt.Printf("\nnote: %s\n", n)
+	}
 	fmt.Printf("\ncommand: go run ./cmd/bench %s\n", strings.Join(os.Args[1:], " "))
 	fmt.Printf("latency cells: p50 / p99; added = gateway minus direct, medians over %d rounds; %s each run (+%s warm-up)\n", b.o.rounds, b.o.dur, b.o.warmup)
 	if b.o.profile != "" {
@@ -209,17 +228,56 @@ func (b *bench) run() error {
 	return nil
 }
 
+// Targets of the one-team runs (indices into smallRun's per-target
+// results).
+const (
+	tDirect    = iota // the fake upstream's chat API, directly
+	tGW               // the gateway, pass-through (openai/ deployment)
+	tBare             // the bare proxy (the floor)
+	tBase             // -baseline: the older build, pass-through
+	tMsgDirect        // the fake upstream's Anthropic API, directly
+	tTrans            // the gateway, chat translated to Anthropic
+	tNative           // the gateway's /v1/messages, passed through to Anthropic
+	nTargets
+)
+
 // smallRun compares the fake upstream called directly, the gateway with
-// one team (metrics on and off) and the bare proxy, in interleaved rounds.
-// It returns the gateway's runs at one connection.
+// one team (metrics on and off) and the bare proxy, in interleaved rounds;
+// with the anthropic provider in the build, also chat calls translated to
+// Anthropic's API and /v1/messages passed through, against the fake
+// upstream's Anthropic API called directly. It returns the gateway's
+// runs at one connection.
 func (b *bench) smallRun(t *table) ([]*result, error) {
-	small := filepath.Join(b.tmp, "small")
-	if err := writeSmallConfig(small, b.upstream); err != nil {
+	small := filepath.Join(b.tmp, "small")         // with bench-claude
+	passOnly := filepath.Join(b.tmp, "small-base") // without: the baseline's
+	if err := writeSmallConfig(small, b.upstream, true); err != nil {
 		return nil, err
 	}
+	if err := writeSmallConfig(passOnly, b.upstream, false); err != nil {
+		return nil, err
+	}
+	// The Anthropic rows run when this build loads bench-claude and
+	// answers through it; otherwise they are skipped, saying why.
+	skipAnthropic, skipNative := "", ""
 	gw, _, err := b.startGateway(small, "gw", "gateway", true)
 	if err != nil {
-		return nil, err
+		skipAnthropic = fmt.Sprintf("the gateway did not start with the %s deployment: %s", claudeName, firstError(b.gwLog("gw")))
+		if !strings.Contains(skipAnthropic, "anthropic") {
+			skipAnthropic += " (" + err.Error() + ")"
+		}
+		small = passOnly
+		if gw, _, err = b.startGateway(small, "gw-passonly", "gateway", true); err != nil {
+			return nil, err
+		}
+		skipNative = skipAnthropic
+	} else {
+		skipAnthropic, skipNative = probeAnthropic(b.upstream+"/v1/messages", "http://"+gw.addr)
+	}
+	anthropic, native := skipAnthropic == "", skipNative == ""
+	if !anthropic {
+		b.logf("bench: SKIPPING the anthropic-translated rows: %s (is the anthropic provider in this build?)", skipAnthropic)
+	} else if !native {
+		b.logf("bench: SKIPPING the /v1/messages pass-through rows: %s", skipNative)
 	}
 	gwOff, _, err := b.startGateway(small, "gw-nometrics", "gateway", false)
 	if err != nil {
@@ -229,55 +287,81 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var base *proc // -baseline: the older build, index 3 below
-	baseURL := ""
+	var base *proc // -baseline: the older build
 	if b.o.baseline != "" {
-		if base, _, err = b.startGateway(small, "gw-baseline", baselineName, true); err != nil {
+		if base, _, err = b.startGateway(passOnly, "gw-baseline", baselineName, true); err != nil {
 			return nil, err
 		}
-		baseURL = "http://" + base.addr + "/v1/chat/completions"
 	}
 
-	directURL := b.upstream + "/v1/chat/completions"
-	gwURL := "http://" + gw.addr + "/v1/chat/completions"
+	gwBase := "http://" + gw.addr
+	gwURL := gwBase + "/v1/chat/completions"
 	offURL := "http://" + gwOff.addr + "/v1/chat/completions"
-	bareURL := bare.addr + "/v1/chat/completions"
 	c := strconv.Itoa(b.o.conns)
 	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
 
-	urls := [4]string{directURL, gwURL, bareURL, baseURL}
-	gwPid := [4]int{1: gw.cmd.Process.Pid}
-	if base != nil {
-		gwPid[3] = base.cmd.Process.Pid
-	}
+	// Each target: its URL, its loadgen arguments besides the load shape
+	// (nil: the team key and bench-model's chat body) and the PID whose CPU
+	// time it measures (0: none).
 	var (
-		tput, c1, fixed [4][]*result // direct, gateway, bare proxy, baseline
-		stream          [4][]*result // direct, gateway, -, baseline
+		urls [nTargets]string
+		args [nTargets][]string
+		pids [nTargets]int
+	)
+	urls[tDirect] = b.upstream + "/v1/chat/completions"
+	urls[tGW], pids[tGW] = gwURL, gw.cmd.Process.Pid
+	urls[tBare] = bare.addr + "/v1/chat/completions"
+	if base != nil {
+		urls[tBase], pids[tBase] = "http://"+base.addr+"/v1/chat/completions", base.cmd.Process.Pid
+	}
+	urls[tMsgDirect], args[tMsgDirect] = b.upstream+"/v1/messages", directMessagesArgs()
+	urls[tTrans], args[tTrans], pids[tTrans] = gwURL, translatedArgs(), gw.cmd.Process.Pid
+	urls[tNative], args[tNative], pids[tNative] = gwBase+"/v1/messages", nativeMessagesArgs(), gw.cmd.Process.Pid
+	load := func(i int, shape ...string) (*result, error) {
+		return b.load(urls[i], append(slices.Clone(args[i]), shape...)...)
+	}
+
+	var (
+		tput, c1, fixed [nTargets][]*result
+		stream          [nTargets][]*result
 		metricsOnOff    [2][]*result
-		cpuTicks        [4]int64
-		cpuReqs         [4]float64
+		cpuTicks        [nTargets]int64
+		cpuReqs         [nTargets]float64
 	)
 	for round := 1; round <= b.o.rounds; round++ {
 		b.logf("round %d/%d", round, b.o.rounds)
 		// The new build and the baseline run back to back, and take turns
 		// going first, so that drift on a shared machine hits both alike.
-		order := []int{0, 1, 2}
+		// The translated calls (same gateway, same CPU counter as
+		// pass-through) take turns going before and after that pair.
+		order := []int{tDirect, tGW, tBare}
 		if base != nil {
-			order = []int{0, 1, 3, 2}
+			order = []int{tDirect, tGW, tBase, tBare}
 			if round%2 == 0 {
-				order = []int{0, 3, 1, 2}
+				order = []int{tDirect, tBase, tGW, tBare}
+			}
+		}
+		if anthropic {
+			if round%2 == 1 {
+				order = slices.Insert(order, len(order)-1, tTrans) // after the pair
+			} else {
+				order = slices.Insert(order, 1, tTrans) // before it
+			}
+			order = append(order, tMsgDirect)
+			if native {
+				order = append(order, tNative)
 			}
 		}
 		for _, i := range order {
 			var before int64
-			if gwPid[i] != 0 {
-				before = cpuTime(gwPid[i])
+			if pids[i] != 0 {
+				before = cpuTime(pids[i])
 			}
 			var prof func() error
-			if i == 1 && round == 1 && b.o.profile != "" {
+			if i == tGW && round == 1 && b.o.profile != "" {
 				prof = b.profileCPU(gw.addr)
 			}
-			r, err := b.load(urls[i], "-c", c)
+			r, err := load(i, "-c", c)
 			if err != nil {
 				return nil, err
 			}
@@ -286,31 +370,34 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 					b.logf("cpu profile: %v", err)
 				}
 			}
-			if gwPid[i] != 0 {
-				cpuTicks[i] += cpuTime(gwPid[i]) - before
+			if pids[i] != 0 {
+				cpuTicks[i] += cpuTime(pids[i]) - before
 				cpuReqs[i] += float64(r.Requests) + r.RPS*b.o.warmup.Seconds()
 			}
 			tput[i] = append(tput[i], r)
 		}
 		for _, i := range order {
-			r, err := b.load(urls[i], "-c", "1")
+			r, err := load(i, "-c", "1")
 			if err != nil {
 				return nil, err
 			}
 			c1[i] = append(c1[i], r)
 		}
 		for _, i := range order {
-			r, err := b.load(urls[i], "-rate", rate)
+			if i >= tMsgDirect {
+				continue // no fixed-rate rows for Anthropic
+			}
+			r, err := load(i, "-rate", rate)
 			if err != nil {
 				return nil, err
 			}
 			fixed[i] = append(fixed[i], r)
 		}
 		for _, i := range order {
-			if i == 2 {
-				continue // the bare proxy has no stream row
+			if i == tBare || i == tNative {
+				continue // no stream rows for the bare proxy and /v1/messages
 			}
-			r, err := b.load(urls[i], "-c", "1", "-stream")
+			r, err := load(i, "-c", "1", "-stream")
 			if err != nil {
 				return nil, err
 			}
@@ -334,11 +421,11 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	hwm := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
 	hwmOff := procStatusKB(gwOff.cmd.Process.Pid, "VmHWM")
 
-	dr, gr := med(tput[0], rps), med(tput[1], rps)
+	dr, gr := med(tput[tDirect], rps), med(tput[tGW], rps)
 	t.row(fmt.Sprintf("requests/s at %s connections", c), f0(dr), f0(gr), pctS(gr/dr)+" of direct", ">= 50%")
-	t.latRows("latency at 1 connection", [2][]*result{c1[0], c1[1]}, "")
-	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[1]}, "+100µs / +1000µs")
-	t.latRows("stream: first chunk at 1 connection", [2][]*result{stream[0], stream[1]}, "+1000µs")
+	t.latRows("latency at 1 connection", [2][]*result{c1[tDirect], c1[tGW]}, "")
+	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), [2][]*result{fixed[tDirect], fixed[tGW]}, "+100µs / +1000µs")
+	t.latRows("stream: first chunk at 1 connection", [2][]*result{stream[tDirect], stream[tGW]}, "+1000µs")
 	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
 	cpuPer := func(i int) float64 {
 		if cpuReqs[i] <= 0 {
@@ -346,26 +433,57 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		}
 		return float64(cpuTicks[i]) * 1e6 / clkTck / cpuReqs[i]
 	}
-	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", us1(cpuPer(1)), "utime+stime / requests", "")
+	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", us1(cpuPer(tGW)), "utime+stime / requests", "")
 	on, off := med(metricsOnOff[0], rps), med(metricsOnOff[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s conns, metrics on / off", c), "", f0(on)+" / "+f0(off), pctS(on/off)+" with metrics", ">= ~95%")
+
+	// Anthropic: translated chat and /v1/messages pass-through, against the
+	// fake upstream's Anthropic API called directly (the "direct" column)
+	// and the pass-through rows above.
+	t.sep()
+	if !anthropic {
+		t.row("anthropic-translated rows", "", "skipped", "see the note below the table", "")
+		b.notes = append(b.notes, "anthropic-translated rows skipped: "+skipAnthropic)
+	} else {
+		added := func(rs []*result, direct []*result) string {
+			return fmt.Sprintf("pass-through: added %+.0f / %+.0fµs", med(rs, p50)-med(direct, p50), med(rs, p99)-med(direct, p99))
+		}
+		mr, tr := med(tput[tMsgDirect], rps), med(tput[tTrans], rps)
+		t.row(fmt.Sprintf("anthropic-translated: requests/s at %s conns", c), f0(mr), f0(tr),
+			of(tr, mr)+" of direct; pass-through "+f0(gr)+" ("+of(tr, gr)+")", "")
+		t.latRows("anthropic-translated: latency at 1 connection", [2][]*result{c1[tMsgDirect], c1[tTrans]}, added(c1[tGW], c1[tDirect]))
+		t.latRows("anthropic-translated stream: first chunk", [2][]*result{stream[tMsgDirect], stream[tTrans]}, added(stream[tGW], stream[tDirect]))
+		t.row("CPU time per request: translated / pass-through", "", us1(cpuPer(tTrans))+" / "+us1(cpuPer(tGW)),
+			times(cpuPer(tTrans), cpuPer(tGW)), "<= 1.5x")
+		if native {
+			nr := med(tput[tNative], rps)
+			t.row(fmt.Sprintf("/v1/messages pass-through: requests/s at %s conns", c), f0(mr), f0(nr), of(nr, mr)+" of direct", "")
+			t.latRows("/v1/messages pass-through: latency at 1 connection", [2][]*result{c1[tMsgDirect], c1[tNative]}, "")
+			t.row("CPU time per request: /v1/messages / chat pass-through", "", us1(cpuPer(tNative))+" / "+us1(cpuPer(tGW)),
+				times(cpuPer(tNative), cpuPer(tGW)), "")
+		} else {
+			t.row("/v1/messages pass-through rows", "", "skipped", "see the note below the table", "")
+			b.notes = append(b.notes, "/v1/messages pass-through rows skipped: "+skipNative)
+		}
+	}
+
 	// The floor: what a proxy with no logic reaches in the same rig.
 	t.sep()
-	br := med(tput[2], rps)
+	br := med(tput[tBare], rps)
 	t.row(fmt.Sprintf("floor: bare fasthttp proxy, requests/s at %s conns", c), f0(dr), f0(br), pctS(br/dr)+" of direct", "gateway: "+pctS(gr/br)+" of it")
-	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[0], c1[2]}, "")
-	t.latRows(fmt.Sprintf("floor: bare proxy latency at fixed %s req/s", rate), [2][]*result{fixed[0], fixed[2]}, "")
+	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[tDirect], c1[tBare]}, "")
+	t.latRows(fmt.Sprintf("floor: bare proxy latency at fixed %s req/s", rate), [2][]*result{fixed[tDirect], fixed[tBare]}, "")
 
 	if base != nil {
 		bt := &table{}
 		bt.head("measurement", "baseline", "new", "new / baseline", "target")
-		br, nr := med(tput[3], rps), med(tput[1], rps)
+		br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
 		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br), ">= 95%")
-		bc, nc := cpuPer(3), cpuPer(1)
+		bc, nc := cpuPer(tBase), cpuPer(tGW)
 		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc), "<= 105%")
-		bt.addedRows("added latency at 1 connection", c1[0], c1[3], c1[1])
-		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[0], fixed[3], fixed[1])
-		bt.addedRows("stream: added time to the first chunk", stream[0], stream[3], stream[1])
+		bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
+		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
+		bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
 		bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
 		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "")
 		b.baseTable = bt
@@ -374,7 +492,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	gw.stop(b)
 	gwOff.stop(b)
 	bare.stop(b)
-	return c1[1], nil
+	return c1[tGW], nil
 }
 
 // baselineName is the -baseline binary's link in the bench's bin
@@ -550,7 +668,7 @@ func moduleRoot() (string, error) {
 func (b *bench) start(pin []string, logName string, name string, args ...string) (*started, io.Reader, error) {
 	argv := append(append(slices.Clone(pin), filepath.Join(b.bin, name)), args...)
 	cmd := exec.Command(argv[0], argv[1:]...) // taskset execs the program: same PID
-	cmd.Env = append(os.Environ(), "GATEWAY_MASTER_KEY="+masterKey)
+	cmd.Env = append(os.Environ(), "GATEWAY_MASTER_KEY="+masterKey, upstreamKeyEnv+"="+upstreamKey)
 	logf, err := os.Create(filepath.Join(b.tmp, logName+".log"))
 	if err != nil {
 		return nil, nil, err
@@ -843,7 +961,15 @@ general_settings:
 router_settings: {timeout: 600}
 `
 
-func writeSmallConfig(dir, upstream string) error {
+// writeSmallConfig writes the one-team configuration: the pass-through
+// deployment (bench-model, openai/ on the fake upstream) and, with
+// anthropic, bench-claude (anthropic/ on the fake upstream's Anthropic
+// API), which only builds with the anthropic provider can load.
+func writeSmallConfig(dir, upstream string, anthropic bool) error {
+	claude := ""
+	if anthropic {
+		claude = claudeDeployment(upstream)
+	}
 	files := map[string]string{
 		"gateway.yaml": settingsYAML,
 		"teams.d/bench.yaml": `team_id: bench
@@ -861,7 +987,7 @@ keys:
       id: bench-0
       team_id: bench
       team_public_model_name: ` + modelName + `
-`,
+` + claude,
 	}
 	for name, data := range files {
 		p := filepath.Join(dir, name)

@@ -4,6 +4,17 @@
 // chat.completion.chunk events (plus a usage chunk when
 // stream_options.include_usage is true). GET /health answers 200.
 //
+// POST /v1/messages is Anthropic's Messages API, checked as Anthropic
+// checks it: an x-api-key header (401 authentication_error without one),
+// an anthropic-version header, and a JSON body with model, max_tokens and
+// a non-empty messages array (400 invalid_request_error otherwise, in
+// Anthropic's error shape). It answers a message of the same size as the
+// chat answer, or for "stream": true Anthropic's event sequence
+// (message_start, content_block_start, ping, content_block_delta x2,
+// content_block_stop, message_delta with the usage, message_stop), sent in
+// four flushes like the chat chunks so that -delay and -chunk-delay time
+// both APIs alike.
+//
 //	fakeupstream -addr 127.0.0.1:0 -delay 0
 //
 // It prints "listening http://<addr>" on stdout once it accepts connections.
@@ -67,6 +78,10 @@ func handler(delay, chunkDelay time.Duration) fasthttp.RequestHandler {
 		if ctx.IsGet() {
 			ctx.SetStatusCode(200)
 			ctx.SetBodyString("ok")
+			return
+		}
+		if ctx.IsPost() && bytes.Equal(ctx.Path(), messagesPath) {
+			messages(ctx, delay, chunkDelay)
 			return
 		}
 		if !ctx.IsPost() || !bytes.HasSuffix(ctx.Path(), suffix) {

@@ -10,11 +10,19 @@
 // server cannot hide its stalls by slowing the load down (no coordinated
 // omission).
 //
-// With -stream the body asks for "stream": true and the reported latency is
-// the time to the first chunk; the time to the last byte is reported too.
+// With -stream the body asks for "stream": true (a -body without it gets
+// it set) and the reported latency is the time to the first chunk (the
+// first "data:" line: an OpenAI chunk or an Anthropic event); the time to
+// the last byte is reported too.
 //
 //	loadgen -url http://127.0.0.1:4000/v1/chat/completions -key sk-... -c 32 -d 5s
 //	loadgen -url ... -rate 1000 -d 5s -json
+//
+// Other APIs than chat (Anthropic's /v1/messages) take their own body and
+// headers:
+//
+//	loadgen -url http://127.0.0.1:4000/v1/messages -H "x-api-key: sk-..." \
+//	  -H "anthropic-version: 2023-06-01" -body '{"model":"m","max_tokens":32,"messages":[{"role":"user","content":"Hi"}]}'
 package main
 
 import (
@@ -32,6 +40,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 )
 
@@ -118,6 +128,13 @@ func main() {
 		cfg.body = []byte(body)
 	default:
 		cfg.body = defaultBody(model, cfg.stream)
+	}
+	if cfg.stream && !gjson.GetBytes(cfg.body, "stream").Bool() {
+		b, err := sjson.SetBytes(cfg.body, "stream", true)
+		if err != nil {
+			fatal(fmt.Errorf("-stream: the -body is not a JSON object: %w", err))
+		}
+		cfg.body = b
 	}
 	if key != "" {
 		headers = append(headers, [2]string{"Authorization", "Bearer " + key})
