@@ -289,3 +289,43 @@ func TestForwardUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// FuzzForward: any body to any endpoint of the mock: a *wire.Error or a
+// JSON answer (and JSON events), never a panic.
+func FuzzForward(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","prompt":"x"}`, `{"model":"m","prompt":[[1,2],[3]]}`, `{"model":"m","input":["a",[1]],"dimensions":3,"encoding_format":"base64"}`,
+		`{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"x"}]}],"instructions":"i","max_output_tokens":5}`,
+		`{"input":1e400}`, `{"prompt":[1.5]}`, `{"dimensions":1e9,"input":"x"}`, `[]`, ``, `{"input":[[]]}`,
+	} {
+		for ep := range uint8(4) {
+			f.Add([]byte(s), ep)
+		}
+	}
+	eps := []registry.Endpoint{registry.EndpointChat, registry.EndpointCompletions, registry.EndpointEmbeddings, registry.EndpointResponses}
+	f.Fuzz(func(t *testing.T, body []byte, ep uint8) {
+		c := call(string(body), "")
+		c.Endpoint = eps[int(ep)%len(eps)]
+		p := mock.New().(providers.Forwarder)
+		if resp, err := p.Forward(c); err != nil {
+			if _, ok := errors.AsType[*wire.Error](err); !ok {
+				t.Fatalf("%q: %T %v", body, err, err)
+			}
+		} else if !json.Valid(resp.Body) {
+			t.Fatalf("%q: answer %q", body, resp.Body)
+		}
+		s, err := p.ForwardStream(c)
+		if err != nil {
+			return
+		}
+		for {
+			data, err := s.Next()
+			if err != nil {
+				break
+			}
+			if !json.Valid(data) {
+				t.Fatalf("%q: event %q", body, data)
+			}
+		}
+	})
+}
