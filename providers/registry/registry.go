@@ -95,9 +95,10 @@ var azureEndpoints = []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbed
 func always(string) bool { return true }
 
 // azureStreamUsage: Azure OpenAI accepts stream_options from api_version
-// 2024-10-21 on (the default one).
+// 2024-10-21 on (the default one), and in its v1 API ("v1", "preview",
+// "latest").
 func azureStreamUsage(v string) bool {
-	return v == "" || (len(v) >= 10 && v[:10] >= "2024-10-21")
+	return v == "" || v == "v1" || v == "preview" || v == "latest" || (len(v) >= 10 && v[:10] >= "2024-10-21")
 }
 
 // Lookup returns the provider named name.
