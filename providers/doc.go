@@ -38,7 +38,9 @@
 // must go through Client.For(deployment).
 // HTTP is a Provider for every upstream that takes the OpenAI body as is:
 // a provider only supplies a Prepare that sets the URL and auth headers
-// (see the openai and azure subpackages). NewSSEStream is the incremental
+// (see the openai and azure subpackages), and a Key when the key it sends
+// is not always the deployment's APIKey (an environment default for the
+// operator's deployments): errors are scrubbed of the key actually sent. NewSSEStream is the incremental
 // server-sent-events parser behind HTTP.OpenStream, for providers that
 // need their own request handling.
 //

@@ -28,6 +28,7 @@ const maxMessage = 2048
 // target is what error messages need to know about one upstream call.
 type target struct {
 	deployment *configs.Deployment
+	key        string // the upstream key the call sent (HTTP.Key)
 	host       string // host[:port] only: never the path or query
 	deadline   time.Time
 	budget     time.Duration // the time the call had, for messages
@@ -37,7 +38,7 @@ type target struct {
 // upstream's address from s: what a client or the log may be shown of an
 // upstream's words.
 func (t *target) scrub(s string) string {
-	s = Scrub(t.deployment.APIKey, s)
+	s = Scrub(t.key, s)
 	if t.host != "" && strings.Contains(s, t.host) {
 		s = strings.ReplaceAll(s, t.host, "<upstream>")
 	}
@@ -67,7 +68,7 @@ func (t *target) upstream() string {
 // and the cause.
 func (t *target) fail(msg, detail string) *wire.Error {
 	return &wire.Error{Status: 502, Type: wire.TypeUpstream, Message: msg,
-		Internal: "upstream " + t.host + ": " + Scrub(t.deployment.APIKey, detail)}
+		Internal: "upstream " + t.host + ": " + Scrub(t.key, detail)}
 }
 
 // transportError maps an error of the HTTP exchange (no usable status) to a
@@ -107,7 +108,7 @@ func (t *target) transportError(err error) error {
 		return &wire.Error{Status: 504, Type: wire.TypeTimeout, Message: "upstream timed out after " +
 			seconds(t.budget) + " calling " + t.deployment.PublicName() +
 			"; raise litellm_params.timeout or router_settings.timeout",
-			Internal: "upstream " + t.host + ": " + Scrub(t.deployment.APIKey, detail)}
+			Internal: "upstream " + t.host + ": " + Scrub(t.key, detail)}
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return t.fail(t.upstream()+" could not be reached: all connections to it are busy; retry later", detail)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
@@ -62,6 +63,18 @@ type Prepare func(call *Call, req *fasthttp.Request) error
 type HTTP struct {
 	Client  *Client
 	Prepare Prepare
+	// Key, when set, is the upstream key a call to d sends (a provider's
+	// environment default for the operator's deployments); nil: d.APIKey.
+	// Errors and stream events are scrubbed of this key.
+	Key func(d *configs.Deployment) string
+}
+
+// key is the upstream key a call to d sends.
+func (p *HTTP) key(d *configs.Deployment) string {
+	if p.Key != nil {
+		return p.Key(d)
+	}
+	return d.APIKey
 }
 
 // NewHTTP returns an HTTP provider over client.
@@ -156,7 +169,7 @@ func (p *HTTP) OpenStream(call *Call) (s Stream, err error) {
 		}
 		return t.transportError(err)
 	})
-	st.key = call.Deployment.APIKey
+	st.key = t.key
 	if conn := trackedConn(resp); conn != nil && resp.Header.ContentLength() == -1 { // chunked
 		st.endErr = func() error {
 			if conn.peerEOF.Load() {
@@ -204,7 +217,7 @@ func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, err
 			return nil, nil, we
 		}
 		return nil, nil, wire.Errorf(500, wire.TypeInternal, "deployment %q is misconfigured: %s",
-			d.PublicName(), Scrub(d.APIKey, err.Error()))
+			d.PublicName(), Scrub(p.key(d), err.Error()))
 	}
 	switch ep := call.EndpointOrChat(); {
 	case call.Method != "" && call.Method != fasthttp.MethodPost:
@@ -230,6 +243,7 @@ func (p *HTTP) request(call *Call, stream bool) (*fasthttp.Request, *target, err
 	}
 	t := &target{
 		deployment: d,
+		key:        p.key(d),
 		host:       string(req.URI().Host()),
 		deadline:   deadline,
 		budget:     time.Until(deadline),

@@ -1,5 +1,8 @@
 // Package wire holds the OpenAI wire contract shared by the server, the
-// actors and the providers: the error envelope and its status codes.
+// actors and the providers: the error envelope and its status codes, and
+// zero-copy readers of answers and stream events (usage, model spans). It
+// is a leaf: it imports only providers/registry (for its Endpoint names),
+// itself a leaf.
 package wire
 
 import (

@@ -1,6 +1,7 @@
 // Package mock is the provider for `mock/<name>` deployments: it answers
-// well-formed OpenAI chat completions without any network, for demos and
-// tests.
+// well-formed OpenAI chat completions, legacy completions, embeddings and
+// Responses API responses (unary and streamed; forward.go) without any
+// network, for demos and tests.
 //
 // The reply is the request body's "mock_response" string (as in LiteLLM),
 // else the deployment's litellm_params.mock_response, else a deterministic

@@ -1,22 +1,60 @@
 // Package openai is the provider for `openai/<model>` deployments: OpenAI
 // itself or any OpenAI-compatible server (vLLM, Ollama, ...) via api_base.
+//
+// Every endpoint of the registry entry is api_base + "/" + the endpoint
+// (https://api.openai.com/v1/embeddings, ...); a stored response is
+// api_base + "/responses/" + its id (GET and DELETE).
+//
+// The key is the deployment's api_key. A deployment of OpenAI itself (no
+// api_base, or the default one) without a key that is the operator's own
+// (configs.Deployment.OperatorCredentials) uses OPENAI_API_KEY from the
+// gateway's environment, as LiteLLM does. A team's deployment never reads
+// the environment, and neither does one with another api_base (vLLM,
+// another vendor): unlike LiteLLM, the gateway does not send OpenAI's key
+// to another server; such a deployment names its key
+// (api_key: os.environ/VAR).
 package openai
 
 import (
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/registry"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // spec is the provider's registry entry.
 var spec, _ = registry.Lookup("openai")
 
-// New returns the openai provider over the shared client.
+// EnvKey is the environment variable an operator's deployment without an
+// api_key reads (LiteLLM's name).
+const EnvKey = "OPENAI_API_KEY"
+
+// getenv reads the environment (a variable for tests).
+var getenv = os.Getenv
+
+// New returns the openai provider over the shared client. It serves chat
+// (providers.Provider) and every other endpoint of its registry entry
+// (providers.Forwarder).
 func New(client *providers.Client) providers.Provider {
-	return providers.NewHTTP(client, prepare)
+	return &providers.HTTP{Client: client, Prepare: prepare, Key: key}
+}
+
+// key is the deployment's api_key, else OPENAI_API_KEY for the operator's
+// own deployments of OpenAI itself.
+func key(d *configs.Deployment) string {
+	if d.APIKey != "" || !d.OperatorCredentials() {
+		return d.APIKey
+	}
+	if base := strings.TrimRight(d.LiteLLMParams.APIBase, "/"); base != "" && base != spec.DefaultAPIBase {
+		return ""
+	}
+	return getenv(EnvKey)
 }
 
 func prepare(call *providers.Call, req *fasthttp.Request) error {
@@ -25,9 +63,21 @@ func prepare(call *providers.Call, req *fasthttp.Request) error {
 	if base == "" {
 		base = spec.DefaultAPIBase
 	}
-	req.SetRequestURI(base + "/chat/completions")
-	if d.APIKey != "" {
-		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+d.APIKey)
+	ep := call.EndpointOrChat()
+	switch {
+	case call.ObjectID != "":
+		if ep != registry.EndpointResponses {
+			return wire.Errorf(400, wire.TypeInvalidRequest, "%s has no stored objects to fetch or delete", ep)
+		}
+		req.SetRequestURI(base + "/responses/" + url.PathEscape(call.ObjectID))
+	case spec.Serves(ep):
+		req.SetRequestURI(base + "/" + string(ep))
+	default:
+		return wire.Errorf(400, wire.TypeInvalidRequest, "model %q (an openai deployment) does not serve /v1/%s",
+			d.PublicName(), ep)
+	}
+	if k := key(d); k != "" {
+		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+k)
 	}
 	if org := d.LiteLLMParams.Organization; org != "" {
 		req.Header.Set("OpenAI-Organization", org)

@@ -75,18 +75,30 @@ type Spec struct {
 // Table is every provider the gateway knows, one line each.
 var Table = []Spec{
 	{Name: "openai", DefaultAPIBase: "https://api.openai.com/v1", Auth: AuthBearer,
-		Endpoints: []Endpoint{EndpointChat}, StreamUsage: always},
+		Endpoints: openAIEndpoints, StreamUsage: always},
+	// Azure OpenAI has no moderations endpoint (content filtering is
+	// built into every call instead).
 	{Name: "azure", DefaultAPIVersion: "2024-10-21", Auth: AuthAPIKey,
-		Endpoints: []Endpoint{EndpointChat}, StreamUsage: azureStreamUsage},
-	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat}, StreamUsage: always, Free: true},
+		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage},
+	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings,
+		EndpointResponses}, StreamUsage: always, Free: true},
 }
+
+// openAIEndpoints is OpenAI's API as the gateway serves it.
+var openAIEndpoints = []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings, EndpointResponses,
+	EndpointModerations, EndpointImages, EndpointSpeech, EndpointTranscriptions}
+
+// azureEndpoints is openAIEndpoints without moderations.
+var azureEndpoints = []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings, EndpointResponses,
+	EndpointImages, EndpointSpeech, EndpointTranscriptions}
 
 func always(string) bool { return true }
 
 // azureStreamUsage: Azure OpenAI accepts stream_options from api_version
-// 2024-10-21 on (the default one).
+// 2024-10-21 on (the default one), and in its v1 API ("v1", "preview",
+// "latest").
 func azureStreamUsage(v string) bool {
-	return v == "" || (len(v) >= 10 && v[:10] >= "2024-10-21")
+	return v == "" || v == "v1" || v == "preview" || v == "latest" || (len(v) >= 10 && v[:10] >= "2024-10-21")
 }
 
 // Lookup returns the provider named name.

@@ -38,6 +38,8 @@ func TestStreamUsage(t *testing.T) {
 		{"azure", "2024-10-21", nil, true},
 		{"azure", "2024-12-01-preview", nil, true},
 		{"azure", "2024-06-01", nil, false},
+		{"azure", "v1", nil, true},
+		{"azure", "preview", nil, true},
 		{"nope", "", nil, false},
 	} {
 		if got := StreamUsage(c.provider, c.version, c.include); got != c.want {

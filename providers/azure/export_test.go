@@ -1,0 +1,14 @@
+package azure
+
+// The tests' environment: AZURE_API_KEY is set (AZURE_OPENAI_API_KEY is
+// not).
+const TestEnvKey = "az-env-operator-0123456789abcdef"
+
+func init() {
+	getenv = func(name string) string {
+		if name == "AZURE_API_KEY" {
+			return TestEnvKey
+		}
+		return ""
+	}
+}
