@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/pricing"
@@ -115,6 +116,15 @@ func (j *job) runEndpoint(ctx actor.Context, failed func() *finished, reply func
 			"provider %q lists /v1/%s but does not implement it; this is a bug in the gateway build", j.dep.Provider, c.Endpoint)})
 		return
 	}
+	strip := false
+	if c.Stream && c.Endpoint == provreg.EndpointCompletions && StreamUsageSupported(j.dep) &&
+		!wire.Lookup(body, "stream_options.include_usage").Bool() {
+		// As for chat: the gateway asks for the usage chunk and does not
+		// pass it on.
+		if b, err := sjson.SetBytes(body, "stream_options.include_usage", true); err == nil {
+			call.Body, strip = b, true
+		}
+	}
 	if c.Stream {
 		s, err := fw.ForwardStream(call)
 		if err != nil {
@@ -122,7 +132,9 @@ func (j *job) runEndpoint(ctx actor.Context, failed func() *finished, reply func
 			reply(&ChatResult{Err: asWireError(err)})
 			return
 		}
-		reply(j.streamResult(ctx, s))
+		res := j.streamResult(ctx, s)
+		res.StripUsage = strip
+		reply(res)
 		return
 	}
 	call.Abort = c.Abort
@@ -132,13 +144,20 @@ func (j *job) runEndpoint(ctx actor.Context, failed func() *finished, reply func
 		reply(&ChatResult{Err: asWireError(err)})
 		return
 	}
-	j.unary(ctx, resp, readUsage(c.Endpoint, resp.Body), reply)
+	parsed := wire.ParseUnary(c.Endpoint, resp.Body)
+	j.unary(ctx, resp, usageOf(parsed.Usage), parsed.ModelAt, reply)
+}
+
+// usageOf converts the wire's usage to the actors'.
+func usageOf(u wire.Usage) Usage {
+	return Usage{PromptTokens: u.Prompt, CompletionTokens: u.Completion,
+		CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheWrite, Reported: u.Reported}
 }
 
 // unary prices and answers a unary call's response whose usage the
-// upstream reported as u, with the response's top-level "model" (when it
-// has one) set to the name the client asked for.
-func (j *job) unary(ctx actor.Context, resp *providers.Response, u Usage, reply func(*ChatResult)) {
+// upstream reported as u, with the response's top-level "model" (at
+// modelAt, when it has one) set to the name the client asked for.
+func (j *job) unary(ctx actor.Context, resp *providers.Response, u Usage, modelAt wire.Span, reply func(*ChatResult)) {
 	if !u.Reported && countsTokens(j.chat.Endpoint) && j.chat.ContentType == "" {
 		// No call is free: without the upstream's figures the gateway
 		// counts the request's tokens itself.
@@ -147,11 +166,9 @@ func (j *job) unary(ctx actor.Context, resp *providers.Response, u Usage, reply 
 	cost := j.cost(u)
 	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
 	out := resp.Body
-	if strings.HasPrefix(resp.ContentType, "application/json") {
-		if at := wire.TopLevelModel(out); at != (wire.Span{}) {
-			if rewritten, err := wire.SetModelAt(out, at, j.chat.Model); err == nil {
-				out = rewritten
-			}
+	if modelAt != (wire.Span{}) {
+		if rewritten, err := wire.SetModelAt(out, modelAt, j.chat.Model); err == nil {
+			out = rewritten
 		}
 	}
 	remTok := j.remTok
@@ -187,24 +204,4 @@ func (j *job) runBridge(ctx actor.Context, call *providers.Call, failed func() *
 		j.report = failed()
 		reply(&ChatResult{Err: unsupported(j.chat.Model, call.Endpoint, []*configs.Deployment{j.dep})})
 	}
-}
-
-// readUsage reads the usage of a unary answer of endpoint ep.
-func readUsage(ep provreg.Endpoint, body []byte) Usage {
-	u := wire.Lookup(body, "usage")
-	if !u.IsObject() {
-		return Usage{}
-	}
-	switch ep {
-	case provreg.EndpointResponses:
-		return Usage{PromptTokens: u.Get("input_tokens").Int(), CompletionTokens: u.Get("output_tokens").Int(),
-			CacheReadTokens: u.Get("input_tokens_details.cached_tokens").Int(), Reported: true}
-	case provreg.EndpointMessages:
-		read, write := u.Get("cache_read_input_tokens").Int(), u.Get("cache_creation_input_tokens").Int()
-		return Usage{PromptTokens: u.Get("input_tokens").Int() + read + write, CompletionTokens: u.Get("output_tokens").Int(),
-			CacheReadTokens: read, CacheWriteTokens: write, Reported: true}
-	case provreg.EndpointCountTokens:
-		return Usage{Reported: true} // free
-	}
-	return usageFrom(u)
 }

@@ -1,12 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
-	"strings"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
@@ -33,7 +32,7 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, a *api, route *actors.Route, mo
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	n := &namedStream{s: s, api: a, model: model, res: res, info: s.setLogStream(ctx)}
+	n := &namedStream{s: s, api: a, model: model, res: res, info: s.setLogStream(ctx), reader: wire.NewStreamReader(a.ep)}
 	if a.ep == registry.EndpointResponses && res.Deployment != nil {
 		n.seal = func(upstream string) string {
 			return s.codec().Seal(respid.Ref{Team: route.TeamID, Deployment: res.Deployment.ModelInfo.ID, Upstream: upstream})
@@ -56,7 +55,8 @@ type namedStream struct {
 	info  *requestInfo
 	seal  func(upstream string) string // responses: the client's id
 
-	usage   actors.Usage
+	reader  wire.StreamReader
+	failed  bool
 	ended   bool
 	last    bool
 	buf     []byte
@@ -76,84 +76,37 @@ func (n *namedStream) fill() {
 			return
 		}
 		if err != nil {
-			n.usage.Failed = true
+			n.failed = true
 			n.done()
 			n.last = true
 			n.appendError(n.s.upstreamError(n.info, asWire(err)))
 			return
 		}
-		typ := wire.Lookup(data, "type").Str
-		data = n.edit(typ, data)
-		n.appendEvent(typ, data)
+		ev := n.reader.Read(data)
+		if ev.ModelAt != (wire.Span{}) {
+			data = wire.SetModelSpan(data, ev.ModelAt, n.model)
+		}
+		if n.seal != nil && ev.Type != nil && bytes.HasPrefix(ev.Type, []byte("response.")) {
+			data = n.sealID(data)
+		}
+		n.appendEvent(ev.Type, data)
 	}
 }
 
-// edit reads the usage an event carries and rewrites its model and id.
-func (n *namedStream) edit(typ string, data []byte) []byte {
-	switch n.api.ep {
-	case registry.EndpointResponses:
-		if !strings.HasPrefix(typ, "response.") {
-			return data
-		}
-		r := wire.Lookup(data, "response")
-		if !r.IsObject() {
-			return data
-		}
-		if r.Get("model").Type == gjson.String {
-			data = setPath(data, "response.model", n.model)
-		}
-		if id := r.Get("id"); n.seal != nil && id.Type == gjson.String && id.Str != "" {
-			data = setPath(data, "response.id", n.seal(id.Str))
-		}
-		if u := r.Get("usage"); u.IsObject() {
-			n.usage.PromptTokens = u.Get("input_tokens").Int()
-			n.usage.CompletionTokens = u.Get("output_tokens").Int()
-			n.usage.CacheReadTokens = u.Get("input_tokens_details.cached_tokens").Int()
-			n.usage.Reported = true
-		}
-	case registry.EndpointMessages:
-		switch typ {
-		case "message_start":
-			m := wire.Lookup(data, "message")
-			if m.Get("model").Type == gjson.String {
-				data = setPath(data, "message.model", n.model)
-			}
-			n.messagesUsage(m.Get("usage"))
-		case "message_delta":
-			n.messagesUsage(wire.Lookup(data, "usage"))
-		}
+// sealID replaces a response.* event's response.id with the client's id.
+func (n *namedStream) sealID(data []byte) []byte {
+	id := wire.Lookup(data, "response.id")
+	if id.Type != gjson.String || id.Str == "" || id.Index <= 0 {
+		return data
 	}
-	return data
-}
-
-// messagesUsage folds an Anthropic usage object into the stream's usage:
-// message_start has the input, message_delta the output so far (and, from
-// some upstreams, the input again).
-func (n *namedStream) messagesUsage(u gjson.Result) {
-	if !u.IsObject() {
-		return
-	}
-	read, write := u.Get("cache_read_input_tokens"), u.Get("cache_creation_input_tokens")
-	if in := u.Get("input_tokens"); in.Exists() && (in.Int() > 0 || !n.usage.Reported) {
-		n.usage.CacheReadTokens, n.usage.CacheWriteTokens = read.Int(), write.Int()
-		n.usage.PromptTokens = in.Int() + read.Int() + write.Int()
-	}
-	if out := u.Get("output_tokens"); out.Exists() {
-		n.usage.CompletionTokens = out.Int()
-	}
-	n.usage.Reported = true
-}
-
-// setPath sets a nested string; an event it cannot edit goes out as is.
-func setPath(data []byte, path, value string) []byte {
-	if out, err := sjson.SetBytes(data, path, value); err == nil {
+	if out, err := wire.SetStringAt(data, wire.Span{Off: id.Index, Len: len(id.Raw)}, n.seal(id.Str)); err == nil {
 		return out
 	}
 	return data
 }
 
-func (n *namedStream) appendEvent(typ string, data []byte) {
-	if typ != "" && !strings.ContainsAny(typ, "\r\n") {
+func (n *namedStream) appendEvent(typ []byte, data []byte) {
+	if len(typ) > 0 && !bytes.ContainsAny(typ, "\r\n") {
 		n.buf = append(append(append(n.buf, "event: "...), typ...), '\n')
 	}
 	n.buf = append(append(append(n.buf, dataPrefix...), data...), eventEnd...)
@@ -162,7 +115,7 @@ func (n *namedStream) appendEvent(typ string, data []byte) {
 // appendError ends the stream with an error event in the API's shape.
 func (n *namedStream) appendError(e *wire.Error) {
 	if n.api.anthropic {
-		n.appendEvent("error", e.AnthropicJSON())
+		n.appendEvent([]byte("error"), e.AnthropicJSON())
 		return
 	}
 	b, _ := json.Marshal(struct {
@@ -171,13 +124,15 @@ func (n *namedStream) appendError(e *wire.Error) {
 		Message string  `json:"message"`
 		Param   *string `json:"param"`
 	}{Type: "error", Code: e.Type, Message: e.Message})
-	n.appendEvent("error", b)
+	n.appendEvent([]byte("error"), b)
 }
 
 func (n *namedStream) done() {
 	if !n.ended {
 		n.ended = true
-		n.s.streamEnded(n.info, n.res.Done(n.usage))
+		u := n.reader.Usage()
+		n.s.streamEnded(n.info, n.res.Done(actors.Usage{PromptTokens: u.Prompt, CompletionTokens: u.Completion,
+			CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheWrite, Reported: u.Reported, Failed: n.failed}))
 	}
 }
 
@@ -217,7 +172,7 @@ func (n *namedStream) Read(p []byte) (int, error) {
 // Close ends the relay (see eventStream.Close).
 func (n *namedStream) Close() error {
 	if !n.ended {
-		n.usage.Failed = true
+		n.failed = true
 		n.done()
 	}
 	n.res.Stream.Close()

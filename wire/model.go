@@ -77,16 +77,6 @@ func plainJSONString(s string) bool {
 	return true
 }
 
-// TopLevelModel finds the top-level "model" string of a JSON object body
-// (zero Span: none), for SetModelAt.
-func TopLevelModel(body []byte) Span {
-	r := Lookup(body, "model")
-	if r.Type != gjson.String || r.Index <= 0 {
-		return Span{}
-	}
-	return Span{Off: r.Index, Len: len(r.Raw)}
-}
-
 // SetRawAt returns body with the bytes at at replaced by value as is: the
 // model of a multipart form, whose value is not JSON. value must not hold
 // a line break (it would end the form part).
