@@ -149,7 +149,7 @@ func (s *streamState) event(data []byte) error {
 		case "redacted_thinking":
 			s.delta()
 			s.buf = append(s.buf, `"thinking_blocks":[`...)
-			s.buf = append(s.buf, blk.Raw...)
+			s.buf = appendCompact(s.buf, blk.Raw) // one line: it goes into an SSE event
 			s.buf = append(s.buf, ']')
 			s.end("")
 		}
