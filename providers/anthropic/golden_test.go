@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/internal/fakeanthropic"
 	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -237,6 +240,31 @@ func TestMaxOutputTokens(t *testing.T) {
 		"claude-opus-4-6": 128000, "gpt-4o": FallbackMaxTokens} {
 		if got := MaxOutputTokens(model); got != want {
 			t.Errorf("MaxOutputTokens(%q) = %d, want %d", model, got, want)
+		}
+	}
+}
+
+// TestGoldenRequestsAcceptedByFake: every translated request passes the
+// fake's validation of the real API's rules.
+func TestGoldenRequestsAcceptedByFake(t *testing.T) {
+	t.Parallel()
+	const key = "sk-ant-golden-key"
+	up := fakeanthropic.Start(t, fakeanthropic.Options{APIKey: key})
+	p := New(providers.NewClient()).(*Provider)
+	d := &configs.Deployment{ModelName: "claude", Provider: "anthropic", APIKey: key,
+		LiteLLMParams: configs.LiteLLMParams{APIBase: up.URL}}
+	for _, in := range inputs(t, "request", ".json") {
+		body, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, werr := translateRequest(body, false)
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		_, err = p.Forward(&providers.Call{Deployment: d, Endpoint: registry.EndpointMessages, Body: out})
+		if err != nil {
+			t.Errorf("%s: the fake Anthropic refuses the translation: %v", in, err)
 		}
 	}
 }
