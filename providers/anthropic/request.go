@@ -321,8 +321,19 @@ func appendTool(out []byte, t gjson.Result, i int) ([]byte, *wire.Error) {
 	if !t.IsObject() {
 		return nil, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: param, Message: param + " must be an object"}
 	}
-	typ := t.Get("type").Str
-	f := t.Get("function")
+	var typ string
+	var f, cc, fcc gjson.Result
+	t.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			typ = v.Str
+		case "function":
+			f = v
+		case "cache_control":
+			cc = v
+		}
+		return true
+	})
 	if typ != "function" && !(typ == "" && f.IsObject()) {
 		if t.Get("name").Type == gjson.String {
 			return append(out, t.Raw...), nil
@@ -330,26 +341,38 @@ func appendTool(out []byte, t gjson.Result, i int) ([]byte, *wire.Error) {
 		return nil, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: param,
 			Message: param + " has type " + strconv.Quote(typ) + ", which Anthropic models do not support; use function tools"}
 	}
-	name := f.Get("name")
+	var name, desc, params gjson.Result
+	f.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "name":
+			name = v
+		case "description":
+			desc = v
+		case "parameters":
+			params = v
+		case "cache_control":
+			fcc = v
+		}
+		return true
+	})
 	if name.Type != gjson.String || name.Str == "" {
 		return nil, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: param + ".function.name",
 			Message: param + ".function.name is required"}
 	}
 	out = append(out, `{"name":`...)
 	out = append(out, name.Raw...)
-	if d := f.Get("description"); d.Type == gjson.String && d.Str != "" {
+	if desc.Type == gjson.String && desc.Str != "" {
 		out = append(out, `,"description":`...)
-		out = append(out, d.Raw...)
+		out = append(out, desc.Raw...)
 	}
 	out = append(out, `,"input_schema":`...)
-	if p := f.Get("parameters"); p.IsObject() {
-		out = append(out, p.Raw...)
+	if params.IsObject() {
+		out = append(out, params.Raw...)
 	} else {
 		out = append(out, `{"type":"object","properties":{}}`...)
 	}
-	cc := t.Get("cache_control")
 	if !cc.IsObject() {
-		cc = f.Get("cache_control")
+		cc = fcc
 	}
 	if cc.IsObject() {
 		out = append(out, `,"cache_control":`...)
@@ -412,15 +435,51 @@ type turn struct {
 	blocks  []byte // other blocks, comma-separated
 }
 
+// message holds the fields of one OpenAI message, read in one pass.
+type message struct {
+	object                               bool
+	role, content, toolCalls, toolCallID gjson.Result
+	cacheControl, thinkingBlocks         gjson.Result
+}
+
+func readMessage(m gjson.Result) (x message) {
+	if x.object = m.IsObject(); !x.object {
+		return x
+	}
+	m.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			x.role = v
+		case "content":
+			x.content = v
+		case "tool_calls":
+			x.toolCalls = v
+		case "tool_call_id":
+			x.toolCallID = v
+		case "cache_control":
+			x.cacheControl = v
+		case "thinking_blocks":
+			x.thinkingBlocks = v
+		}
+		return true
+	})
+	return x
+}
+
 // translateMessages returns the Anthropic messages array and the system
 // blocks (comma-separated, without brackets) for OpenAI messages.
 func translateMessages(messages gjson.Result, scratch []byte) (msgs, system []byte, _ *wire.Error) {
-	list := messages.Array()
+	var stack [16]message
+	list := stack[:0]
+	messages.ForEach(func(_, m gjson.Result) bool {
+		list = append(list, readMessage(m))
+		return true
+	})
 	// The last user or assistant message: an assistant one there is a
 	// prefill, whose text must not end in white space.
 	last := -1
 	for i := len(list) - 1; i >= 0; i-- {
-		if r := list[i].Get("role").Str; r != "system" && r != "developer" {
+		if r := list[i].role.Str; r != "system" && r != "developer" {
 			last = i
 			break
 		}
@@ -456,20 +515,20 @@ func translateMessages(messages gjson.Result, scratch []byte) (msgs, system []by
 		cur.results, cur.blocks = cur.results[:0], cur.blocks[:0]
 	}
 	var tmp []byte // one message's blocks
-	for i, m := range list {
-		if !m.IsObject() {
+	for i := range list {
+		m := &list[i]
+		if !m.object {
 			return nil, nil, msgErr(i, "", "must be an object")
 		}
-		content := m.Get("content")
 		var err *wire.Error
 		var role byte
 		tmp = tmp[:0]
-		switch r := m.Get("role").Str; r {
+		switch m.role.Str {
 		case "system", "developer":
-			system, err = appendSystem(system, content, i)
+			system, err = appendSystem(system, m.content, i)
 		case "user":
 			role = 'u'
-			tmp, err = appendContent(tmp, content, m.Get("cache_control"), i, false, false)
+			tmp, err = appendContent(tmp, m.content, m.cacheControl, i, false, false)
 		case "assistant":
 			role = 'a'
 			tmp, err = appendAssistant(tmp, m, i, i == last)
@@ -666,9 +725,9 @@ func appendImage(b []byte, url string, cc gjson.Result, i int) ([]byte, *wire.Er
 // appendAssistant appends an assistant message's blocks: its thinking
 // blocks (LiteLLM's thinking_blocks, which Anthropic wants back with tool
 // use), its text, its tool calls as tool_use blocks.
-func appendAssistant(b []byte, m gjson.Result, i int, final bool) ([]byte, *wire.Error) {
+func appendAssistant(b []byte, m *message, i int, final bool) ([]byte, *wire.Error) {
 	var err *wire.Error
-	m.Get("thinking_blocks").ForEach(func(_, t gjson.Result) bool {
+	m.thinkingBlocks.ForEach(func(_, t gjson.Result) bool {
 		switch t.Get("type").Str {
 		case "thinking", "redacted_thinking":
 			b = comma(b)
@@ -676,10 +735,10 @@ func appendAssistant(b []byte, m gjson.Result, i int, final bool) ([]byte, *wire
 		}
 		return true
 	})
-	content := m.Get("content")
+	content := m.content
 	switch {
 	case content.Type == gjson.String:
-		b = appendTextBlock(b, content, m.Get("cache_control"), final)
+		b = appendTextBlock(b, content, m.cacheControl, final)
 	case content.IsArray():
 		content.ForEach(func(_, p gjson.Result) bool {
 			switch p.Get("type").Str {
@@ -701,7 +760,7 @@ func appendAssistant(b []byte, m gjson.Result, i int, final bool) ([]byte, *wire
 		return nil, err
 	}
 	j := 0
-	m.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+	m.toolCalls.ForEach(func(_, tc gjson.Result) bool {
 		field := "tool_calls[" + strconv.Itoa(j) + "]"
 		j++
 		id, name := tc.Get("id"), tc.Get("function.name")
@@ -735,15 +794,15 @@ func appendAssistant(b []byte, m gjson.Result, i int, final bool) ([]byte, *wire
 }
 
 // appendToolResult appends the tool_result block of a tool message.
-func appendToolResult(b []byte, m gjson.Result, i int) ([]byte, *wire.Error) {
-	id := m.Get("tool_call_id")
+func appendToolResult(b []byte, m *message, i int) ([]byte, *wire.Error) {
+	id := m.toolCallID
 	if id.Type != gjson.String || id.Str == "" {
 		return nil, msgErr(i, "tool_call_id", "is required in a tool message")
 	}
 	b = comma(b)
 	b = append(b, `{"type":"tool_result","tool_use_id":`...)
 	b = appendToolID(b, id)
-	content := m.Get("content")
+	content := m.content
 	switch {
 	case content.Type == gjson.String:
 		if content.Str != "" {
