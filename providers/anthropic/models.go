@@ -14,6 +14,8 @@ var outputLimits = []struct {
 	prefix string
 	limit  int
 }{
+	{"claude-sonnet-5", 128000},
+	{"claude-opus-4-8", 128000},
 	{"claude-opus-4-7", 128000},
 	{"claude-opus-4-6", 128000},
 	{"claude-opus-4-5", 64000},

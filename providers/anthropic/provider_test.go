@@ -84,7 +84,9 @@ func wireErr(t *testing.T, err error, status int) *wire.Error {
 func TestCompleteText(t *testing.T) {
 	t.Parallel()
 	up, d := start(t, fakeanthropic.Options{Reply: "Bonjour!", CacheRead: 10, CacheWrite: 5, InputTokens: 20, OutputTokens: 3})
-	resp, err := prov().Complete(chatCall(d, hello))
+	c := chatCall(d, hello)
+	c.Header = []providers.Header{{Name: "anthropic-beta", Value: "extended-cache-ttl-2025-04-11"}}
+	resp, err := prov().Complete(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,8 @@ func TestCompleteText(t *testing.T) {
 		t.Fatalf("usage %s", u.Raw)
 	}
 	req := up.Last(t)
-	if req.Path != "/v1/messages" || req.Header.Get("x-api-key") != testKey || req.Header.Get("anthropic-version") != "2023-06-01" {
+	if req.Path != "/v1/messages" || req.Header.Get("x-api-key") != testKey || req.Header.Get("anthropic-version") != "2023-06-01" ||
+		req.Header.Get("anthropic-beta") != "extended-cache-ttl-2025-04-11" {
 		t.Fatalf("request %s %v", req.Path, req.Header)
 	}
 	if b := gjson.ParseBytes(req.Body); b.Get("max_tokens").Int() != 64000 || b.Get("system.0.text").Str != "Be nice." ||
