@@ -40,7 +40,8 @@
 //   - max_completion_tokens, else max_tokens, else the model's output
 //     limit (MaxOutputTokens: a small table of Anthropic models, else
 //     4096; raised above the thinking budget when needed).
-//   - temperature, top_p, top_k as is; stop (string or array) to
+//   - temperature, top_p, top_k as is, except top_p when temperature is
+//     set too (Anthropic's recent models refuse both); stop (string or array) to
 //     stop_sequences, white-space-only ones dropped; user to
 //     metadata.user_id (not when it is an e-mail address, which Anthropic
 //     refuses).

@@ -234,6 +234,10 @@ func translateRequest(body []byte, stream bool) ([]byte, reqInfo, *wire.Error) {
 		out = append(out, `,"thinking":`...)
 		out = append(out, thinking...)
 	}
+	if r.temperature.Type == gjson.Number && r.topP.Type == gjson.Number {
+		// Anthropic's recent models refuse both; temperature wins.
+		r.topP = gjson.Result{}
+	}
 	for _, f := range [...]struct {
 		name string
 		v    gjson.Result

@@ -177,7 +177,7 @@ func (s *streamState) event(data []byte) error {
 				return nil
 			}
 			if idx < 0 || idx >= int64(len(s.blockTool)) || s.blockTool[idx] < 0 {
-				return s.protocol("input_json_delta for a block that is not a tool_use")
+				return nil // a server tool's input (web search): not a call for the client
 			}
 			s.delta()
 			s.buf = append(s.buf, `"tool_calls":[{"index":`...)
