@@ -275,9 +275,9 @@ var (
 	knownMessages = map[string]bool{"model": true, "messages": true, "max_tokens": true, "system": true, "metadata": true,
 		"stop_sequences": true, "stream": true, "temperature": true, "top_p": true, "top_k": true, "tools": true,
 		"tool_choice": true, "thinking": true, "service_tier": true, "container": true, "mcp_servers": true,
-		"context_management": true}
+		"context_management": true, "cache_control": true, "inference_geo": true, "output_config": true}
 	knownCount = map[string]bool{"model": true, "messages": true, "system": true, "tools": true, "tool_choice": true,
-		"thinking": true, "mcp_servers": true, "context_management": true}
+		"thinking": true, "mcp_servers": true, "context_management": true, "cache_control": true, "output_config": true}
 	toolIDPattern   = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	toolNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
 )
@@ -418,9 +418,9 @@ func validate(req map[string]json.RawMessage, countTokens bool) (v valid, _ stri
 			if v.forced != "" {
 				return v, "Thinking may not be enabled when tool_choice forces tool use."
 			}
-		case "disabled":
+		case "disabled", "adaptive":
 		default:
-			return v, "thinking.type: Input should be 'enabled' or 'disabled'"
+			return v, "thinking.type: Input should be 'enabled', 'disabled' or 'adaptive'"
 		}
 	}
 	if raw := req["stop_sequences"]; raw != nil {
@@ -776,8 +776,9 @@ func (s *Server) stream(w http.ResponseWriter, a *answer, fail *Failure) {
 		send("content_block_stop", map[string]any{"type": "content_block_stop", "index": idx})
 		idx++
 	}
+	// The usage of message_delta is cumulative and complete.
 	send("message_delta", map[string]any{"type": "message_delta",
-		"delta": map[string]any{"stop_reason": a.stop, "stop_sequence": nil}, "usage": map[string]any{"output_tokens": a.output}})
+		"delta": map[string]any{"stop_reason": a.stop, "stop_sequence": nil}, "usage": a.usage(a.output)})
 	send("message_stop", map[string]any{"type": "message_stop"})
 }
 

@@ -31,6 +31,9 @@ type usage struct {
 // some of them).
 func (c *usage) read(u gjson.Result) {
 	u.ForEach(func(k, v gjson.Result) bool {
+		if v.Type != gjson.Number {
+			return true // null: not reported in this event
+		}
 		switch k.Str {
 		case "input_tokens":
 			c.input = v.Int()
