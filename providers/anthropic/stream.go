@@ -88,10 +88,11 @@ func (s *streamState) end(finish string) {
 // chunks. An error event, or an event that breaks the protocol, is an
 // error ending the stream.
 func (s *streamState) event(data []byte) error {
-	ev := gjson.Parse(wire.View(data))
-	switch ev.Get("type").Str {
+	var ev event
+	ev.read(gjson.Parse(wire.View(data)))
+	switch ev.typ.Str {
 	case "message_start":
-		m := ev.Get("message")
+		m := ev.message
 		id, model := m.Get("id"), m.Get("model")
 		idRaw, modelRaw := `""`, `""`
 		if id.Type == gjson.String {
@@ -109,14 +110,14 @@ func (s *streamState) event(data []byte) error {
 			s.end("")
 		}
 	case "content_block_start":
-		idx := ev.Get("index").Int()
+		idx := ev.index.Int()
 		if idx < 0 || idx > 1<<16 {
 			return s.protocol("a content block index out of range")
 		}
 		for int64(len(s.blockTool)) <= idx {
 			s.blockTool = append(s.blockTool, -1)
 		}
-		blk := ev.Get("content_block")
+		blk := ev.block
 		switch blk.Get("type").Str {
 		case "text":
 			if t := blk.Get("text"); t.Type == gjson.String && t.Str != "" {
@@ -154,18 +155,19 @@ func (s *streamState) event(data []byte) error {
 			s.end("")
 		}
 	case "content_block_delta":
-		idx := ev.Get("index").Int()
-		d := ev.Get("delta")
-		switch d.Get("type").Str {
+		idx := ev.index.Int()
+		var d delta
+		d.read(ev.delta)
+		switch d.typ.Str {
 		case "text_delta":
-			if t := d.Get("text"); t.Type == gjson.String && t.Str != "" {
+			if t := d.text; t.Type == gjson.String && t.Str != "" {
 				s.delta()
 				s.buf = append(s.buf, `"content":`...)
 				s.buf = append(s.buf, t.Raw...)
 				s.end("")
 			}
 		case "input_json_delta":
-			p := d.Get("partial_json")
+			p := d.partialJSON
 			if p.Type != gjson.String || p.Str == "" {
 				return nil
 			}
@@ -187,11 +189,11 @@ func (s *streamState) event(data []byte) error {
 			s.buf = append(s.buf, "}}]"...)
 			s.end("")
 		case "thinking_delta":
-			if t := d.Get("thinking"); t.Type == gjson.String && t.Str != "" {
+			if t := d.thinking; t.Type == gjson.String && t.Str != "" {
 				s.thinking(t)
 			}
 		case "signature_delta":
-			if sig := d.Get("signature"); sig.Type == gjson.String {
+			if sig := d.signature; sig.Type == gjson.String {
 				s.delta()
 				s.buf = append(s.buf, `"thinking_blocks":[{"type":"thinking","thinking":"","signature":`...)
 				s.buf = append(s.buf, sig.Raw...)
@@ -200,8 +202,8 @@ func (s *streamState) event(data []byte) error {
 			}
 		}
 	case "message_delta":
-		s.u.read(ev.Get("usage"))
-		if stop := ev.Get("delta.stop_reason"); stop.Type == gjson.String && !s.done {
+		s.u.read(ev.usage)
+		if stop := ev.delta.Get("stop_reason"); stop.Type == gjson.String && !s.done {
 			s.done = true
 			finish := finishReason(stop.Str)
 			if s.info.jsonMode && s.jsonBlock >= 0 && s.nTools == 0 && finish == "tool_calls" {
@@ -218,11 +220,61 @@ func (s *streamState) event(data []byte) error {
 			}
 		}
 	case "error":
-		return s.streamError(ev.Get("error"))
+		return s.streamError(ev.err)
 	}
 	// ping, content_block_stop, message_stop and event types added later
 	// carry nothing for a chat client.
 	return nil
+}
+
+// event is the top level of an Anthropic event, read in one pass.
+type event struct {
+	typ, index, message, block, delta, usage, err gjson.Result
+}
+
+func (e *event) read(v gjson.Result) {
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			e.typ = v
+		case "index":
+			e.index = v
+		case "message":
+			e.message = v
+		case "content_block":
+			e.block = v
+		case "delta":
+			e.delta = v
+		case "usage":
+			e.usage = v
+		case "error":
+			e.err = v
+		}
+		return true
+	})
+}
+
+// delta is a content_block_delta's delta, read in one pass.
+type delta struct {
+	typ, text, partialJSON, thinking, signature gjson.Result
+}
+
+func (d *delta) read(v gjson.Result) {
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			d.typ = v
+		case "text":
+			d.text = v
+		case "partial_json":
+			d.partialJSON = v
+		case "thinking":
+			d.thinking = v
+		case "signature":
+			d.signature = v
+		}
+		return true
+	})
 }
 
 func (s *streamState) thinking(t gjson.Result) {
