@@ -47,8 +47,9 @@
 //     refuses).
 //   - image_url parts: data URLs to base64 image sources (a PDF data URL
 //     to a document block), http(s) URLs to url sources; file parts with
-//     a PDF data URL to document blocks; cache_control on parts, tools and
-//     string messages is passed through.
+//     a PDF data URL to document blocks; cache_control on parts and tools is
+//     passed through, a message's own cache_control goes on its last block
+//     (LiteLLM's rule).
 //   - tools: function tools to {name, description, input_schema}; other
 //     tools with a name (Anthropic server tools) as is; tool_choice auto,
 //     none, required (any) and a named function (tool);

@@ -639,16 +639,28 @@ func appendContent(b []byte, content, cc gjson.Result, i int, inResult, trim boo
 		return appendTextBlock(b, content, cc, trim), nil
 	case content.IsArray():
 		var err *wire.Error
+		start := len(b)
 		content.ForEach(func(_, p gjson.Result) bool {
 			b, err = appendPart(b, p, i, inResult)
 			return err == nil
 		})
-		return b, err
+		return markLast(b, start, cc, content), err
 	case content.Type == gjson.Null || !content.Exists():
 		return b, nil
 	default:
 		return nil, msgErr(i, "content", "must be a string or an array of content parts")
 	}
+}
+
+// markLast puts a message's cache_control on the last block it produced
+// (from start), as LiteLLM does, unless its parts carry their own.
+func markLast(b []byte, start int, cc, content gjson.Result) []byte {
+	if !cc.IsObject() || len(b) <= start || b[len(b)-1] != '}' || strings.Contains(content.Raw, `"cache_control"`) {
+		return b
+	}
+	b = append(b[:len(b)-1], `,"cache_control":`...)
+	b = appendCompact(b, cc.Raw)
+	return append(b, '}')
 }
 
 // appendPart appends the block for one OpenAI content part.
@@ -744,6 +756,7 @@ func appendAssistant(b []byte, m *message, i int, final bool) ([]byte, *wire.Err
 	case content.Type == gjson.String:
 		b = appendTextBlock(b, content, m.cacheControl, final)
 	case content.IsArray():
+		start := len(b)
 		content.ForEach(func(_, p gjson.Result) bool {
 			switch p.Get("type").Str {
 			case "text":
@@ -756,6 +769,7 @@ func appendAssistant(b []byte, m *message, i int, final bool) ([]byte, *wire.Err
 			}
 			return true
 		})
+		b = markLast(b, start, m.cacheControl, content)
 	case content.Type == gjson.Null || !content.Exists():
 	default:
 		err = msgErr(i, "content", "must be a string or an array of content parts")
