@@ -47,7 +47,7 @@ func prepare(call *providers.Call, req *fasthttp.Request) error {
 	if base == "" {
 		base = spec.DefaultAPIBase
 	}
-	base = strings.TrimSuffix(base, "/v1")
+	base = strings.TrimSuffix(strings.TrimSuffix(base, "/v1/messages"), "/v1")
 	switch ep := call.EndpointOrChat(); ep {
 	case registry.EndpointChat, registry.EndpointMessages:
 		req.SetRequestURI(base + "/v1/messages")

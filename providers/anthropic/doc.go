@@ -1,6 +1,6 @@
 // Package anthropic is the provider for `anthropic/<model>` deployments:
 // Anthropic's Messages API, at api_base (default https://api.anthropic.com;
-// a base ending in /v1 is accepted), authenticated with an x-api-key
+// a base ending in /v1 or /v1/messages is accepted), authenticated with an x-api-key
 // header, with anthropic-version set to litellm_params.api_version or
 // the registry's default (2023-06-01). An anthropic-beta header the
 // gateway passes in Call.Header goes upstream as is.

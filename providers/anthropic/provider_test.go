@@ -131,6 +131,10 @@ func TestCompleteToolsAndAPIBaseWithV1(t *testing.T) {
 	if v := up.Last(t).Header.Get("anthropic-version"); v != "2024-01-01" {
 		t.Fatalf("anthropic-version %q", v)
 	}
+	d.LiteLLMParams.APIBase = up.URL + "/v1/messages"
+	if _, err := prov().Complete(chatCall(d, hello)); err != nil || up.Last(t).Path != "/v1/messages" {
+		t.Fatalf("api_base ending in /v1/messages: %v %s", err, up.Last(t).Path)
+	}
 	// The answer's tool calls and their results make a valid next turn.
 	next := `{"model":"claude-sonnet-4-5","max_tokens":100,` + weatherTools + `,"messages":[{"role":"user","content":"Weather?"},` +
 		r.Get("choices.0.message").Raw + `,{"role":"tool","tool_call_id":"` + calls[0].Get("id").Str + `","content":"Sunny"},` +
