@@ -39,8 +39,8 @@ func (d *Deployment) KeySetBy() string {
 //   - a provider default that reads the host's environment or identity (a
 //     default key variable such as OPENAI_API_KEY, a cloud credential
 //     chain) may apply to a deployment only when OperatorCredentials is
-//     true. No provider reads such a default today; one that does must ask
-//     this method first.
+//     true. The anthropic provider's ANTHROPIC_API_KEY is one; any other
+//     must ask this method first.
 func (d *Deployment) OperatorCredentials() bool {
 	if d.KeySetBy() != KeySetByTeam {
 		return true

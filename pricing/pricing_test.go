@@ -104,3 +104,20 @@ func TestCostOfPricesCacheTokens(t *testing.T) {
 		t.Fatalf("inconsistent counts: %v", got)
 	}
 }
+
+// TestAnthropicCachePrices: every Anthropic model in the table has
+// LiteLLM's cache prices (except claude-3-sonnet, which had no cache),
+// and an anthropic/ deployment is priced with them.
+func TestAnthropicCachePrices(t *testing.T) {
+	for name, p := range table {
+		if len(name) > 7 && name[:7] == "claude-" && name != "claude-3-sonnet-20240229" && (p.CacheRead == nil || p.CacheWrite == nil) {
+			t.Errorf("%s has no cache prices", name)
+		}
+	}
+	q := ForDeployment(&configs.Deployment{Provider: "anthropic", UpstreamModel: "claude-sonnet-4-5-20250929"})
+	// 1000 prompt tokens of which 600 read from and 200 written to the cache, 100 output.
+	got := q.CostOf(Tokens{Prompt: 1000, Completion: 100, CacheRead: 600, CacheWrite: 200})
+	if want := 200*3e-6 + 600*3e-7 + 200*3.75e-6 + 100*1.5e-5; !q.Priced || !near(got, want) {
+		t.Errorf("cost %v, want %v (%+v)", got, want, q)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/llmgateway/gateway/logwriter"
 	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/anthropic"
 	"github.com/llmgateway/gateway/providers/azure"
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
@@ -298,8 +299,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 // (TestProvidersMatchTheRegistry keeps the two lists equal).
 func newProviders(client *providers.Client) map[string]providers.Provider {
 	return map[string]providers.Provider{
-		"openai": openai.New(client),
-		"azure":  azure.New(client),
-		"mock":   mock.New(),
+		"openai":    openai.New(client),
+		"azure":     azure.New(client),
+		"mock":      mock.New(),
+		"anthropic": anthropic.New(client),
 	}
 }

@@ -19,9 +19,10 @@ type Auth string
 
 // Auth schemes.
 const (
-	AuthBearer Auth = "bearer"  // Authorization: Bearer <key>
-	AuthAPIKey Auth = "api-key" // api-key: <key> (Azure)
-	AuthNone   Auth = "none"    // no key (the built-in mock)
+	AuthBearer  Auth = "bearer"    // Authorization: Bearer <key>
+	AuthAPIKey  Auth = "api-key"   // api-key: <key> (Azure)
+	AuthXAPIKey Auth = "x-api-key" // x-api-key: <key> (Anthropic)
+	AuthNone    Auth = "none"      // no key (the built-in mock)
 )
 
 // Endpoint is an API a provider serves natively.
@@ -82,6 +83,8 @@ var Table = []Spec{
 		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage},
 	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings,
 		EndpointResponses}, StreamUsage: always, Free: true},
+	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
+		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always},
 }
 
 // openAIEndpoints is OpenAI's API as the gateway serves it.

@@ -73,7 +73,7 @@ func TestREADMEListsEveryProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header := map[Auth]string{AuthBearer: "`Authorization: Bearer`", AuthAPIKey: "`api-key`", AuthNone: "none"}
+	header := map[Auth]string{AuthBearer: "`Authorization: Bearer`", AuthAPIKey: "`api-key`", AuthXAPIKey: "`x-api-key`", AuthNone: "none"}
 	rows := 0
 	for _, line := range strings.Split(string(readme), "\n") {
 		if strings.HasPrefix(line, "| `") && strings.Contains(line, "/` |") {
