@@ -8,6 +8,7 @@
 // sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
 // gateway's salt key: it cannot be read, forged, or moved to another team
 // (Open returns the team it was made for, which the caller compares with
-// the caller's). Ids sealed under the previous salt key still open while
+// the caller's). Sealing is deterministic (the nonce is an HMAC of the
+// contents, as in SIV): one response always gets the same id. Ids sealed under the previous salt key still open while
 // salt_key_previous is set.
 package respid

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -26,6 +27,11 @@ const maxID = 4096
 // opens. It is safe for concurrent use.
 type Codec struct {
 	aeads []cipher.AEAD
+	// nonceKey makes the nonce of the first key's seals: an HMAC of the
+	// plaintext, so one object always gets the same id (a client compares
+	// the id GET returns with the one it kept) while different objects
+	// never share a nonce.
+	nonceKey []byte
 }
 
 // New derives a codec from secrets, the current one first ("" entries
@@ -37,7 +43,7 @@ func New(secrets ...string) (*Codec, error) {
 		if s == "" {
 			continue
 		}
-		key, err := hkdf.Key(sha256.New, []byte(s), nil, info, 32)
+		key, err := hkdf.Key(sha256.New, []byte(s), nil, info, 64)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +52,7 @@ func New(secrets ...string) (*Codec, error) {
 		}
 	}
 	if len(c.aeads) == 0 {
-		key := make([]byte, 32)
+		key := make([]byte, 64)
 		_, _ = rand.Read(key)
 		if err := c.add(key); err != nil {
 			return nil, err
@@ -55,8 +61,12 @@ func New(secrets ...string) (*Codec, error) {
 	return c, nil
 }
 
+// add adds a key: its first 32 bytes encrypt, the rest make nonces.
 func (c *Codec) add(key []byte) error {
-	block, err := aes.NewCipher(key)
+	if c.nonceKey == nil {
+		c.nonceKey = key[32:]
+	}
+	block, err := aes.NewCipher(key[:32])
 	if err != nil {
 		return err
 	}
@@ -84,8 +94,10 @@ func (c *Codec) Seal(r Ref) string {
 	plain = append(plain, r.Deployment...)
 	plain = append(plain, r.Upstream...)
 	aead := c.aeads[0]
+	mac := hmac.New(sha256.New, c.nonceKey)
+	mac.Write(plain)
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	_, _ = rand.Read(nonce)
+	copy(nonce, mac.Sum(nil))
 	sealed := aead.Seal(nonce, nonce, plain, []byte(Prefix))
 	return Prefix + base64.RawURLEncoding.EncodeToString(sealed)
 }

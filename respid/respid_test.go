@@ -16,6 +16,12 @@ func TestSealOpen(t *testing.T) {
 	if !strings.HasPrefix(id, Prefix) || strings.Contains(id, "team-a") || strings.Contains(id, "abc123") {
 		t.Fatalf("id %q leaks its contents or lacks the prefix", id)
 	}
+	if again := c.Seal(r); again != id {
+		t.Fatalf("one ref sealed twice: %q and %q", id, again)
+	}
+	if c.Seal(Ref{Team: "team-a", Deployment: "dep-1", Upstream: "resp_abc124"}) == id {
+		t.Fatal("two refs got one id")
+	}
 	got, err := c.Open(id)
 	if err != nil || got != r {
 		t.Fatalf("Open = %+v, %v; want %+v", got, err, r)
