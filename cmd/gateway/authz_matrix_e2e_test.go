@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/gateway"
+	"github.com/llmgateway/gateway/internal/fakeopenai"
 )
 
 // The authorization matrix: every route the router registers, times
@@ -152,9 +153,12 @@ func mxKeyEntry(caller, user, extra string) string {
 
 func newMxFixture(t *testing.T) *mxFixture {
 	args, dir := emptyGateway(t)
+	oa := fakeopenai.Start(t, fakeopenai.Options{})
+	t.Setenv("MX_OPENAI_KEY", oa.Key)
 	writeFiles(t, dir, map[string]string{
 		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
-			"model_list:\n  - model_name: g-mock\n    litellm_params: {model: mock/g}\n",
+			"model_list:\n  - model_name: g-mock\n    litellm_params: {model: mock/g}\n" +
+			"  - model_name: g-openai\n    litellm_params: {model: openai/gpt-4o-mini, api_base: \"" + oa.OpenAIBase() + "\", api_key: os.environ/MX_OPENAI_KEY}\n",
 		"teams.d/own.yaml": mxTeamFile(mxTeam, false, "[{user_id: ann, role: admin}, {user_id: mem, role: user}]",
 			mxKeyEntry(mxAdmin, "ann", ""), mxKeyEntry(mxMember, "mem", ""),
 			mxKeyEntry(mxExpired, "ann", "    expires: 2020-01-01T00:00:00Z\n"),
@@ -204,7 +208,7 @@ func mxRows() []mxRow {
 	}
 	transcription := func(path string) func(*testing.T, *mxFixture, string) mxReq {
 		return func(*testing.T, *mxFixture, string) mxReq {
-			body := "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ng-mock\r\n" +
+			body := "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ng-openai\r\n" +
 				"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n--b--\r\n"
 			return mxReq{path: path, body: body, header: []string{"Content-Type", "multipart/form-data; boundary=b"}}
 		}
@@ -232,17 +236,17 @@ func mxRows() []mxRow {
 		{"POST", "/openai/deployments/{model}/embeddings", authed(200, 200, 200, 200, 200), raw("/openai/deployments/g-mock/embeddings?api-version=2024-10-21", `{"model":"g-mock","input":"hi"}`)},
 		{"POST", "/v1/responses", authed(200, 200, 200, 200, 200), raw("/v1/responses", `{"model":"g-mock","input":"hi"}`)},
 		{"POST", "/responses", authed(200, 200, 200, 200, 200), raw("/responses", `{"model":"g-mock","input":"hi"}`)},
-		{"POST", "/v1/moderations", authed(400, 400, 400, 400, 400), raw("/v1/moderations", `{"model":"g-mock","input":"hi"}`)},
-		{"POST", "/moderations", authed(400, 400, 400, 400, 400), raw("/moderations", `{"model":"g-mock","input":"hi"}`)},
-		{"POST", "/v1/images/generations", authed(400, 400, 400, 400, 400), raw("/v1/images/generations", `{"model":"g-mock","prompt":"a cat"}`)},
-		{"POST", "/images/generations", authed(400, 400, 400, 400, 400), raw("/images/generations", `{"model":"g-mock","prompt":"a cat"}`)},
-		{"POST", "/openai/deployments/{model}/images/generations", authed(400, 400, 400, 400, 400), raw("/openai/deployments/g-mock/images/generations?api-version=2024-10-21", `{"model":"g-mock","prompt":"a cat"}`)},
-		{"POST", "/v1/audio/speech", authed(400, 400, 400, 400, 400), raw("/v1/audio/speech", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
-		{"POST", "/audio/speech", authed(400, 400, 400, 400, 400), raw("/audio/speech", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
-		{"POST", "/openai/deployments/{model}/audio/speech", authed(400, 400, 400, 400, 400), raw("/openai/deployments/g-mock/audio/speech?api-version=2024-10-21", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
-		{"POST", "/v1/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/v1/audio/transcriptions")},
-		{"POST", "/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/audio/transcriptions")},
-		{"POST", "/openai/deployments/{model}/audio/transcriptions", authed(400, 400, 400, 400, 400), transcription("/openai/deployments/g-mock/audio/transcriptions")},
+		{"POST", "/v1/moderations", authed(200, 200, 200, 200, 200), raw("/v1/moderations", `{"model":"g-openai","input":"hi"}`)},
+		{"POST", "/moderations", authed(200, 200, 200, 200, 200), raw("/moderations", `{"model":"g-openai","input":"hi"}`)},
+		{"POST", "/v1/images/generations", authed(200, 200, 200, 200, 200), raw("/v1/images/generations", `{"model":"g-openai","prompt":"a cat"}`)},
+		{"POST", "/images/generations", authed(200, 200, 200, 200, 200), raw("/images/generations", `{"model":"g-openai","prompt":"a cat"}`)},
+		{"POST", "/openai/deployments/{model}/images/generations", authed(200, 200, 200, 200, 200), raw("/openai/deployments/g-openai/images/generations?api-version=2024-10-21", `{"model":"g-mock","prompt":"a cat"}`)},
+		{"POST", "/v1/audio/speech", authed(200, 200, 200, 200, 200), raw("/v1/audio/speech", `{"model":"g-openai","input":"hi","voice":"alloy"}`)},
+		{"POST", "/audio/speech", authed(200, 200, 200, 200, 200), raw("/audio/speech", `{"model":"g-openai","input":"hi","voice":"alloy"}`)},
+		{"POST", "/openai/deployments/{model}/audio/speech", authed(200, 200, 200, 200, 200), raw("/openai/deployments/g-openai/audio/speech?api-version=2024-10-21", `{"model":"g-mock","input":"hi","voice":"alloy"}`)},
+		{"POST", "/v1/audio/transcriptions", authed(200, 200, 200, 200, 200), transcription("/v1/audio/transcriptions")},
+		{"POST", "/audio/transcriptions", authed(200, 200, 200, 200, 200), transcription("/audio/transcriptions")},
+		{"POST", "/openai/deployments/{model}/audio/transcriptions", authed(200, 200, 200, 200, 200), transcription("/openai/deployments/g-openai/audio/transcriptions")},
 		// Anthropic's API: every key's own models (mock through the bridge).
 		{"POST", "/v1/messages", authed(200, 200, 200, 200, 200), raw("/v1/messages", `{"model":"g-mock","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`)},
 		{"POST", "/v1/messages/count_tokens", authed(200, 200, 200, 200, 200), raw("/v1/messages/count_tokens", `{"model":"g-mock","messages":[{"role":"user","content":"hi"}]}`)},
