@@ -23,13 +23,14 @@ func RequestToChat(body []byte) (chat []byte, stream bool, werr *wire.Error) {
 	if !gjson.ValidBytes(body) {
 		return nil, false, wire.BadRequest("The request body is not valid JSON; send a Messages API request as a JSON object")
 	}
-	root := gjson.Parse(wire.View(body))
+	root := result(wire.View(body)[wsAt(wire.View(body), 0):])
 	if !root.IsObject() {
 		return nil, false, wire.BadRequest("The request body is not a JSON object; send a Messages API request as a JSON object")
 	}
 	var r request
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	members(root.Raw, func(k, raw string) bool {
+		v := result(raw)
+		switch k {
 		case "model":
 			r.model = v
 		case "max_tokens":
@@ -81,6 +82,7 @@ type request struct {
 	hasTools                                                              bool
 	pendingImages                                                         []gjson.Result // of the user turn being translated
 	pendingImagesOf                                                       []string
+	blocks                                                                []block // of the message being translated
 }
 
 func (r *request) translate(out []byte) ([]byte, *wire.Error) {
@@ -129,7 +131,7 @@ func (r *request) translate(out []byte) ([]byte, *wire.Error) {
 		return nil, werr
 	}
 	n := 0
-	for i, m := range r.messages.Array() {
+	for i, m := range elems(r.messages) {
 		if out, first, werr = r.appendMessage(out, first, i, m); werr != nil {
 			return nil, werr
 		}
@@ -187,10 +189,10 @@ func (r *request) checkThinking() *wire.Error {
 	if !t.IsObject() {
 		return wire.BadRequest("thinking: Input should be a valid dictionary or object")
 	}
-	typ := t.Get("type")
+	typ := get(t, "type")
 	switch typ.String() {
 	case "enabled":
-		b := t.Get("budget_tokens")
+		b := get(t, "budget_tokens")
 		switch {
 		case !b.Exists():
 			return wire.BadRequest("thinking.enabled.budget_tokens: Field required")
@@ -239,7 +241,7 @@ func (r *request) appendStop(out []byte) ([]byte, *wire.Error) {
 	if !s.IsArray() {
 		return nil, wire.BadRequest("stop_sequences: Input should be a valid list")
 	}
-	items := s.Array()
+	items := elems(s)
 	if len(items) == 0 {
 		return out, nil
 	}
@@ -264,7 +266,7 @@ func (r *request) appendUser(out []byte) ([]byte, *wire.Error) {
 	if !m.IsObject() {
 		return nil, wire.BadRequest("metadata: Input should be a valid dictionary or object")
 	}
-	u := m.Get("user_id")
+	u := get(m, "user_id")
 	switch u.Type {
 	case gjson.String:
 		if u.Str == "" {
@@ -299,16 +301,16 @@ func (r *request) appendSystem(out []byte, first bool) ([]byte, bool, *wire.Erro
 	case !s.IsArray():
 		return nil, first, wire.BadRequest("system: Input should be a valid string or a list of text blocks")
 	}
-	blocks := s.Array()
+	blocks := elems(s)
 	if len(blocks) == 0 {
 		return out, first, nil
 	}
 	out = append(out, `{"role":"system","content":"`...)
 	for i, b := range blocks {
-		if b.Get("type").String() != "text" {
+		if get(b, "type").String() != "text" {
 			return nil, first, wire.BadRequest("system.%d.type: Input should be 'text'", i)
 		}
-		t := b.Get("text")
+		t := get(b, "text")
 		if t.Type != gjson.String {
 			return nil, first, wire.BadRequest("system.%d.text: Field required", i)
 		}
@@ -332,8 +334,20 @@ func (r *request) appendMessage(out []byte, first bool, i int, m gjson.Result) (
 	if !m.IsObject() {
 		return nil, first, wire.BadRequest("messages.%d: Input should be a valid dictionary", i)
 	}
-	role := m.Get("role")
-	content := m.Get("content")
+	var role, content gjson.Result
+	members(m.Raw, func(k, v string) bool {
+		switch k {
+		case "role":
+			if !role.Exists() {
+				role = result(v)
+			}
+		case "content":
+			if !content.Exists() {
+				content = result(v)
+			}
+		}
+		return true
+	})
 	switch {
 	case !role.Exists():
 		return nil, first, wire.BadRequest("messages.%d.role: Field required", i)
@@ -355,21 +369,64 @@ func (r *request) appendMessage(out []byte, first bool, i int, m gjson.Result) (
 		return nil, first, wire.BadRequest("messages.%d.content: Input should be a valid string or a list of content blocks", i)
 	}
 	if role.Str == "assistant" {
-		return r.appendAssistant(out, first, i, content.Array())
+		return r.appendAssistant(out, first, i, elems(content))
 	}
-	return r.appendUserTurn(out, first, i, content.Array())
+	return r.appendUserTurn(out, first, i, elems(content))
 }
 
-// blockType returns a content block's type, or an Anthropic-worded error.
-func blockType(b gjson.Result, path string, args ...any) (string, *wire.Error) {
+// block is what the translation reads of a content block, found in one
+// pass over it.
+type block struct {
+	typ, text, id, name, input, content, toolUseID, isError, source, title gjson.Result
+}
+
+// readBlock reads a content block (the first of each member).
+func readBlock(b gjson.Result) (f block) {
+	members(b.Raw, func(k, raw string) bool {
+		var at *gjson.Result
+		switch k {
+		case "type":
+			at = &f.typ
+		case "text":
+			at = &f.text
+		case "id":
+			at = &f.id
+		case "name":
+			at = &f.name
+		case "input":
+			at = &f.input
+		case "content":
+			at = &f.content
+		case "tool_use_id":
+			at = &f.toolUseID
+		case "is_error":
+			at = &f.isError
+		case "source":
+			at = &f.source
+		case "title":
+			at = &f.title
+		default:
+			return true
+		}
+		if !at.Exists() {
+			*at = result(raw)
+		}
+		return true
+	})
+	return f
+}
+
+// blockType reads a content block, or returns an Anthropic-worded error
+// when it is not an object with a type.
+func blockType(b gjson.Result, path string, args ...any) (block, *wire.Error) {
 	if !b.IsObject() {
-		return "", wire.BadRequest(path+": Input should be a valid dictionary or object", args...)
+		return block{}, wire.BadRequest(path+": Input should be a valid dictionary or object", args...)
 	}
-	t := b.Get("type")
-	if t.Type != gjson.String {
-		return "", wire.BadRequest(path+".type: Field required", args...)
+	f := readBlock(b)
+	if f.typ.Type != gjson.String {
+		return block{}, wire.BadRequest(path+".type: Field required", args...)
 	}
-	return t.Str, nil
+	return f, nil
 }
 
 // appendUserTurn writes a user message's blocks: its tool_result blocks
@@ -378,18 +435,22 @@ func blockType(b gjson.Result, path string, args ...any) (string, *wire.Error) {
 // tools join it, after the user's own blocks).
 func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.Result) ([]byte, bool, *wire.Error) {
 	r.pendingImages, r.pendingImagesOf = r.pendingImages[:0], r.pendingImagesOf[:0]
-	// tool messages first
+	r.blocks = r.blocks[:0]
 	for j, b := range blocks {
-		typ, werr := blockType(b, "messages.%d.content.%d", i, j)
+		f, werr := blockType(b, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
-		if typ != "tool_result" {
+		r.blocks = append(r.blocks, f)
+	}
+	// tool messages first
+	for j, f := range r.blocks {
+		if f.typ.Str != "tool_result" {
 			continue
 		}
 		var err *wire.Error
 		out = comma(out, first)
-		if out, err = r.appendToolResult(out, i, j, b); err != nil {
+		if out, err = r.appendToolResult(out, i, j, &r.blocks[j]); err != nil {
 			return nil, first, err
 		}
 		first = false
@@ -400,8 +461,9 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 	out = append(out, `{"role":"user","content":[`...)
 	parts := 0
 	var onlyText gjson.Result
-	for j, b := range blocks {
-		typ, _ := blockType(b, "")
+	for j := range r.blocks {
+		f := &r.blocks[j]
+		typ := f.typ.Str
 		if typ == "tool_result" {
 			continue
 		}
@@ -411,7 +473,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 			out = append(out, ',')
 		}
 		before := len(out)
-		out, werr = appendUserPart(out, typ, b, "messages.%d.content.%d", i, j)
+		out, werr = appendUserPart(out, f, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
@@ -420,7 +482,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 			continue
 		}
 		if parts == 0 && typ == "text" {
-			onlyText = b.Get("text")
+			onlyText = f.text
 		} else {
 			onlyText = gjson.Result{}
 		}
@@ -434,7 +496,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 			out = append(out, `{"type":"text","text":"The images returned by the tool calls above follow."},`...)
 		}
 		var werr *wire.Error
-		if out, werr = appendImage(out, img, r.pendingImagesOf[k]); werr != nil {
+		if out, werr = appendImage(out, get(img, "source"), r.pendingImagesOf[k]); werr != nil {
 			return nil, first, werr
 		}
 		onlyText = gjson.Result{}
@@ -459,40 +521,39 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 
 // appendUserPart writes one block of a user message as a chat content
 // part (nothing for a block that has no chat form and may be dropped).
-func appendUserPart(out []byte, typ string, b gjson.Result, path string, args ...any) ([]byte, *wire.Error) {
+func appendUserPart(out []byte, f *block, path string, args ...any) ([]byte, *wire.Error) {
 	at := func() string { return sprintf(path, args...) }
-	switch typ {
+	switch typ := f.typ.Str; typ {
 	case "text":
-		t := b.Get("text")
+		t := f.text
 		if t.Type != gjson.String {
 			return nil, wire.BadRequest("%s.text: Field required", at())
 		}
 		out = append(out, `{"type":"text","text":`...)
 		return append(append(out, t.Raw...), '}'), nil
 	case "image":
-		return appendImage(out, b, at())
+		return appendImage(out, f.source, at())
 	case "document":
-		return appendDocument(out, b, at())
+		return appendDocument(out, f.source, f.title, at())
 	case "search_result":
-		return appendSearchResult(out, b, at())
+		return appendSearchResult(out, f.content, at())
 	case "thinking", "redacted_thinking":
 		return out, nil
 	case "tool_use", "server_tool_use":
 		return nil, wire.BadRequest("%s: %s blocks are only allowed in assistant messages", at(), typ)
 	}
-	return nil, wire.BadRequest("%s.type: a %q block %s; remove it or call a model served by Anthropic", at(), typ, notChat)
+	return nil, wire.BadRequest("%s.type: a %q block %s; remove it or call a model served by Anthropic", at(), f.typ.Str, notChat)
 }
 
 // appendImage writes an image block as an image_url part: base64 data as a
 // data URL, a URL as is.
-func appendImage(out []byte, b gjson.Result, at string) ([]byte, *wire.Error) {
-	src := b.Get("source")
+func appendImage(out []byte, src gjson.Result, at string) ([]byte, *wire.Error) {
 	if !src.IsObject() {
 		return nil, wire.BadRequest("%s.source: Field required", at)
 	}
-	switch src.Get("type").String() {
+	switch get(src, "type").String() {
 	case "base64":
-		mt, data := src.Get("media_type"), src.Get("data")
+		mt, data := get(src, "media_type"), get(src, "data")
 		if mt.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.base64.media_type: Field required", at)
 		}
@@ -505,7 +566,7 @@ func appendImage(out []byte, b gjson.Result, at string) ([]byte, *wire.Error) {
 		out = appendStrBody(out, data)
 		return append(out, `"}}`...), nil
 	case "url":
-		u := src.Get("url")
+		u := get(src, "url")
 		if u.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.url.url: Field required", at)
 		}
@@ -515,35 +576,34 @@ func appendImage(out []byte, b gjson.Result, at string) ([]byte, *wire.Error) {
 	case "file":
 		return nil, wire.BadRequest("%s.source: an image from the Files API (a \"file\" source) %s; send the image as base64 or a URL", at, notChat)
 	}
-	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'", at, jsonOrMissing(src.Get("type")))
+	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'", at, jsonOrMissing(get(src, "type")))
 }
 
 // appendDocument writes a document block: plain text and content sources
 // as text parts, a base64 PDF as a file part; URL and Files API sources are
 // refused.
-func appendDocument(out []byte, b gjson.Result, at string) ([]byte, *wire.Error) {
-	src := b.Get("source")
+func appendDocument(out []byte, src, title gjson.Result, at string) ([]byte, *wire.Error) {
 	if !src.IsObject() {
 		return nil, wire.BadRequest("%s.source: Field required", at)
 	}
-	switch st := src.Get("type").String(); st {
+	switch st := get(src, "type").String(); st {
 	case "text":
-		data := src.Get("data")
+		data := get(src, "data")
 		if data.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.text.data: Field required", at)
 		}
 		out = append(out, `{"type":"text","text":`...)
 		return append(append(out, data.Raw...), '}'), nil
 	case "content":
-		c := src.Get("content")
+		c := get(src, "content")
 		if c.Type == gjson.String {
 			out = append(out, `{"type":"text","text":`...)
 			return append(append(out, c.Raw...), '}'), nil
 		}
 		n := 0
-		for k, p := range c.Array() {
-			t := p.Get("text")
-			if p.Get("type").String() != "text" || t.Type != gjson.String {
+		for k, p := range elems(c) {
+			t := get(p, "text")
+			if get(p, "type").String() != "text" || t.Type != gjson.String {
 				return nil, wire.BadRequest("%s.source.content.%d: only text blocks can be sent in a document to a model served through an OpenAI-compatible chat API", at, k)
 			}
 			if n > 0 {
@@ -555,7 +615,7 @@ func appendDocument(out []byte, b gjson.Result, at string) ([]byte, *wire.Error)
 		}
 		return out, nil
 	case "base64":
-		mt, data := src.Get("media_type"), src.Get("data")
+		mt, data := get(src, "media_type"), get(src, "data")
 		if mt.String() != "application/pdf" {
 			return nil, wire.BadRequest("%s.source.base64.media_type: Input should be 'application/pdf'", at)
 		}
@@ -563,8 +623,8 @@ func appendDocument(out []byte, b gjson.Result, at string) ([]byte, *wire.Error)
 			return nil, wire.BadRequest("%s.source.base64.data: Field required", at)
 		}
 		out = append(out, `{"type":"file","file":{"filename":`...)
-		if t := b.Get("title"); t.Type == gjson.String && t.Str != "" {
-			out = append(out, t.Raw...)
+		if title.Type == gjson.String && title.Str != "" {
+			out = append(out, title.Raw...)
 		} else {
 			out = append(out, `"document.pdf"`...)
 		}
@@ -574,14 +634,14 @@ func appendDocument(out []byte, b gjson.Result, at string) ([]byte, *wire.Error)
 	case "url", "file":
 		return nil, wire.BadRequest("%s.source: a document with a %q source %s; send the PDF as base64 or the text itself", at, st, notChat)
 	}
-	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'text', 'content', 'url', 'file'", at, jsonOrMissing(src.Get("type")))
+	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'text', 'content', 'url', 'file'", at, jsonOrMissing(get(src, "type")))
 }
 
 // appendSearchResult writes a search_result block's text content as text.
-func appendSearchResult(out []byte, b gjson.Result, at string) ([]byte, *wire.Error) {
+func appendSearchResult(out []byte, content gjson.Result, at string) ([]byte, *wire.Error) {
 	n := 0
-	for k, p := range b.Get("content").Array() {
-		t := p.Get("text")
+	for k, p := range elems(content) {
+		t := get(p, "text")
 		if t.Type != gjson.String {
 			return nil, wire.BadRequest("%s.content.%d.text: Field required", at, k)
 		}
@@ -606,32 +666,32 @@ func jsonOrMissing(v gjson.Result) string {
 // content as is, text blocks joined by newlines; is_error prefixes
 // "Error: ". Images in the result are kept for the user message that
 // follows the tool messages.
-func (r *request) appendToolResult(out []byte, i, j int, b gjson.Result) ([]byte, *wire.Error) {
-	id := b.Get("tool_use_id")
+func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wire.Error) {
+	id := b.toolUseID
 	if id.Type != gjson.String {
 		return nil, wire.BadRequest("messages.%d.content.%d.tool_result.tool_use_id: Field required", i, j)
 	}
 	out = append(out, `{"role":"tool","tool_call_id":`...)
 	out = append(out, id.Raw...)
 	out = append(out, `,"content":"`...)
-	if b.Get("is_error").Bool() {
+	if b.isError.Type == gjson.True {
 		out = append(out, "Error: "...)
 	}
-	c := b.Get("content")
+	c := b.content
 	switch {
 	case c.Type == gjson.String:
 		out = appendStrBody(out, c)
 	case c.IsArray():
 		n := 0
 		images := 0
-		for k, p := range c.Array() {
-			typ, werr := blockType(p, "messages.%d.content.%d.content.%d", i, j, k)
+		for k, p := range elems(c) {
+			pf, werr := blockType(p, "messages.%d.content.%d.content.%d", i, j, k)
 			if werr != nil {
 				return nil, werr
 			}
-			switch typ {
+			switch typ := pf.typ.Str; typ {
 			case "text":
-				t := p.Get("text")
+				t := pf.text
 				if t.Type != gjson.String {
 					return nil, wire.BadRequest("messages.%d.content.%d.content.%d.text: Field required", i, j, k)
 				}
@@ -649,15 +709,15 @@ func (r *request) appendToolResult(out []byte, i, j int, b gjson.Result) ([]byte
 				var tmp []byte
 				var werr *wire.Error
 				if typ == "document" {
-					tmp, werr = appendDocument(nil, p, sprintf("messages.%d.content.%d.content.%d", i, j, k))
+					tmp, werr = appendDocument(nil, pf.source, pf.title, sprintf("messages.%d.content.%d.content.%d", i, j, k))
 				} else {
-					tmp, werr = appendSearchResult(nil, p, sprintf("messages.%d.content.%d.content.%d", i, j, k))
+					tmp, werr = appendSearchResult(nil, pf.content, sprintf("messages.%d.content.%d.content.%d", i, j, k))
 				}
 				if werr != nil {
 					return nil, werr
 				}
 				for _, t := range gjson.Parse("[" + string(tmp) + "]").Array() {
-					tt := t.Get("text")
+					tt := get(t, "text")
 					if tt.Type != gjson.String {
 						return nil, wire.BadRequest("messages.%d.content.%d.content.%d: only text documents can be returned by a tool to a model served through an OpenAI-compatible chat API", i, j, k)
 					}
@@ -668,7 +728,7 @@ func (r *request) appendToolResult(out []byte, i, j int, b gjson.Result) ([]byte
 					n++
 				}
 			default:
-				return nil, wire.BadRequest("messages.%d.content.%d.content.%d.type: a %q block in a tool result %s", i, j, k, typ, notChat)
+				return nil, wire.BadRequest("messages.%d.content.%d.content.%d.type: a %q block in a tool result %s", i, j, k, pf.typ.Str, notChat)
 			}
 		}
 		if n == 0 && images > 0 {
@@ -690,14 +750,16 @@ func (r *request) appendAssistant(out []byte, first bool, i int, blocks []gjson.
 	texts := 0
 	contentAt := len(out)
 	out = append(out, '"')
+	r.blocks = r.blocks[:0]
 	for j, b := range blocks {
-		typ, werr := blockType(b, "messages.%d.content.%d", i, j)
+		f, werr := blockType(b, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
-		switch typ {
+		r.blocks = append(r.blocks, f)
+		switch typ := f.typ.Str; typ {
 		case "text":
-			t := b.Get("text")
+			t := f.text
 			if t.Type != gjson.String {
 				return nil, first, wire.BadRequest("messages.%d.content.%d.text: Field required", i, j)
 			}
@@ -712,11 +774,12 @@ func (r *request) appendAssistant(out []byte, first bool, i int, blocks []gjson.
 	}
 	out = append(out, '"')
 	calls := 0
-	for j, b := range blocks {
-		if b.Get("type").Str != "tool_use" {
+	for j := range r.blocks {
+		f := &r.blocks[j]
+		if f.typ.Str != "tool_use" {
 			continue
 		}
-		id, name, input := b.Get("id"), b.Get("name"), b.Get("input")
+		id, name, input := f.id, f.name, f.input
 		switch {
 		case id.Type != gjson.String:
 			return nil, first, wire.BadRequest("messages.%d.content.%d.tool_use.id: Field required", i, j)
@@ -756,17 +819,17 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	if t.Exists() && t.Type != gjson.Null && !t.IsArray() {
 		return nil, wire.BadRequest("tools: Input should be a valid list")
 	}
-	tools := t.Array()
+	tools := elems(t)
 	if len(tools) > 0 {
 		out = append(out, `,"tools":[`...)
 		for i, tool := range tools {
 			if !tool.IsObject() {
 				return nil, wire.BadRequest("tools.%d: Input should be a valid dictionary or object", i)
 			}
-			if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.Str != "custom" {
+			if typ := get(tool, "type"); typ.Exists() && typ.Type != gjson.Null && typ.Str != "custom" {
 				return nil, wire.BadRequest("tools.%d: Anthropic's own tool type %s %s; remove it or call a model served by Anthropic", i, typ.Raw, notChat)
 			}
-			name, desc, schema := tool.Get("name"), tool.Get("description"), tool.Get("input_schema")
+			name, desc, schema := get(tool, "name"), get(tool, "description"), get(tool, "input_schema")
 			switch {
 			case name.Type != gjson.String:
 				return nil, wire.BadRequest("tools.%d.custom.name: Field required", i)
@@ -786,7 +849,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 			}
 			out = append(out, `,"parameters":`...)
 			out = append(out, schema.Raw...)
-			if tool.Get("strict").Type == gjson.True {
+			if get(tool, "strict").Type == gjson.True {
 				out = append(out, `,"strict":true`...)
 			}
 			out = append(out, `}}`...)
@@ -803,7 +866,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	if len(tools) == 0 {
 		return out, nil // the chat API refuses tool_choice without tools; it means nothing then
 	}
-	typ := c.Get("type")
+	typ := get(c, "type")
 	switch typ.String() {
 	case "auto":
 		out = append(out, `,"tool_choice":"auto"`...)
@@ -812,7 +875,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	case "none":
 		out = append(out, `,"tool_choice":"none"`...)
 	case "tool":
-		name := c.Get("name")
+		name := get(c, "name")
 		if name.Type != gjson.String {
 			return nil, wire.BadRequest("tool_choice.tool.name: Field required")
 		}
@@ -822,7 +885,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	default:
 		return nil, wire.BadRequest("tool_choice.type: Input tag %s found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'", jsonOrMissing(typ))
 	}
-	if c.Get("disable_parallel_tool_use").Type == gjson.True {
+	if get(c, "disable_parallel_tool_use").Type == gjson.True {
 		out = append(out, `,"parallel_tool_calls":false`...)
 	}
 	return out, nil
@@ -833,15 +896,15 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 func (r *request) appendResponseFormat(out []byte) ([]byte, *wire.Error) {
 	f, at := r.outputFormat, "output_format"
 	if !f.Exists() || f.Type == gjson.Null {
-		f, at = r.outputConfig.Get("format"), "output_config.format"
+		f, at = get(r.outputConfig, "format"), "output_config.format"
 	}
 	if !f.Exists() || f.Type == gjson.Null {
 		return out, nil
 	}
-	if f.Get("type").String() != "json_schema" {
+	if get(f, "type").String() != "json_schema" {
 		return nil, wire.BadRequest("%s.type: Input should be 'json_schema'", at)
 	}
-	s := f.Get("schema")
+	s := get(f, "schema")
 	if !s.IsObject() {
 		return nil, wire.BadRequest("%s.schema: Field required", at)
 	}
