@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -23,13 +24,17 @@ func RequestToChat(body []byte) (chat []byte, stream bool, werr *wire.Error) {
 	if !gjson.ValidBytes(body) {
 		return nil, false, wire.BadRequest("The request body is not valid JSON; send a Messages API request as a JSON object")
 	}
-	root := result(wire.View(body)[wsAt(wire.View(body), 0):])
+	r := requests.Get().(*request)
+	defer r.release()
+	r.t.build(wire.View(body))
+	var root gjson.Result
+	if len(r.t.n) > 0 {
+		root = r.t.node(0)
+	}
 	if !root.IsObject() {
 		return nil, false, wire.BadRequest("The request body is not a JSON object; send a Messages API request as a JSON object")
 	}
-	var r request
-	members(root.Raw, func(k, raw string) bool {
-		v := result(raw)
+	r.t.members(root, func(k string, v gjson.Result) bool {
 		switch k {
 		case "model":
 			r.model = v
@@ -83,6 +88,19 @@ type request struct {
 	pendingImages                                                         []gjson.Result // of the user turn being translated
 	pendingImagesOf                                                       []string
 	blocks                                                                []block // of the message being translated
+	t                                                                     tape
+}
+
+var requests = sync.Pool{New: func() any { return new(request) }}
+
+// release clears r (it points into the body) and pools it.
+func (r *request) release() {
+	t, blocks, images, of := r.t, r.blocks[:0], r.pendingImages[:0], r.pendingImagesOf[:0]
+	clear(r.blocks)
+	clear(r.pendingImages)
+	t.s, t.n = "", t.n[:0]
+	*r = request{t: t, blocks: blocks, pendingImages: images, pendingImagesOf: of}
+	requests.Put(r)
 }
 
 func (r *request) translate(out []byte) ([]byte, *wire.Error) {
@@ -131,7 +149,7 @@ func (r *request) translate(out []byte) ([]byte, *wire.Error) {
 		return nil, werr
 	}
 	n := 0
-	for i, m := range elems(r.messages) {
+	for i, m := range r.t.elems(r.messages) {
 		if out, first, werr = r.appendMessage(out, first, i, m); werr != nil {
 			return nil, werr
 		}
@@ -189,10 +207,10 @@ func (r *request) checkThinking() *wire.Error {
 	if !t.IsObject() {
 		return wire.BadRequest("thinking: Input should be a valid dictionary or object")
 	}
-	typ := get(t, "type")
+	typ := r.t.get(t, "type")
 	switch typ.String() {
 	case "enabled":
-		b := get(t, "budget_tokens")
+		b := r.t.get(t, "budget_tokens")
 		switch {
 		case !b.Exists():
 			return wire.BadRequest("thinking.enabled.budget_tokens: Field required")
@@ -241,7 +259,7 @@ func (r *request) appendStop(out []byte) ([]byte, *wire.Error) {
 	if !s.IsArray() {
 		return nil, wire.BadRequest("stop_sequences: Input should be a valid list")
 	}
-	items := elems(s)
+	items := r.t.elems(s)
 	if len(items) == 0 {
 		return out, nil
 	}
@@ -266,7 +284,7 @@ func (r *request) appendUser(out []byte) ([]byte, *wire.Error) {
 	if !m.IsObject() {
 		return nil, wire.BadRequest("metadata: Input should be a valid dictionary or object")
 	}
-	u := get(m, "user_id")
+	u := r.t.get(m, "user_id")
 	switch u.Type {
 	case gjson.String:
 		if u.Str == "" {
@@ -301,16 +319,16 @@ func (r *request) appendSystem(out []byte, first bool) ([]byte, bool, *wire.Erro
 	case !s.IsArray():
 		return nil, first, wire.BadRequest("system: Input should be a valid string or a list of text blocks")
 	}
-	blocks := elems(s)
+	blocks := r.t.elems(s)
 	if len(blocks) == 0 {
 		return out, first, nil
 	}
 	out = append(out, `{"role":"system","content":"`...)
 	for i, b := range blocks {
-		if get(b, "type").String() != "text" {
+		if r.t.get(b, "type").String() != "text" {
 			return nil, first, wire.BadRequest("system.%d.type: Input should be 'text'", i)
 		}
-		t := get(b, "text")
+		t := r.t.get(b, "text")
 		if t.Type != gjson.String {
 			return nil, first, wire.BadRequest("system.%d.text: Field required", i)
 		}
@@ -335,15 +353,15 @@ func (r *request) appendMessage(out []byte, first bool, i int, m gjson.Result) (
 		return nil, first, wire.BadRequest("messages.%d: Input should be a valid dictionary", i)
 	}
 	var role, content gjson.Result
-	members(m.Raw, func(k, v string) bool {
+	r.t.members(m, func(k string, v gjson.Result) bool {
 		switch k {
 		case "role":
 			if !role.Exists() {
-				role = result(v)
+				role = v
 			}
 		case "content":
 			if !content.Exists() {
-				content = result(v)
+				content = v
 			}
 		}
 		return true
@@ -369,9 +387,9 @@ func (r *request) appendMessage(out []byte, first bool, i int, m gjson.Result) (
 		return nil, first, wire.BadRequest("messages.%d.content: Input should be a valid string or a list of content blocks", i)
 	}
 	if role.Str == "assistant" {
-		return r.appendAssistant(out, first, i, elems(content))
+		return r.appendAssistant(out, first, i, r.t.elems(content))
 	}
-	return r.appendUserTurn(out, first, i, elems(content))
+	return r.appendUserTurn(out, first, i, r.t.elems(content))
 }
 
 // block is what the translation reads of a content block, found in one
@@ -381,8 +399,8 @@ type block struct {
 }
 
 // readBlock reads a content block (the first of each member).
-func readBlock(b gjson.Result) (f block) {
-	members(b.Raw, func(k, raw string) bool {
+func (r *request) readBlock(b gjson.Result) (f block) {
+	r.t.members(b, func(k string, v gjson.Result) bool {
 		var at *gjson.Result
 		switch k {
 		case "type":
@@ -409,7 +427,7 @@ func readBlock(b gjson.Result) (f block) {
 			return true
 		}
 		if !at.Exists() {
-			*at = result(raw)
+			*at = v
 		}
 		return true
 	})
@@ -418,11 +436,11 @@ func readBlock(b gjson.Result) (f block) {
 
 // blockType reads a content block, or returns an Anthropic-worded error
 // when it is not an object with a type.
-func blockType(b gjson.Result, path string, args ...any) (block, *wire.Error) {
+func (r *request) blockType(b gjson.Result, path string, args ...any) (block, *wire.Error) {
 	if !b.IsObject() {
 		return block{}, wire.BadRequest(path+": Input should be a valid dictionary or object", args...)
 	}
-	f := readBlock(b)
+	f := r.readBlock(b)
 	if f.typ.Type != gjson.String {
 		return block{}, wire.BadRequest(path+".type: Field required", args...)
 	}
@@ -437,7 +455,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 	r.pendingImages, r.pendingImagesOf = r.pendingImages[:0], r.pendingImagesOf[:0]
 	r.blocks = r.blocks[:0]
 	for j, b := range blocks {
-		f, werr := blockType(b, "messages.%d.content.%d", i, j)
+		f, werr := r.blockType(b, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
@@ -473,7 +491,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 			out = append(out, ',')
 		}
 		before := len(out)
-		out, werr = appendUserPart(out, f, "messages.%d.content.%d", i, j)
+		out, werr = r.appendUserPart(out, f, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
@@ -496,7 +514,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 			out = append(out, `{"type":"text","text":"The images returned by the tool calls above follow."},`...)
 		}
 		var werr *wire.Error
-		if out, werr = appendImage(out, get(img, "source"), r.pendingImagesOf[k]); werr != nil {
+		if out, werr = r.appendImage(out, r.t.get(img, "source"), r.pendingImagesOf[k]); werr != nil {
 			return nil, first, werr
 		}
 		onlyText = gjson.Result{}
@@ -521,7 +539,7 @@ func (r *request) appendUserTurn(out []byte, first bool, i int, blocks []gjson.R
 
 // appendUserPart writes one block of a user message as a chat content
 // part (nothing for a block that has no chat form and may be dropped).
-func appendUserPart(out []byte, f *block, path string, args ...any) ([]byte, *wire.Error) {
+func (r *request) appendUserPart(out []byte, f *block, path string, args ...any) ([]byte, *wire.Error) {
 	at := func() string { return sprintf(path, args...) }
 	switch typ := f.typ.Str; typ {
 	case "text":
@@ -532,11 +550,11 @@ func appendUserPart(out []byte, f *block, path string, args ...any) ([]byte, *wi
 		out = append(out, `{"type":"text","text":`...)
 		return append(append(out, t.Raw...), '}'), nil
 	case "image":
-		return appendImage(out, f.source, at())
+		return r.appendImage(out, f.source, at())
 	case "document":
-		return appendDocument(out, f.source, f.title, at())
+		return r.appendDocument(out, f.source, f.title, at())
 	case "search_result":
-		return appendSearchResult(out, f.content, at())
+		return r.appendSearchResult(out, f.content, at())
 	case "thinking", "redacted_thinking":
 		return out, nil
 	case "tool_use", "server_tool_use":
@@ -547,13 +565,13 @@ func appendUserPart(out []byte, f *block, path string, args ...any) ([]byte, *wi
 
 // appendImage writes an image block as an image_url part: base64 data as a
 // data URL, a URL as is.
-func appendImage(out []byte, src gjson.Result, at string) ([]byte, *wire.Error) {
+func (r *request) appendImage(out []byte, src gjson.Result, at string) ([]byte, *wire.Error) {
 	if !src.IsObject() {
 		return nil, wire.BadRequest("%s.source: Field required", at)
 	}
-	switch get(src, "type").String() {
+	switch r.t.get(src, "type").String() {
 	case "base64":
-		mt, data := get(src, "media_type"), get(src, "data")
+		mt, data := r.t.get(src, "media_type"), r.t.get(src, "data")
 		if mt.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.base64.media_type: Field required", at)
 		}
@@ -566,7 +584,7 @@ func appendImage(out []byte, src gjson.Result, at string) ([]byte, *wire.Error) 
 		out = appendStrBody(out, data)
 		return append(out, `"}}`...), nil
 	case "url":
-		u := get(src, "url")
+		u := r.t.get(src, "url")
 		if u.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.url.url: Field required", at)
 		}
@@ -576,34 +594,34 @@ func appendImage(out []byte, src gjson.Result, at string) ([]byte, *wire.Error) 
 	case "file":
 		return nil, wire.BadRequest("%s.source: an image from the Files API (a \"file\" source) %s; send the image as base64 or a URL", at, notChat)
 	}
-	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'", at, jsonOrMissing(get(src, "type")))
+	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'", at, jsonOrMissing(r.t.get(src, "type")))
 }
 
 // appendDocument writes a document block: plain text and content sources
 // as text parts, a base64 PDF as a file part; URL and Files API sources are
 // refused.
-func appendDocument(out []byte, src, title gjson.Result, at string) ([]byte, *wire.Error) {
+func (r *request) appendDocument(out []byte, src, title gjson.Result, at string) ([]byte, *wire.Error) {
 	if !src.IsObject() {
 		return nil, wire.BadRequest("%s.source: Field required", at)
 	}
-	switch st := get(src, "type").String(); st {
+	switch st := r.t.get(src, "type").String(); st {
 	case "text":
-		data := get(src, "data")
+		data := r.t.get(src, "data")
 		if data.Type != gjson.String {
 			return nil, wire.BadRequest("%s.source.text.data: Field required", at)
 		}
 		out = append(out, `{"type":"text","text":`...)
 		return append(append(out, data.Raw...), '}'), nil
 	case "content":
-		c := get(src, "content")
+		c := r.t.get(src, "content")
 		if c.Type == gjson.String {
 			out = append(out, `{"type":"text","text":`...)
 			return append(append(out, c.Raw...), '}'), nil
 		}
 		n := 0
-		for k, p := range elems(c) {
-			t := get(p, "text")
-			if get(p, "type").String() != "text" || t.Type != gjson.String {
+		for k, p := range r.t.elems(c) {
+			t := r.t.get(p, "text")
+			if r.t.get(p, "type").String() != "text" || t.Type != gjson.String {
 				return nil, wire.BadRequest("%s.source.content.%d: only text blocks can be sent in a document to a model served through an OpenAI-compatible chat API", at, k)
 			}
 			if n > 0 {
@@ -615,7 +633,7 @@ func appendDocument(out []byte, src, title gjson.Result, at string) ([]byte, *wi
 		}
 		return out, nil
 	case "base64":
-		mt, data := get(src, "media_type"), get(src, "data")
+		mt, data := r.t.get(src, "media_type"), r.t.get(src, "data")
 		if mt.String() != "application/pdf" {
 			return nil, wire.BadRequest("%s.source.base64.media_type: Input should be 'application/pdf'", at)
 		}
@@ -634,14 +652,14 @@ func appendDocument(out []byte, src, title gjson.Result, at string) ([]byte, *wi
 	case "url", "file":
 		return nil, wire.BadRequest("%s.source: a document with a %q source %s; send the PDF as base64 or the text itself", at, st, notChat)
 	}
-	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'text', 'content', 'url', 'file'", at, jsonOrMissing(get(src, "type")))
+	return nil, wire.BadRequest("%s.source.type: Input tag %s found using 'type' does not match any of the expected tags: 'base64', 'text', 'content', 'url', 'file'", at, jsonOrMissing(r.t.get(src, "type")))
 }
 
 // appendSearchResult writes a search_result block's text content as text.
-func appendSearchResult(out []byte, content gjson.Result, at string) ([]byte, *wire.Error) {
+func (r *request) appendSearchResult(out []byte, content gjson.Result, at string) ([]byte, *wire.Error) {
 	n := 0
-	for k, p := range elems(content) {
-		t := get(p, "text")
+	for k, p := range r.t.elems(content) {
+		t := r.t.get(p, "text")
 		if t.Type != gjson.String {
 			return nil, wire.BadRequest("%s.content.%d.text: Field required", at, k)
 		}
@@ -684,8 +702,8 @@ func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wir
 	case c.IsArray():
 		n := 0
 		images := 0
-		for k, p := range elems(c) {
-			pf, werr := blockType(p, "messages.%d.content.%d.content.%d", i, j, k)
+		for k, p := range r.t.elems(c) {
+			pf, werr := r.blockType(p, "messages.%d.content.%d.content.%d", i, j, k)
 			if werr != nil {
 				return nil, werr
 			}
@@ -709,15 +727,15 @@ func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wir
 				var tmp []byte
 				var werr *wire.Error
 				if typ == "document" {
-					tmp, werr = appendDocument(nil, pf.source, pf.title, sprintf("messages.%d.content.%d.content.%d", i, j, k))
+					tmp, werr = r.appendDocument(nil, pf.source, pf.title, sprintf("messages.%d.content.%d.content.%d", i, j, k))
 				} else {
-					tmp, werr = appendSearchResult(nil, pf.content, sprintf("messages.%d.content.%d.content.%d", i, j, k))
+					tmp, werr = r.appendSearchResult(nil, pf.content, sprintf("messages.%d.content.%d.content.%d", i, j, k))
 				}
 				if werr != nil {
 					return nil, werr
 				}
 				for _, t := range gjson.Parse("[" + string(tmp) + "]").Array() {
-					tt := get(t, "text")
+					tt := r.t.get(t, "text")
 					if tt.Type != gjson.String {
 						return nil, wire.BadRequest("messages.%d.content.%d.content.%d: only text documents can be returned by a tool to a model served through an OpenAI-compatible chat API", i, j, k)
 					}
@@ -752,7 +770,7 @@ func (r *request) appendAssistant(out []byte, first bool, i int, blocks []gjson.
 	out = append(out, '"')
 	r.blocks = r.blocks[:0]
 	for j, b := range blocks {
-		f, werr := blockType(b, "messages.%d.content.%d", i, j)
+		f, werr := r.blockType(b, "messages.%d.content.%d", i, j)
 		if werr != nil {
 			return nil, first, werr
 		}
@@ -819,17 +837,17 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	if t.Exists() && t.Type != gjson.Null && !t.IsArray() {
 		return nil, wire.BadRequest("tools: Input should be a valid list")
 	}
-	tools := elems(t)
+	tools := r.t.elems(t)
 	if len(tools) > 0 {
 		out = append(out, `,"tools":[`...)
 		for i, tool := range tools {
 			if !tool.IsObject() {
 				return nil, wire.BadRequest("tools.%d: Input should be a valid dictionary or object", i)
 			}
-			if typ := get(tool, "type"); typ.Exists() && typ.Type != gjson.Null && typ.Str != "custom" {
+			if typ := r.t.get(tool, "type"); typ.Exists() && typ.Type != gjson.Null && typ.Str != "custom" {
 				return nil, wire.BadRequest("tools.%d: Anthropic's own tool type %s %s; remove it or call a model served by Anthropic", i, typ.Raw, notChat)
 			}
-			name, desc, schema := get(tool, "name"), get(tool, "description"), get(tool, "input_schema")
+			name, desc, schema := r.t.get(tool, "name"), r.t.get(tool, "description"), r.t.get(tool, "input_schema")
 			switch {
 			case name.Type != gjson.String:
 				return nil, wire.BadRequest("tools.%d.custom.name: Field required", i)
@@ -849,7 +867,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 			}
 			out = append(out, `,"parameters":`...)
 			out = append(out, schema.Raw...)
-			if get(tool, "strict").Type == gjson.True {
+			if r.t.get(tool, "strict").Type == gjson.True {
 				out = append(out, `,"strict":true`...)
 			}
 			out = append(out, `}}`...)
@@ -866,7 +884,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	if len(tools) == 0 {
 		return out, nil // the chat API refuses tool_choice without tools; it means nothing then
 	}
-	typ := get(c, "type")
+	typ := r.t.get(c, "type")
 	switch typ.String() {
 	case "auto":
 		out = append(out, `,"tool_choice":"auto"`...)
@@ -875,7 +893,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	case "none":
 		out = append(out, `,"tool_choice":"none"`...)
 	case "tool":
-		name := get(c, "name")
+		name := r.t.get(c, "name")
 		if name.Type != gjson.String {
 			return nil, wire.BadRequest("tool_choice.tool.name: Field required")
 		}
@@ -885,7 +903,7 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 	default:
 		return nil, wire.BadRequest("tool_choice.type: Input tag %s found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'", jsonOrMissing(typ))
 	}
-	if get(c, "disable_parallel_tool_use").Type == gjson.True {
+	if r.t.get(c, "disable_parallel_tool_use").Type == gjson.True {
 		out = append(out, `,"parallel_tool_calls":false`...)
 	}
 	return out, nil
@@ -896,15 +914,15 @@ func (r *request) appendTools(out []byte) ([]byte, *wire.Error) {
 func (r *request) appendResponseFormat(out []byte) ([]byte, *wire.Error) {
 	f, at := r.outputFormat, "output_format"
 	if !f.Exists() || f.Type == gjson.Null {
-		f, at = get(r.outputConfig, "format"), "output_config.format"
+		f, at = r.t.get(r.outputConfig, "format"), "output_config.format"
 	}
 	if !f.Exists() || f.Type == gjson.Null {
 		return out, nil
 	}
-	if get(f, "type").String() != "json_schema" {
+	if r.t.get(f, "type").String() != "json_schema" {
 		return nil, wire.BadRequest("%s.type: Input should be 'json_schema'", at)
 	}
-	s := get(f, "schema")
+	s := r.t.get(f, "schema")
 	if !s.IsObject() {
 		return nil, wire.BadRequest("%s.schema: Field required", at)
 	}
