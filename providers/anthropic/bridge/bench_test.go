@@ -47,7 +47,7 @@ func BenchmarkResponseFromChat(b *testing.B) {
 
 // BenchmarkStreamFromChat translates a 100-chunk text stream with a usage
 // chunk (per op: the whole stream).
-func BenchmarkStreamFromChat(b *testing.B) {
+func streamChunks() *rawSource {
 	var lines [][]byte
 	lines = append(lines, []byte(`{"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}`))
 	for range 100 {
@@ -55,9 +55,13 @@ func BenchmarkStreamFromChat(b *testing.B) {
 	}
 	lines = append(lines, []byte(`{"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}`),
 		[]byte(`{"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":100,"total_tokens":109,"prompt_tokens_details":{"cached_tokens":0}}}`))
-	b.SetBytes(int64(len(bytes.Join(lines, nil))))
+	return &rawSource{lines: lines}
+}
+
+func BenchmarkStreamFromChat(b *testing.B) {
+	src := streamChunks()
+	b.SetBytes(int64(len(bytes.Join(src.lines, nil))))
 	b.ReportAllocs()
-	src := &rawSource{lines: lines}
 	for b.Loop() {
 		src.i = 0
 		s := StreamFromChat(src, "claude-sonnet-4-5")
@@ -118,6 +122,27 @@ func BenchmarkPassThroughBaseline(b *testing.B) {
 		}
 		if _, err := wire.SetModel(in, "gpt-4o"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStreamPassThroughBaseline is what the gateway does to each
+// chunk of a chat stream it passes through (read usage and model, rewrite
+// the model), over the same chunks as BenchmarkStreamFromChat.
+func BenchmarkStreamPassThroughBaseline(b *testing.B) {
+	src := streamChunks()
+	b.ReportAllocs()
+	for b.Loop() {
+		src.i = 0
+		for {
+			ev, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			c := wire.ParseChunk(ev)
+			if _, err := wire.SetModelAt(ev, c.ModelAt, "claude-sonnet-4-5"); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

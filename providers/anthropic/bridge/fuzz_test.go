@@ -129,7 +129,7 @@ func (r *rawSource) Next() ([]byte, error) {
 	}
 	r.i++
 	l := r.lines[r.i-1]
-	if !gjson.ValidBytes(l) || !gjson.ParseBytes(l).IsObject() {
+	if !gjson.ValidBytes(l) || !gjson.Parse(wire.View(l)).IsObject() {
 		// what the providers' SSE parser does with such an event
 		r.i = len(r.lines)
 		return nil, &wire.Error{Status: 502, Type: wire.TypeUpstream, Message: "not a JSON object"}

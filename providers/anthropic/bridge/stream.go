@@ -116,17 +116,22 @@ func (s *stream) event(prefix string) { s.out = append(s.out, prefix...) }
 func (s *stream) done()               { s.ends = append(s.ends, len(s.out)) }
 
 func (s *stream) chunk(data []byte) {
-	c := gjson.Parse(wire.View(data))
-	if !c.IsObject() {
+	raw := wire.View(data)
+	i := wsAt(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
 		s.err = &wire.Error{Status: 502, Type: wire.TypeUpstream,
 			Message: "the upstream sent a stream event that is not a JSON object (model " + s.model + ")"}
 		return
 	}
-	var id, choices, usageR, errR gjson.Result
-	c.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	// one pass over the chunk's members, skipping what is not read
+	var choices, usageR, errR string
+	var id gjson.Result
+	members(raw[i:], func(k, v string) bool {
+		switch k {
 		case "id":
-			id = v
+			if !s.started {
+				id = result(v)
+			}
 		case "choices":
 			choices = v
 		case "usage":
@@ -136,55 +141,104 @@ func (s *stream) chunk(data []byte) {
 		}
 		return true
 	})
-	if errR.Exists() && errR.Type != gjson.Null && !choices.Exists() {
-		s.err = chunkError(errR, s.model)
+	if errR != "" && errR != "null" && choices == "" {
+		s.err = chunkError(gjson.Parse(errR), s.model)
 		return
 	}
-	if usageR.IsObject() {
-		s.usage = readUsage(usageR)
+	if len(usageR) > 0 && usageR[0] == '{' {
+		s.usage = readUsage(gjson.Parse(usageR))
 	}
 	if !s.started {
 		s.start(id)
 	}
-	choice := choices.Get("0")
-	if !choice.IsObject() {
+	choice := firstElem(choices)
+	if choice == "" || choice[0] != '{' {
 		return
 	}
-	delta := choice.Get("delta")
-	if r := reasoningOf(delta); r.Type == gjson.String && r.Str != "" {
+	var delta, finish string
+	members(choice, func(k, v string) bool {
+		switch k {
+		case "delta":
+			delta = v
+		case "finish_reason":
+			finish = v
+		}
+		return true
+	})
+	var content, reasoning, reasoning2, refusal, calls, fcall string
+	members(delta, func(k, v string) bool {
+		switch k {
+		case "content":
+			content = v
+		case "reasoning_content":
+			reasoning = v
+		case "reasoning":
+			reasoning2 = v
+		case "refusal":
+			refusal = v
+		case "tool_calls":
+			calls = v
+		case "function_call":
+			fcall = v
+		}
+		return true
+	})
+	if !nonEmptyString(reasoning) {
+		reasoning = reasoning2
+	}
+	if nonEmptyString(reasoning) {
 		s.ensure(kindThinking)
 		s.event(`{"type":"content_block_delta","index":`)
 		s.out = strconv.AppendInt(s.out, int64(s.open), 10)
 		s.out = append(s.out, `,"delta":{"type":"thinking_delta","thinking":`...)
-		s.out = appendStr(s.out, r)
+		s.out = append(s.out, reasoning...)
 		s.out = append(s.out, `}}`...)
 		s.done()
 	}
-	text := delta.Get("content")
-	if text.Type != gjson.String || text.Str == "" {
-		text = delta.Get("refusal")
+	if !nonEmptyString(content) {
+		content = refusal
 	}
-	if text.Type == gjson.String && text.Str != "" {
+	if nonEmptyString(content) {
 		s.ensure(kindText)
 		s.event(`{"type":"content_block_delta","index":`)
 		s.out = strconv.AppendInt(s.out, int64(s.open), 10)
 		s.out = append(s.out, `,"delta":{"type":"text_delta","text":`...)
-		s.out = appendStr(s.out, text)
+		s.out = append(s.out, content...)
 		s.out = append(s.out, `}}`...)
 		s.done()
 	}
-	if calls := delta.Get("tool_calls"); calls.IsArray() {
-		calls.ForEach(func(_, call gjson.Result) bool {
+	if len(calls) > 0 && calls[0] == '[' {
+		gjson.Parse(calls).ForEach(func(_, call gjson.Result) bool {
 			s.toolDelta(call)
 			return true
 		})
-	} else if fc := delta.Get("function_call"); fc.IsObject() {
-		s.toolDelta(gjson.Parse(`{"index":0}`), fc)
+	} else if len(fcall) > 0 && fcall[0] == '{' {
+		s.toolDelta(gjson.Result{Type: gjson.JSON, Raw: `{"index":0}`}, gjson.Parse(fcall))
 	}
-	if f := choice.Get("finish_reason"); f.Type == gjson.String && f.Str != "" {
+	if nonEmptyString(finish) {
 		s.closeBlock()
-		s.stop = stopReason(f.Str, len(s.tools) > 0)
+		s.stop = stopReason(gjson.Parse(finish).Str, len(s.tools) > 0)
 	}
+}
+
+// nonEmptyString reports whether raw is a string literal other than "".
+func nonEmptyString(raw string) bool { return len(raw) > 2 && raw[0] == '"' }
+
+// firstElem returns the raw first element of the array raw ("" if none).
+func firstElem(raw string) string {
+	i := wsAt(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return ""
+	}
+	i = wsAt(raw, i+1)
+	if i >= len(raw) || raw[i] == ']' {
+		return ""
+	}
+	e := skipValue(raw, i)
+	if e <= i {
+		return ""
+	}
+	return raw[i:e]
 }
 
 // start queues message_start.
