@@ -9,8 +9,19 @@
 //	msg, werr := bridge.ResponseFromChat(resp.Body, clientModel)
 //	events := bridge.StreamFromChat(chatStream, clientModel)
 //
-// Errors are *wire.Error; the gateway renders them with AnthropicJSON (and
-// AnthropicErrorEvent in a stream).
+// RequestToChatWith takes Options for the deployment: a cap on max_tokens
+// (its output limit) and dropping reasoning_effort for a model that is not
+// a reasoning model. Errors are *wire.Error; the gateway renders them with
+// AnthropicJSON (and AnthropicErrorEvent in a stream). Each stream event's
+// data starts with its "type" member, so the SSE event name is cheap to
+// read; Anthropic's streams end with message_stop (no [DONE]).
+//
+// Not translated: tool names longer than the chat API's 64 characters
+// (the upstream refuses them with its own 400), which stop sequence
+// matched (stop_sequence is always null), thinking signatures (thinking
+// blocks come back with an empty signature, so a conversation that
+// started on a chat deployment cannot continue with thinking on an
+// Anthropic one).
 //
 // # Requests (RequestToChat)
 //

@@ -21,6 +21,24 @@ const notChat = "cannot be sent to this model, which is served through an OpenAI
 // text or base64 PDF, Files API sources). See the package documentation
 // for the mapping.
 func RequestToChat(body []byte) (chat []byte, stream bool, werr *wire.Error) {
+	return RequestToChatWith(body, Options{})
+}
+
+// Options adapt a translated request to the deployment it goes to. The
+// zero Options translate as RequestToChat documents.
+type Options struct {
+	// MaxOutputTokens, when > 0, caps max_tokens at the deployment's
+	// output limit (model_info.max_output_tokens): Claude Code asks for
+	// 32000 or more, which most chat models refuse with a 400.
+	MaxOutputTokens int
+	// NoReasoning drops the reasoning_effort that thinking maps to, for a
+	// deployment whose model is not a reasoning model (OpenAI refuses
+	// reasoning_effort there with a 400); thinking is still validated.
+	NoReasoning bool
+}
+
+// RequestToChatWith is RequestToChat with Options.
+func RequestToChatWith(body []byte, o Options) (chat []byte, stream bool, werr *wire.Error) {
 	if !gjson.ValidBytes(body) {
 		return nil, false, wire.BadRequest("The request body is not valid JSON; send a Messages API request as a JSON object")
 	}
@@ -72,6 +90,7 @@ func RequestToChat(body []byte) (chat []byte, stream bool, werr *wire.Error) {
 		return true
 	})
 	out := make([]byte, 0, len(body)+256)
+	r.opts = o
 	out, werr = r.translate(out)
 	if werr != nil {
 		return nil, false, werr
@@ -89,6 +108,7 @@ type request struct {
 	pendingImagesOf                                                       []string
 	blocks                                                                []block // of the message being translated
 	t                                                                     tape
+	opts                                                                  Options
 }
 
 var requests = sync.Pool{New: func() any { return new(request) }}
@@ -139,6 +159,9 @@ func (r *request) translate(out []byte) ([]byte, *wire.Error) {
 	if werr := r.checkThinking(); werr != nil {
 		return nil, werr
 	}
+	if r.opts.NoReasoning {
+		r.effort = ""
+	}
 
 	out = append(out, `{"model":`...)
 	out = append(out, r.model.Raw...)
@@ -165,7 +188,11 @@ func (r *request) translate(out []byte) ([]byte, *wire.Error) {
 	} else {
 		out = append(out, `,"max_tokens":`...)
 	}
-	out = appendInt(out, int64(r.maxTokens.Num))
+	maxTokens := int64(r.maxTokens.Num)
+	if c := int64(r.opts.MaxOutputTokens); c > 0 && maxTokens > c {
+		maxTokens = c
+	}
+	out = appendInt(out, maxTokens)
 	if r.stream.Type == gjson.True {
 		out = append(out, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}

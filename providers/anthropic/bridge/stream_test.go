@@ -120,3 +120,23 @@ func TestStreamReady(t *testing.T) {
 		t.Fatalf("%v, want EOF again", err)
 	}
 }
+
+func TestRequestOptions(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"model":"claude-sonnet-4-5","max_tokens":32000,"thinking":{"type":"enabled","budget_tokens":31999},"messages":[{"role":"user","content":"Hi"}]}`)
+	chat, _, werr := RequestToChatWith(body, Options{MaxOutputTokens: 16384, NoReasoning: true})
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	if wire.Lookup(chat, "max_tokens").Int() != 16384 || wire.Lookup(chat, "reasoning_effort").Exists() || wire.Lookup(chat, "max_completion_tokens").Exists() {
+		t.Errorf("%s", chat)
+	}
+	chat, _, _ = RequestToChatWith(body, Options{MaxOutputTokens: 64000})
+	if wire.Lookup(chat, "max_completion_tokens").Int() != 32000 || wire.Lookup(chat, "reasoning_effort").String() != "high" {
+		t.Errorf("%s", chat)
+	}
+	// validation still applies to what the client sent
+	if _, _, werr := RequestToChatWith([]byte(`{"model":"m","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":3000},"messages":[{"role":"user","content":"Hi"}]}`), Options{NoReasoning: true}); werr == nil {
+		t.Error("budget above max_tokens accepted")
+	}
+}
