@@ -163,6 +163,9 @@ func runStream(t *testing.T, s interface {
 			}
 			return out.Bytes()
 		}
+		if !bytes.HasPrefix(ev, []byte(`{"type":"`)) {
+			t.Errorf("event does not start with its type: %s", ev)
+		}
 		if err := json.Compact(&out, ev); err != nil {
 			t.Fatalf("event not JSON: %v: %s", err, ev)
 		}
