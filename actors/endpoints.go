@@ -191,12 +191,15 @@ func countsTokens(ep provreg.Endpoint) bool {
 }
 
 // runBridge answers an endpoint the deployment's provider does not serve
-// natively: count_tokens is estimated with the tokenizer (it costs
-// nothing, and counts toward rpm only).
+// natively: Anthropic's messages through the provider's chat, and
+// count_tokens estimated with the tokenizer (it costs nothing, and counts
+// toward rpm only).
 func (j *job) runBridge(ctx actor.Context, call *providers.Call, failed func() *finished, reply func(*ChatResult)) {
 	switch call.Endpoint {
+	case provreg.EndpointMessages:
+		j.runMessagesBridge(ctx, call, failed, reply)
 	case provreg.EndpointCountTokens:
-		n := pricing.CountText(j.dep.UpstreamModel, string(call.Body))
+		n := j.countTokens(call.Body)
 		j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken}
 		reply(&ChatResult{Body: []byte(`{"input_tokens":` + strconv.FormatInt(n, 10) + `}`), ContentType: "application/json",
 			RemainingRequests: j.remReq, RemainingTokens: j.remTok})

@@ -1,0 +1,99 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/tidwall/sjson"
+
+	"github.com/llmgateway/gateway/pricing"
+	"github.com/llmgateway/gateway/providers"
+	"github.com/llmgateway/gateway/providers/anthropic/bridge"
+	"github.com/llmgateway/gateway/wire"
+)
+
+// runMessagesBridge answers Anthropic's Messages API from a provider that
+// speaks only chat: the request is translated to chat, the provider's
+// answer or stream back to Messages.
+func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed func() *finished, reply func(*ChatResult)) {
+	chat, stream, werr := bridge.RequestToChatWith(call.Body, bridge.OptionsFor(j.dep.UpstreamModel, maxOutputTokens(j.dep)))
+	if werr != nil {
+		j.report = failed()
+		reply(&ChatResult{Err: werr})
+		return
+	}
+	if stream && !StreamUsageSupported(j.dep) {
+		// The provider cannot report a stream's usage: no include_usage.
+		if b, err := sjson.DeleteBytes(chat, "stream_options"); err == nil {
+			chat = b
+		}
+	}
+	// The body's model is the upstream's already (runEndpoint rewrote it,
+	// and the translation keeps it).
+	c := *call
+	c.Endpoint, c.Body, c.Header = "", chat, nil // anthropic-beta means nothing to chat
+	if stream {
+		s, err := j.provider.OpenStream(&c)
+		if err != nil {
+			j.report = failed()
+			reply(&ChatResult{Err: asWireError(err)})
+			return
+		}
+		reply(j.streamResult(ctx, bridge.StreamFromChat(s, j.chat.Model)))
+		return
+	}
+	c.Abort = j.chat.Abort
+	resp, err := j.provider.Complete(&c)
+	if err != nil {
+		j.report = failed()
+		reply(&ChatResult{Err: asWireError(err)})
+		return
+	}
+	comp, why := wire.ParseCompletion(resp.Body)
+	if why != "" {
+		j.report = failed()
+		reply(&ChatResult{Err: malformedAnswer(j.dep, resp, why)})
+		return
+	}
+	u := usageFrom(comp.Usage)
+	if !u.Reported {
+		u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, chat)
+		u.CompletionTokens = pricing.CountCompletion(j.dep.UpstreamModel, resp.Body)
+		u.Reported = true
+	}
+	out, werr := bridge.ResponseFromChat(resp.Body, j.chat.Model)
+	if werr != nil {
+		j.report = failed()
+		reply(&ChatResult{Err: werr})
+		return
+	}
+	j.unary(ctx, &providers.Response{Status: resp.Status, ContentType: "application/json", Body: out}, u, wire.Span{}, reply)
+}
+
+// maxOutputTokens is a deployment's model_info.max_output_tokens (0:
+// unset).
+func maxOutputTokens(d *configs.Deployment) int {
+	switch v := d.ModelInfo.Extra["max_output_tokens"].(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	}
+	return 0
+}
+
+// countTokens estimates the input tokens of a count_tokens request with
+// the tokenizer, through its chat translation.
+func (j *job) countTokens(body []byte) int64 {
+	if !wire.Lookup(body, "max_tokens").Exists() {
+		// count_tokens takes no max_tokens; the translation wants one.
+		if b, err := sjson.SetBytes(body, "max_tokens", 1); err == nil {
+			body = b
+		}
+	}
+	chat, _, werr := bridge.RequestToChat(body)
+	if werr != nil {
+		return pricing.CountText(j.dep.UpstreamModel, string(body))
+	}
+	return pricing.CountPrompt(j.dep.UpstreamModel, chat)
+}
