@@ -413,6 +413,16 @@ func (s *Server) endpoint(ctx *fasthttp.RequestCtx, r *Request) {
 		badRequest(ctx, msg, param, code)
 		return
 	}
+	if r.Endpoint == registry.EndpointChat {
+		if msg, param := checkToolTurns(b); msg != "" {
+			badRequest(ctx, msg, param, "invalid_value")
+			return
+		}
+		if fn := forcedTool(b); fn != "" {
+			toolCall(ctx, b, fn, r.Stream)
+			return
+		}
+	}
 	switch r.Endpoint {
 	case registry.EndpointChat, registry.EndpointCompletions, registry.EndpointEmbeddings, registry.EndpointResponses:
 		s.viaMock(ctx, r, b)
