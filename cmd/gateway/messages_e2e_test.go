@@ -166,7 +166,7 @@ func TestChatToAnthropicWithTheOpenAISDK(t *testing.T) {
 			"properties": map[string]any{"city": map[string]any{"type": "string"}}}})}
 	params := openai.ChatCompletionNewParams{Model: "g-claude", Tools: tools,
 		ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")},
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be terse."), openai.UserMessage("Weather in Paris?")}}
+		Messages:   []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be terse."), openai.UserMessage("Weather in Paris?")}}
 	comp, err := c.Chat.Completions.New(ctx, params)
 	if err != nil || comp.Model != "g-claude" || len(comp.Choices) != 1 || len(comp.Choices[0].Message.ToolCalls) == 0 ||
 		comp.Choices[0].FinishReason != "tool_calls" {
