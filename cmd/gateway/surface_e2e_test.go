@@ -269,3 +269,41 @@ func TestResponsesIDsAreSealedAndTeamBound(t *testing.T) {
 		t.Fatalf("GET of a streamed response: %v", err)
 	}
 }
+
+// TestEveryEndpointIsGoverned: the new endpoints go through the same
+// admission as chat: the key's models allowlist, its rpm limit (a 429 in
+// the endpoint's own error shape, with retry-after) and the team's spend.
+func TestEveryEndpointIsGoverned(t *testing.T) {
+	s := startSurface(t)
+	narrow := s.g.ok(t, "POST", "/key/generate", masterKey, map[string]any{"team_id": "surf-a", "models": []string{"g-embed"}})["key"].(string)
+	code, m, raw := s.g.do(t, "POST", "/v1/messages", narrow, map[string]any{"model": "g-claude", "max_tokens": 8,
+		"messages": []any{map[string]any{"role": "user", "content": "hi"}}})
+	if e := anthropicErrorOf(t, m, raw); code != 403 || e["type"] != "permission_error" || !strings.Contains(e["message"].(string), "not allowed") {
+		t.Fatalf("a key limited to g-embed calling g-claude on /v1/messages: %d %s", code, raw)
+	}
+	if code, _, raw := s.g.do(t, "POST", "/v1/embeddings", narrow, map[string]any{"model": "g-embed", "input": "x"}); code != 200 {
+		t.Fatalf("the allowed model: %d %s", code, raw)
+	}
+
+	slow := s.g.ok(t, "POST", "/key/generate", masterKey, map[string]any{"team_id": "surf-a", "rpm_limit": 1})["key"].(string)
+	if code, _, raw := s.g.do(t, "POST", "/v1/embeddings", slow, map[string]any{"model": "g-embed", "input": "x"}); code != 200 {
+		t.Fatalf("first call: %d %s", code, raw)
+	}
+	code, h, raw := s.g.doH(t, "POST", "/v1/messages", slow, map[string]any{"model": "g-claude", "max_tokens": 8,
+		"messages": []any{map[string]any{"role": "user", "content": "hi"}}})
+	if code != 429 || h.Get("retry-after") == "" || !strings.Contains(string(raw), `"rate_limit_error"`) {
+		t.Fatalf("second call over rpm 1: %d %s %s", code, h, raw)
+	}
+
+	// Spend: the team's total grows with an embeddings call's cost.
+	spent := func() float64 {
+		info := s.g.ok(t, "GET", "/team/info?team_id=surf-a", masterKey, nil)
+		return info["team_info"].(map[string]any)["spend"].(float64)
+	}
+	before := spent()
+	_, h, _ = s.g.doH(t, "POST", "/v1/embeddings", surfKeyA, map[string]any{"model": "g-embed", "input": strings.Repeat("word ", 500)})
+	cost := costOf(t, h)
+	if cost <= 0 || spent()-before < cost*0.999 {
+		t.Fatalf("an embeddings call of cost %v moved the team's spend from %v to %v", cost, before, spent())
+	}
+}
