@@ -33,7 +33,8 @@
 //
 //   - system (a string, or text blocks joined by a blank line) -> the first
 //     message, role system. cache_control is dropped everywhere, and so are
-//     citations.
+//     citations. A message of role system among the turns (Claude Code
+//     sends them) stays a system message in its place.
 //   - user blocks: text -> text parts; image -> image_url (base64 as a
 //     data URL, url as is); document -> text parts (text and content
 //     sources) or a file part (base64 PDF); search_result -> text parts.

@@ -333,7 +333,12 @@ func (r *request) appendUser(out []byte) ([]byte, *wire.Error) {
 // by a blank line; cache_control and citations are dropped) as the first
 // chat message.
 func (r *request) appendSystem(out []byte, first bool) ([]byte, bool, *wire.Error) {
-	s := r.system
+	return r.appendSystemValue(out, first, r.system)
+}
+
+// appendSystemValue writes s (a system prompt: a string or text blocks)
+// as a chat system message.
+func (r *request) appendSystemValue(out []byte, first bool, s gjson.Result) ([]byte, bool, *wire.Error) {
 	switch {
 	case !s.Exists() || s.Type == gjson.Null:
 		return out, first, nil
@@ -396,12 +401,24 @@ func (r *request) appendMessage(out []byte, first bool, i int, m gjson.Result) (
 	switch {
 	case !role.Exists():
 		return nil, first, wire.BadRequest("messages.%d.role: Field required", i)
-	case role.Str == "system" && role.Type == gjson.String:
-		return nil, first, wire.BadRequest(`messages.%d.role: Unexpected role "system". The Messages API accepts a top-level `+"`system`"+` parameter, not "system" as an input message role.`, i)
-	case role.Type != gjson.String || (role.Str != "user" && role.Str != "assistant"):
-		return nil, first, wire.BadRequest("messages.%d.role: Input should be 'user' or 'assistant'", i)
+	case role.Type != gjson.String || (role.Str != "user" && role.Str != "assistant" && role.Str != "system"):
+		return nil, first, wire.BadRequest("messages.%d.role: Input should be 'user', 'assistant' or 'system'", i)
 	case !content.Exists():
 		return nil, first, wire.BadRequest("messages.%d.content: Field required", i)
+	case role.Str == "system":
+		// Claude Code sends system messages between the turns; chat has
+		// them too, so they keep their place.
+		if !first {
+			out = append(out, ',')
+		}
+		o, f, werr := r.appendSystemValue(out, true, content)
+		if werr != nil {
+			return nil, first, werr
+		}
+		if f { // empty: nothing written, drop the comma
+			return out[:len(out)-boolInt(!first)], first, nil
+		}
+		return o, false, nil
 	}
 	if content.Type == gjson.String {
 		out = comma(out, first)
@@ -977,4 +994,11 @@ func sprintf(format string, args ...any) string {
 		k++
 	}
 	return string(b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
