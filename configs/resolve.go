@@ -232,6 +232,15 @@ func (b *builder) resolveProvider(d *Deployment) {
 	if upstream == "" {
 		b.problems.errorf(b.posOf(p, "model", d.Source), "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", p.Model, provider)
 	}
+	if spec, known := registry.Lookup(provider); known {
+		set := map[string]bool{"api_version": p.APIVersion != "", "organization": p.Organization != "",
+			"mock_response": p.MockResponse != "", "stream_include_usage": p.StreamIncludeUsage != nil}
+		for _, param := range registry.ProviderParams {
+			if set[param] && !spec.Reads(param) {
+				b.problems.warnf(b.posOf(p, param, d.Source), "litellm_params.%s is not read by provider %s; remove it", param, provider)
+			}
+		}
+	}
 	d.Provider, d.UpstreamModel = provider, upstream
 }
 

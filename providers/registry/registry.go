@@ -71,20 +71,32 @@ type Spec struct {
 	// Free marks a provider whose calls cost nothing unless the
 	// deployment sets a price (the built-in mock calls no one).
 	Free bool
+	// Params are the provider-specific litellm_params it reads (of
+	// ProviderParams); the others are common to every provider. A
+	// deployment setting one its provider does not read gets a warning.
+	Params []string
 }
+
+// ProviderParams are the litellm_params only some providers read.
+var ProviderParams = []string{"api_version", "organization", "mock_response", "stream_include_usage"}
+
+// Reads reports whether the provider reads the provider-specific
+// litellm_params param.
+func (s Spec) Reads(param string) bool { return slices.Contains(s.Params, param) }
 
 // Table is every provider the gateway knows, one line each.
 var Table = []Spec{
 	{Name: "openai", DefaultAPIBase: "https://api.openai.com/v1", Auth: AuthBearer,
-		Endpoints: openAIEndpoints, StreamUsage: always},
+		Endpoints: openAIEndpoints, StreamUsage: always, Params: []string{"organization", "stream_include_usage"}},
 	// Azure OpenAI has no moderations endpoint (content filtering is
 	// built into every call instead).
 	{Name: "azure", DefaultAPIVersion: "2024-10-21", Auth: AuthAPIKey,
-		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage},
+		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage, Params: []string{"api_version", "stream_include_usage"}},
 	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings,
-		EndpointResponses}, StreamUsage: always, Free: true},
+		EndpointResponses}, StreamUsage: always, Free: true, Params: []string{"mock_response"}},
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
-		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always},
+		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always,
+		Params: []string{"api_version"}},
 }
 
 // openAIEndpoints is OpenAI's API as the gateway serves it.
