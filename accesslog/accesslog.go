@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/llmgateway/gateway/wire"
 )
 
 // Line is one request's fields. It never holds a key or a prompt.
@@ -138,19 +140,19 @@ func appendJSON(b []byte, ln *Line) []byte {
 	b = append(b, `{"time":"`...)
 	b = ln.Time.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
-	b = appendJSONString(b, ln.RequestID)
+	b = wire.AppendJSONString(b, ln.RequestID)
 	b = append(b, `,"method":`...)
-	b = appendJSONString(b, string(ln.Method))
+	b = wire.AppendJSONString(b, string(ln.Method))
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, string(ln.Path))
+	b = wire.AppendJSONString(b, string(ln.Path))
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(ln.Status), 10)
 	b = append(b, `,"team":`...)
-	b = appendJSONString(b, ln.Team)
+	b = wire.AppendJSONString(b, ln.Team)
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, ln.Model)
+	b = wire.AppendJSONString(b, ln.Model)
 	b = append(b, `,"deployment":`...)
-	b = appendJSONString(b, ln.Deployment)
+	b = wire.AppendJSONString(b, ln.Deployment)
 	b = append(b, `,"latency":`...)
 	b = strconv.AppendInt(b, int64(ln.Latency), 10)
 	b = append(b, `,"duration":`...)
@@ -162,59 +164,6 @@ func appendJSON(b []byte, ln *Line) []byte {
 	b = append(b, `,"stream":`...)
 	b = strconv.AppendBool(b, ln.Stream)
 	return append(b, "}\n"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// does without HTML escaping: quotes, backslashes and control characters
-// escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 func (l *Logger) toSlog(ln *Line) {

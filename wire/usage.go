@@ -453,7 +453,7 @@ func SetModelSpan(body []byte, at Span, model string) []byte {
 			return body
 		}
 	} else {
-		quoted = jsonQuote(model)
+		quoted = AppendJSONString(nil, model)
 	}
 	out := make([]byte, 0, len(body)-at.Len+len(model)+2+len(quoted))
 	out = append(out, body[:at.Off]...)
@@ -467,19 +467,3 @@ func SetModelSpan(body []byte, at Span, model string) []byte {
 	return append(out, body[end:]...)
 }
 
-// jsonQuote writes s as a JSON string (invalid UTF-8 becomes U+FFFD).
-func jsonQuote(s string) []byte {
-	out := []byte{'"'}
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			out = append(out, '\\', byte(r))
-		case r < 0x20:
-			out = append(out, `\u00`...)
-			out = append(out, "0123456789abcdef"[r>>4], "0123456789abcdef"[r&15])
-		default:
-			out = append(out, string(r)...)
-		}
-	}
-	return append(out, '"')
-}

@@ -597,7 +597,7 @@ func appendTextBlock(b []byte, v gjson.Result, cc gjson.Result, trim bool) []byt
 	b = comma(b)
 	b = append(b, `{"type":"text","text":`...)
 	if trim && strings.TrimRight(v.Str, " \t\r\n") != v.Str {
-		b = appendString(b, strings.TrimRight(v.Str, " \t\r\n"))
+		b = wire.AppendJSONString(b, strings.TrimRight(v.Str, " \t\r\n"))
 	} else {
 		b = append(b, v.Raw...)
 	}
@@ -687,7 +687,7 @@ func appendPart(b []byte, p gjson.Result, i int, inResult bool) ([]byte, *wire.E
 		}
 		b = comma(b)
 		b = append(b, `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":`...)
-		b = appendString(b, data.Str[len("data:application/pdf;base64,"):])
+		b = wire.AppendJSONString(b, data.Str[len("data:application/pdf;base64,"):])
 		b = append(b, "}}"...)
 		return b, nil
 	case "input_audio":
@@ -723,10 +723,10 @@ func appendImage(b []byte, url string, cc gjson.Result, i int) ([]byte, *wire.Er
 		} else {
 			return nil, msgErr(i, "content", "has an image of type "+strconv.Quote(media)+"; Anthropic takes image/jpeg, image/png, image/gif and image/webp")
 		}
-		b = appendString(b, data)
+		b = wire.AppendJSONString(b, data)
 	case strings.HasPrefix(url, "https://"), strings.HasPrefix(url, "http://"):
 		b = append(b, `{"type":"image","source":{"type":"url","url":`...)
-		b = appendString(b, url)
+		b = wire.AppendJSONString(b, url)
 	default:
 		return nil, msgErr(i, "content", "has an image_url that is neither a data URL nor an http(s) URL")
 	}

@@ -133,7 +133,7 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 			toolCalls = append(toolCalls, `,"type":"function","function":{"name":`...)
 			toolCalls = appendRawString(toolCalls, name)
 			toolCalls = append(toolCalls, `,"arguments":`...)
-			toolCalls = appendString(toolCalls, string(appendCompact(nil, raw)))
+			toolCalls = wire.AppendJSONString(toolCalls, string(appendCompact(nil, raw)))
 			toolCalls = append(toolCalls, "}}"...)
 			nTools++
 		case "thinking":
@@ -168,7 +168,7 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 	case nText == 1 && textRaw != "":
 		out = append(out, textRaw...)
 	case nText > 0:
-		out = appendString(out, text.String())
+		out = wire.AppendJSONString(out, text.String())
 	case nTools > 0:
 		out = append(out, "null"...)
 	default:
@@ -181,7 +181,7 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 	}
 	if len(thinkingBlocks) > 0 {
 		out = append(out, `,"reasoning_content":`...)
-		out = appendString(out, reasoning.String())
+		out = wire.AppendJSONString(out, reasoning.String())
 		out = append(out, `,"thinking_blocks":[`...)
 		out = append(out, thinkingBlocks...)
 		out = append(out, ']')

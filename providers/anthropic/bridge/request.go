@@ -863,7 +863,7 @@ func (r *request) appendAssistant(out []byte, first bool, i int, blocks []gjson.
 		out = append(out, `,"type":"function","function":{"name":`...)
 		out = append(out, name.Raw...)
 		out = append(out, `,"arguments":`...)
-		out = appendString(out, input.Raw)
+		out = wire.AppendJSONString(out, input.Raw)
 		out = append(out, `}}`...)
 		calls++
 	}

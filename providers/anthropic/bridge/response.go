@@ -42,7 +42,7 @@ func ResponseFromChat(chat []byte, model string) ([]byte, *wire.Error) {
 	out = append(out, `{"id":`...)
 	out = appendMessageID(out, id)
 	out = append(out, `,"type":"message","role":"assistant","model":`...)
-	out = appendString(out, model)
+	out = wire.AppendJSONString(out, model)
 	out = append(out, `,"content":[`...)
 	blocks := 0
 	next := func() {
@@ -61,7 +61,7 @@ func ResponseFromChat(chat []byte, model string) ([]byte, *wire.Error) {
 	if text := textOf(msg.Get("content")); text != "" {
 		next()
 		out = append(out, `{"type":"text","text":`...)
-		out = appendString(out, text)
+		out = wire.AppendJSONString(out, text)
 		out = append(out, `}`...)
 	} else if refusal.Type == gjson.String && refusal.Str != "" {
 		next()
@@ -179,7 +179,7 @@ func appendMessageID(out []byte, id gjson.Result) []byte {
 		s = hex.EncodeToString(b[:])
 	}
 	out = append(out, `"msg_`...)
-	out = appendStringBody(out, s)
+	out = wire.AppendJSONStringBody(out, s)
 	return append(out, '"')
 }
 
@@ -190,7 +190,7 @@ func appendToolID(out []byte, id, chatID gjson.Result, k int) []byte {
 		return appendStr(out, id)
 	}
 	out = append(out, `"toolu_`...)
-	out = appendStringBody(out, strings.TrimPrefix(chatID.String(), "chatcmpl-"))
+	out = wire.AppendJSONStringBody(out, strings.TrimPrefix(chatID.String(), "chatcmpl-"))
 	out = append(out, '_')
 	out = appendInt(out, int64(k))
 	return append(out, '"')

@@ -249,7 +249,7 @@ func (s *stream) start(id gjson.Result) {
 	s.out = appendMessageID(s.out, id)
 	s.msgID = string(s.out[at+5 : len(s.out)-1]) // inside "msg_…"
 	s.out = append(s.out, `,"type":"message","role":"assistant","model":`...)
-	s.out = appendString(s.out, s.model)
+	s.out = wire.AppendJSONString(s.out, s.model)
 	s.out = append(s.out, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`...)
 	u := s.usage
 	u.output = 0
@@ -329,7 +329,7 @@ func (s *stream) toolDelta(call gjson.Result, fn ...gjson.Result) {
 			s.out = appendStr(s.out, id)
 		} else {
 			s.out = append(s.out, `"toolu_`...)
-			s.out = appendStringBody(s.out, s.msgID)
+			s.out = wire.AppendJSONStringBody(s.out, s.msgID)
 			s.out = append(s.out, '_')
 			s.out = strconv.AppendInt(s.out, int64(t), 10)
 			s.out = append(s.out, '"')
