@@ -217,7 +217,7 @@ func TestSetModelSpan(t *testing.T) {
 	if got := string(SetModelSpan(body, at, "up")); got != string(body) {
 		t.Fatal(got)
 	}
-	if got := string(SetModelSpan(body, at, "é\n")); got != `{"type":"x","response":{"model":"é\u000a","id":"m"}}` {
+	if got := string(SetModelSpan(body, at, "é\n")); got != `{"type":"x","response":{"model":"é\n","id":"m"}}` {
 		t.Fatal(got)
 	}
 	for _, bad := range []Span{{}, {Off: 1, Len: 6}, {Off: at.Off, Len: 99}, {Off: bytes.Index(body, []byte(`"m"`)), Len: 3}} {
