@@ -273,6 +273,12 @@ type eventStream struct {
 	// textPath is where a chunk's text is in its choices ("": chat's
 	// 0.delta.content), counted when the upstream reports no usage.
 	textPath string
+	// named is set for the Responses and Messages APIs, whose events are
+	// named and end without "data: [DONE]" (relay.go): the events go
+	// through namedEvent, their usage through reader.
+	named  *api
+	reader wire.StreamReader
+	seal   func(upstream string) string // responses: the client's id
 
 	usage   actors.Usage
 	ended   bool   // done ran: usage reported
@@ -297,15 +303,21 @@ func (e *eventStream) fill() {
 		if err == io.EOF {
 			e.done() // reaches the team actor before the last byte
 			e.last = true
-			e.buf = append(e.buf, doneEvent...)
+			if e.named == nil {
+				e.buf = append(e.buf, doneEvent...)
+			}
 			return
 		}
 		if err != nil {
 			e.usage.Failed = true
 			e.done()
 			e.last = true
-			e.appendEvent(e.s.upstreamError(e.info, asWire(err)).JSON())
+			e.appendError(e.s.upstreamError(e.info, asWire(err)))
 			return
+		}
+		if e.named != nil {
+			e.namedEvent(data)
+			continue
 		}
 		ch := wire.ParseChunk(data)
 		if len(ch.Usage) > 0 && ch.Usage[0] == '{' {
@@ -342,6 +354,11 @@ func (e *eventStream) appendEvent(data []byte) {
 func (e *eventStream) done() {
 	if !e.ended {
 		e.ended = true
+		if e.named != nil {
+			u := e.reader.Usage()
+			e.usage = actors.Usage{PromptTokens: u.Prompt, CompletionTokens: u.Completion,
+				CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheWrite, Reported: u.Reported, Failed: e.usage.Failed}
+		}
 		e.s.streamEnded(e.info, e.res.Done(e.usage))
 	}
 }
