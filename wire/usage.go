@@ -466,4 +466,3 @@ func SetModelSpan(body []byte, at Span, model string) []byte {
 	}
 	return append(out, body[end:]...)
 }
-
