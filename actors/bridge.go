@@ -4,6 +4,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/pricing"
@@ -39,7 +40,24 @@ func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed 
 			reply(&ChatResult{Err: asWireError(err)})
 			return
 		}
-		reply(j.streamResult(ctx, bridge.StreamFromChat(s, j.chat.Model)))
+		if StreamUsageSupported(j.dep) {
+			reply(j.streamResult(ctx, bridge.StreamFromChat(s, j.chat.Model)))
+			return
+		}
+		// The upstream reports no stream usage, so the translated events
+		// carry zeros: the gateway counts the chat's prompt and the text
+		// it streamed instead, as for a chat stream without usage.
+		tap := &textTap{Stream: s}
+		res := j.streamResult(ctx, bridge.StreamFromChat(tap, j.chat.Model))
+		done := res.Done
+		res.Done = func(u Usage) Usage {
+			if u.PromptTokens == 0 && u.CompletionTokens == 0 {
+				u.Reported, u.Text = false, tap.text
+				j.countBody = chat
+			}
+			return done(u)
+		}
+		reply(res)
 		return
 	}
 	c.Abort = j.chat.Abort
@@ -96,4 +114,20 @@ func (j *job) countTokens(body []byte) int64 {
 		return pricing.CountText(j.dep.UpstreamModel, string(body))
 	}
 	return pricing.CountPrompt(j.dep.UpstreamModel, chat)
+}
+
+// textTap records the text of the chat chunks read through it.
+type textTap struct {
+	providers.Stream
+	text []byte
+}
+
+func (t *textTap) Next() ([]byte, error) {
+	data, err := t.Stream.Next()
+	if err == nil {
+		if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
+			t.text = append(t.text, c.Str...)
+		}
+	}
+	return data, err
 }

@@ -24,6 +24,10 @@ type job struct {
 	dep      *configs.Deployment
 	provider providers.Provider
 	spec     provreg.Spec // the provider's registry entry
+	// countBody, when set, is the chat request whose prompt a stream's
+	// tokens are counted by (a bridged call's translation), instead of
+	// the client's body.
+	countBody []byte
 	// result is the call's outcome, set by the worker before done closes.
 	result   *ChatResult
 	done     chan struct{}
@@ -216,7 +220,11 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 			once.Do(func() {
 				if !u.Reported && len(u.Text) > 0 {
 					// The upstream reported no usage: count it.
-					u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, j.chat.Body)
+					body := j.chat.Body
+					if j.countBody != nil {
+						body = j.countBody
+					}
+					u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, body)
 					u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
 				}
 				u.Text = nil

@@ -211,3 +211,27 @@ func TestChatToAnthropicWithTheOpenAISDK(t *testing.T) {
 	}
 	s.an.SetFailure(nil)
 }
+
+// A translated Messages stream to a deployment whose upstream reports no
+// stream usage (Azure before api_version 2024-10-21) is not free: the
+// gateway counts its prompt and the text it streamed.
+func TestMessagesStreamWithoutUpstreamUsageIsCounted(t *testing.T) {
+	s := startSurface(t)
+	before := s.g.ok(t, "GET", "/team/info?team_id=surf-a", masterKey, nil)["team_info"].(map[string]any)["spend"].(float64)
+	c := anthropicClient(s.g, surfKeyA, false)
+	st := c.Messages.NewStreaming(context.Background(), messageParams("g-azure-old", false))
+	var acc anthropic.Message
+	for st.Next() {
+		_ = acc.Accumulate(st.Current())
+	}
+	if st.Err() != nil || len(acc.Content) == 0 {
+		t.Fatalf("stream: %v %+v", st.Err(), acc)
+	}
+	if body := string(s.oa.Last(t).Body); strings.Contains(body, "stream_options") {
+		t.Fatalf("the gateway asked an upstream that refuses it for stream usage: %s", body)
+	}
+	after := s.g.ok(t, "GET", "/team/info?team_id=surf-a", masterKey, nil)["team_info"].(map[string]any)["spend"].(float64)
+	if after <= before {
+		t.Fatalf("a stream without upstream usage cost nothing (spend %v -> %v)", before, after)
+	}
+}

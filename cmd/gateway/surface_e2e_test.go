@@ -57,6 +57,8 @@ func startSurface(t *testing.T) *surface {
     litellm_params: {model: openai/gpt-3.5-turbo-instruct, api_base: "` + oa.OpenAIBase() + `", api_key: os.environ/SURF_OA_KEY}
   - model_name: g-azure
     litellm_params: {model: azure/gpt4o-dep, api_base: "` + oa.AzureBase() + `", api_version: 2025-04-01-preview, api_key: os.environ/SURF_OA_KEY}
+  - model_name: g-azure-old
+    litellm_params: {model: azure/gpt4o-dep, api_base: "` + oa.AzureBase() + `", api_version: 2024-06-01, api_key: os.environ/SURF_OA_KEY, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
   - model_name: g-azure-embed
     litellm_params: {model: azure/embed-dep, api_base: "` + oa.AzureBase() + `", api_version: 2024-10-21, api_key: os.environ/SURF_OA_KEY}
   - model_name: g-whisper
