@@ -105,7 +105,7 @@ func (j *job) runEndpoint(ctx actor.Context, failed func() *finished, reply func
 	}
 	call := &providers.Call{Deployment: j.dep, Endpoint: c.Endpoint, Method: c.Method, ObjectID: c.ObjectID,
 		Body: body, ContentType: c.ContentType, Header: c.Header, Deadline: time.Now().Add(j.timeout)}
-	if !j.spec.Serves(c.Endpoint) {
+	if !specOf(j.dep).Serves(c.Endpoint) {
 		j.runBridge(ctx, call, failed, reply)
 		return
 	}

@@ -341,7 +341,6 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		provider: p,
 		done:     make(chan struct{}),
 		timeout:  t.timeout(d, msg.Stream),
-		spec:     specOf(d),
 		quote:    t.prices[d],
 		env:      t.env,
 		remReq:   remReq,

@@ -245,3 +245,18 @@ func TestRemovedTeamFinishesCallsInFlight(t *testing.T) {
 		t.Fatal("a call to a stopped team actor waited for its timeout instead of a 401")
 	}
 }
+
+func TestUsageOfReadsCacheTokens(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]Usage{
+		`{"prompt_tokens":75,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":30},"cache_creation_input_tokens":5,"cache_read_input_tokens":30}`: {PromptTokens: 75, CompletionTokens: 9, CacheReadTokens: 30, CacheWriteTokens: 5, Reported: true},
+		`{"cache_read_input_tokens":7,"prompt_tokens":10,"completion_tokens":1}`:                                                                               {PromptTokens: 10, CompletionTokens: 1, CacheReadTokens: 7, Reported: true},
+		`{"cache_read_input_tokens":7,"prompt_tokens_details":{"cached_tokens":3},"prompt_tokens":10}`:                                                         {PromptTokens: 10, CacheReadTokens: 3, Reported: true},
+		`{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}`:                                                                                           {PromptTokens: 4, CompletionTokens: 2, Reported: true},
+	} {
+		if got := UsageOf([]byte(raw)); got.PromptTokens != want.PromptTokens || got.CompletionTokens != want.CompletionTokens ||
+			got.CacheReadTokens != want.CacheReadTokens || got.CacheWriteTokens != want.CacheWriteTokens || !got.Reported {
+			t.Errorf("%s: %+v, want %+v", raw, got, want)
+		}
+	}
+}

@@ -23,7 +23,6 @@ type job struct {
 	chat     *Chat
 	dep      *configs.Deployment
 	provider providers.Provider
-	spec     provreg.Spec // the provider's registry entry
 	// countBody, when set, is the chat request whose prompt a stream's
 	// tokens are counted by (a bridged call's translation), instead of
 	// the client's body.
@@ -273,17 +272,28 @@ func usageFrom(u gjson.Result) Usage {
 	if !u.IsObject() {
 		return Usage{}
 	}
-	out := Usage{
-		PromptTokens:     u.Get("prompt_tokens").Int(),
-		CompletionTokens: u.Get("completion_tokens").Int(),
-		Reported:         true,
-	}
-	if d := u.Get("prompt_tokens_details.cached_tokens"); d.Exists() {
-		out.CacheReadTokens = d.Int()
-	} else {
-		out.CacheReadTokens = u.Get("cache_read_input_tokens").Int()
-	}
-	out.CacheWriteTokens = u.Get("cache_creation_input_tokens").Int()
+	// One pass over the object, not a lookup per field.
+	out := Usage{Reported: true}
+	cached := false
+	u.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "prompt_tokens":
+			out.PromptTokens = v.Int()
+		case "completion_tokens":
+			out.CompletionTokens = v.Int()
+		case "prompt_tokens_details":
+			if c := v.Get("cached_tokens"); c.Exists() {
+				out.CacheReadTokens, cached = c.Int(), true
+			}
+		case "cache_read_input_tokens":
+			if !cached {
+				out.CacheReadTokens = v.Int()
+			}
+		case "cache_creation_input_tokens":
+			out.CacheWriteTokens = v.Int()
+		}
+		return true
+	})
 	return out
 }
 
