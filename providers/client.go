@@ -66,7 +66,7 @@ func NewClientWith(o ClientOptions) *Client {
 		}
 	}
 	c.operator = newFastClient(viaEgress(operator))
-	c.team = newFastClient(viaEgress(team))
+	c.team = newFastClient(c.underPolicy(viaEgress(team)))
 	c.team.MaxConnDuration = teamMaxConnDuration
 	return c
 }
@@ -83,9 +83,48 @@ func viaEgress(d *egress.Dialer) dialer {
 	}
 }
 
+// underPolicy ties each team connection to the policy it was dialled
+// under: once another policy is in force, the connection refuses to send
+// the next request (errStalePolicy, which the client retries on a new
+// connection, checked under the new policy). SetTeamPolicy closes the idle
+// ones at once; this catches those that were busy at that moment.
+func (c *Client) underPolicy(dial dialer) dialer {
+	return func(addr string, timeout time.Duration) (net.Conn, error) {
+		p := c.policy.Load()
+		conn, err := dial(addr, timeout)
+		if err != nil {
+			return nil, err
+		}
+		return &policyConn{Conn: conn, stale: func() bool {
+			cur := c.policy.Load()
+			return cur != p && !cur.Equal(p)
+		}}, nil
+	}
+}
+
+// errStalePolicy refuses a request on a connection dialled under an
+// egress policy no longer in force; nothing was sent.
+var errStalePolicy = errors.New("the connection was checked under an earlier api_base policy")
+
+// policyConn is a team connection that stops sending once its policy is
+// replaced.
+type policyConn struct {
+	net.Conn
+	stale func() bool
+}
+
+func (c *policyConn) Write(p []byte) (int, error) {
+	if c.stale() {
+		_ = c.Conn.Close()
+		return 0, errStalePolicy
+	}
+	return c.Conn.Write(p)
+}
+
 // SetTeamPolicy puts p in force for new team connections; when it differs
 // from the policy before, idle team connections are closed so that none
-// outlives the policy it was checked under.
+// outlives the policy it was checked under (busy ones refuse their next
+// request: underPolicy).
 func (c *Client) SetTeamPolicy(p *egress.Policy) {
 	if old := c.policy.Swap(p); !old.Equal(p) {
 		c.team.CloseIdleConnections()

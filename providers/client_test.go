@@ -130,3 +130,40 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatalf("the redirect target received %d requests", n)
 	}
 }
+
+// TestBusyTeamConnectionsDoNotOutliveThePolicy: a team connection busy
+// when a tighter policy comes into force is not closed with the idle ones;
+// it must still never carry another request (the egress e2e test saw 200s
+// for 10 s under load before this).
+func TestBusyTeamConnectionsDoNotOutliveThePolicy(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var calls atomic.Int32
+	up := fakeupstream.Start(t, func(ctx *fasthttp.RequestCtx) {
+		if calls.Add(1) == 1 {
+			<-release // the first call holds its connection busy
+		}
+		okHandler(ctx)
+	})
+	c := providers.NewClient()
+	c.SetTeamPolicy(egress.New([]string{"127.0.0.1"}, nil, nil))
+	p := urlProvider(c)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Complete(deploymentCall(up.URL, "team-a"))
+		done <- err
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.SetTeamPolicy(egress.New(nil, nil, nil)) // loopback no longer allowed
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the call in flight: %v", err)
+	}
+	_, err := p.Complete(deploymentCall(up.URL, "team-a"))
+	wireErr(t, err, 403)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the upstream saw %d calls; the kept-alive connection carried a call past the new policy", n)
+	}
+}

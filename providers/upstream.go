@@ -45,8 +45,10 @@ func newFastClient(dial dialer) *fasthttp.Client {
 				return false, false
 			}
 			// A stale keep-alive connection: the upstream closed it before
-			// the first response byte, so it never saw the request.
-			return false, errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
+			// the first response byte, so it never saw the request; or a
+			// team connection whose api_base policy was replaced, which
+			// sent nothing (a new one is checked under the new policy).
+			return false, errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, errStalePolicy)
 		},
 	}
 }
