@@ -33,6 +33,7 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 			}
 		}
 	}
+	s.Router = DefaultRouter() // router_settings and litellm_settings: routersettings.go
 	// The salt key first: an enc:v1: master key needs it.
 	s.SaltKey = b.settingSecret(g, "salt_key", g.SaltKey, SaltKeys{},
 		"the management API refuses raw upstream keys until it is set (the master key may still send os.environ/NAME)")

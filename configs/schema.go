@@ -91,6 +91,9 @@ type Team struct {
 	Tags             []string          `yaml:"tags,omitempty" json:"tags"`
 	Guardrails       []string          `yaml:"guardrails,omitempty" json:"guardrails"`
 	ModelAliases     map[string]string `yaml:"model_aliases,omitempty" json:"model_aliases"`
+	// Fallbacks are the team's own fallbacks by its public names, in
+	// LiteLLM's shape: [{"my-model": ["my-other-model"]}].
+	Fallbacks []map[string][]string `yaml:"fallbacks,omitempty" json:"fallbacks,omitempty"`
 	Keys             []*Key            `yaml:"keys,omitempty" json:"-"`
 	CreatedAt        *time.Time        `yaml:"created_at,omitempty" json:"created_at"`
 	CreatedBy        string            `yaml:"created_by,omitempty" json:"created_by,omitempty"`
@@ -161,6 +164,13 @@ type LiteLLMParams struct {
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token,omitempty" json:"input_cost_per_token,omitempty"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token,omitempty" json:"output_cost_per_token,omitempty"`
 	MockResponse       string   `yaml:"mock_response,omitempty" json:"mock_response,omitempty"`
+	// Weight is the deployment's share under simple-shuffle (relative to
+	// the group's others; default: by rpm/tpm capacity, else equal).
+	Weight *float64 `yaml:"weight,omitempty" json:"weight,omitempty"`
+	// Order is the deployment's priority: order 1 is used while any of
+	// the group's order-1 deployments is available, then 2, ... (absent:
+	// after every ordered one).
+	Order *int `yaml:"order,omitempty" json:"order,omitempty"`
 	// StreamIncludeUsage: false stops the gateway asking this deployment's
 	// upstream for stream usage (stream_options.include_usage), for an
 	// OpenAI-compatible server that rejects it; the gateway then counts
@@ -201,6 +211,8 @@ type Settings struct {
 	MaxTeamModels    int // most deployments one team may have
 	// MaxConfigFileBytes caps each teams.d and models.d file.
 	MaxConfigFileBytes int64
+	// Router is the routing configuration (router.go).
+	Router Router
 }
 
 // Snapshot is one immutable, validated view of the whole configuration.
