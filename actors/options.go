@@ -45,6 +45,7 @@ type env struct {
 	now       func() time.Time
 	store     SpendStore
 	unpriced  sync.Map // models warned about as unpriced
+	router    *router  // deployments' shared health and counters
 }
 
 // firstUnpriced reports whether model is reported unpriced for the first
@@ -65,5 +66,6 @@ func newEnv(provs map[string]providers.Provider, log *slog.Logger, opts []Option
 	for _, o := range opts {
 		o(e)
 	}
+	e.router = newRouter(e.now)
 	return e
 }

@@ -318,15 +318,12 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 			return
 		}
 	}
-	d := group[0]
-	if len(group) > 1 && msg.Endpoint != "" && msg.Endpoint != provreg.EndpointChat {
-		n := t.next[string(msg.Endpoint)+" "+resolved] // a group of its own
-		t.next[string(msg.Endpoint)+" "+resolved] = n + 1
-		d = group[n%uint64(len(group))]
-	} else if len(group) > 1 {
-		n := t.next[resolved]
-		t.next[resolved] = n + 1
-		d = group[n%uint64(len(group))]
+	rc := &t.cfg.settings.Router
+	d, werr := t.env.router.pick(group, rc, msg.Stream, nil, msg.Model)
+	if werr != nil {
+		t.release(key)
+		msg.answer(ctx, &ChatResult{Err: werr})
+		return
 	}
 	p := t.env.providers[d.Provider]
 	if p == nil {
@@ -341,11 +338,16 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		provider: p,
 		done:     make(chan struct{}),
 		timeout:  t.timeout(d, msg.Stream),
+		rc:       rc,
+		group:    group,
+		prices:   t.prices,
+		firstDep: d,
 		quote:    t.prices[d],
 		env:      t.env,
 		remReq:   remReq,
 		remTok:   remTok,
 	}
+	j.deadline = time.Now().Add(j.timeout)
 	if msg.Key != nil {
 		j.keyToken = msg.Key.SpendID()
 	}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"sync"
@@ -23,6 +24,19 @@ type job struct {
 	chat     *Chat
 	dep      *configs.Deployment
 	provider providers.Provider
+	// The router: the settings, the deployments the call may be retried
+	// on (its group, those serving its endpoint), their prices, the
+	// deployment the call started on, the retries made, and the whole
+	// call's deadline (attempts share it).
+	rc       *configs.Router
+	group    []*configs.Deployment
+	prices   map[*configs.Deployment]pricing.Quote
+	firstDep *configs.Deployment
+	retries  int
+	deadline time.Time
+	// callerTimeout: the caller asked for a shorter timeout than the
+	// deployment's, so a timeout is not the deployment's failure.
+	callerTimeout bool
 	// countBody, when set, is the chat request whose prompt a stream's
 	// tokens are counted by (a bridged call's translation), instead of
 	// the client's body.
@@ -135,13 +149,97 @@ func (w *worker) run(ctx actor.Context, j *job) {
 			panic(fmt.Sprintf("worker for deployment %s: %v", j.dep.ModelInfo.ID, r))
 		}
 	}()
-	reply := func(res *ChatResult) {
+	final := func(res *ChatResult) {
 		replied = true
 		res.Deployment = j.dep
 		j.result = res
 		close(j.done)
 	}
+	final(j.attempts(ctx, failed))
+}
 
+// attempts runs the call on its deployment and, when it fails in a way
+// another attempt may not (connection errors, timeouts, 408, 429, 5xx),
+// retries it on another deployment of the group (the same one when it is
+// the only one, never sooner than retry_after or the upstream's
+// retry-after), up to the retries the router settings allow. Only the
+// last attempt's outcome reaches the team actor: the call holds one rpm
+// and parallel slot however many attempts it takes; each attempt counts
+// toward its deployment's own rpm and health.
+func (j *job) attempts(ctx actor.Context, failed func() *finished) *ChatResult {
+	var tried []*configs.Deployment
+	for retry := 0; ; retry++ {
+		start := time.Now()
+		st := j.env.router.of(j.dep)
+		st.inFlight.Add(1)
+		var res *ChatResult
+		j.attempt(ctx, failed, func(r *ChatResult) { res = r })
+		j.retries = retry
+		if res.Stream != nil {
+			// The stream's in-flight count ends with it (streamResult).
+			j.env.router.report(j.dep, j.rc, outcome{latency: time.Since(start)})
+			return res
+		}
+		st.inFlight.Add(-1)
+		o := outcome{latency: time.Since(start), tokens: res.Usage.PromptTokens + res.Usage.CompletionTokens, err: res.Err}
+		if res.Err != nil {
+			o.latency, o.counts = 0, ownFailure(res.Err, j.callerTimeout)
+		}
+		j.env.router.report(j.dep, j.rc, o)
+		if res.Err == nil || !retryable(res.Err) || retry >= j.maxRetries(res.Err) || (j.chat.Abort != nil && j.chat.Abort.Aborted()) {
+			return res
+		}
+		tried = append(tried, j.dep)
+		next, werr := j.env.router.pick(j.group, j.rc, j.chat.Stream, tried, j.chat.Model)
+		if werr != nil {
+			return res // nothing else to try: the attempt's own error
+		}
+		wait := backoff(retry)
+		if next == j.dep {
+			wait = max(wait, j.rc.RetryAfter, time.Duration(res.Err.RetryAfter)*time.Second)
+		}
+		if time.Until(j.deadline) < wait {
+			return res // no time left to wait: the error (a 429 carries its retry-after)
+		}
+		time.Sleep(wait)
+		j.dep, j.provider, j.quote = next, j.env.providers[next.Provider], j.prices[next]
+		if j.provider == nil {
+			return res
+		}
+	}
+}
+
+// maxRetries is how many retries an error class gets: retry_policy's
+// entry for it, else the deployment's max_retries, else num_retries.
+func (j *job) maxRetries(e *wire.Error) int {
+	p := j.rc.RetryPolicy
+	var n *int
+	switch {
+	case e.Status == 504 || e.Status == 408:
+		n = p.Timeout
+	case e.Status == 429:
+		n = p.RateLimit
+	case e.Status >= 500:
+		n = p.InternalServer
+	}
+	if n != nil {
+		return *n
+	}
+	if m := j.firstDep.LiteLLMParams.MaxRetries; m != nil {
+		return *m
+	}
+	return j.rc.NumRetries
+}
+
+// backoff is the wait before retry number n+1: exponential from 50 ms,
+// with full jitter, capped at 2 s.
+func backoff(n int) time.Duration {
+	d := min(50*time.Millisecond<<min(n, 6), 2*time.Second)
+	return time.Duration(rand.Int64N(int64(d)) + int64(d)/2)
+}
+
+// attempt runs the call once on j.dep and answers through reply.
+func (j *job) attempt(ctx actor.Context, failed func() *finished, reply func(*ChatResult)) {
 	if ep := j.chat.Endpoint; ep != "" && ep != provreg.EndpointChat {
 		j.runEndpoint(ctx, failed, reply)
 		return
@@ -158,7 +256,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 			body, strip = b, true
 		}
 	}
-	call := &providers.Call{Deployment: j.dep, Body: body, Deadline: time.Now().Add(j.timeout)}
+	call := &providers.Call{Deployment: j.dep, Body: body, Deadline: j.deadline}
 
 	if j.chat.Stream {
 		s, err := j.provider.OpenStream(call)
@@ -228,6 +326,8 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 				}
 				u.Text = nil
 				accounted = u
+				j.env.router.of(j.dep).inFlight.Add(-1)
+				j.env.router.report(j.dep, j.rc, outcome{tokens: u.PromptTokens + u.CompletionTokens})
 				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 			})
 			return accounted
@@ -244,7 +344,7 @@ func malformedAnswer(d *configs.Deployment, resp *providers.Response, why string
 		host = u.Host
 	}
 	head := resp.Body[:min(len(resp.Body), 128+4*len(d.APIKey))]
-	return &wire.Error{Status: 502, Type: wire.TypeUpstream,
+	return &wire.Error{Status: 502, Type: wire.TypeUpstream, Final: true,
 		Message: "the upstream of model " + strconv.Quote(d.PublicName()) + " answered " + strconv.Itoa(resp.Status) +
 			" with " + why + "; the answer was not passed on. Check the deployment's api_base",
 		Internal: "upstream " + host + " (deployment " + d.ModelInfo.ID + ") answered content-type " +

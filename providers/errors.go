@@ -147,7 +147,7 @@ func connFailure(err error) string {
 func (t *target) statusError(status int, retryAfter, body []byte) *wire.Error {
 	e := &wire.Error{Status: status, Internal: "upstream " + t.host + " answered " + strconv.Itoa(status)}
 	if status < 400 || status > 599 { // a redirect or other oddity is no answer
-		e.Status = 502
+		e.Status, e.Final = 502, true
 	}
 	if v := gjson.GetBytes(body, "error"); v.IsObject() {
 		e.Message = v.Get("message").String()

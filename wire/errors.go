@@ -21,6 +21,10 @@ type Error struct {
 	Param   string // optional offending parameter
 	// RetryAfter, when > 0, is sent as the retry-after header (seconds).
 	RetryAfter int
+	// Final marks an error another attempt would only repeat (an
+	// upstream that answers a redirect or something that is not an
+	// answer): the router does not retry it, whatever its status.
+	Final bool
 	// Limit names the governance limit that refused a call ("rpm", "tpm",
 	// "parallel", "budget"), for metrics; never rendered.
 	Limit string
