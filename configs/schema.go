@@ -94,11 +94,11 @@ type Team struct {
 	// Fallbacks are the team's own fallbacks by its public names, in
 	// LiteLLM's shape: [{"my-model": ["my-other-model"]}].
 	Fallbacks []map[string][]string `yaml:"fallbacks,omitempty" json:"fallbacks,omitempty"`
-	Keys             []*Key            `yaml:"keys,omitempty" json:"-"`
-	CreatedAt        *time.Time        `yaml:"created_at,omitempty" json:"created_at"`
-	CreatedBy        string            `yaml:"created_by,omitempty" json:"created_by,omitempty"`
-	UpdatedAt        *time.Time        `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
-	UpdatedBy        string            `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
+	Keys      []*Key                `yaml:"keys,omitempty" json:"-"`
+	CreatedAt *time.Time            `yaml:"created_at,omitempty" json:"created_at"`
+	CreatedBy string                `yaml:"created_by,omitempty" json:"created_by,omitempty"`
+	UpdatedAt *time.Time            `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
+	UpdatedBy string                `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
 
 	// Source is where the team was defined (not serialized).
 	Source Pos `yaml:"-" json:"-"`
