@@ -106,6 +106,8 @@ type ChatResult struct {
 	// limit applies.
 	RemainingRequests int64
 	RemainingTokens   int64
+	// Retries is how many times the call was retried (x-litellm-attempted-retries).
+	Retries int
 	// StripUsage is set for a stream when the gateway, not the client,
 	// asked the upstream for its final usage chunk: the receiver reads the
 	// usage from it and does not forward it.

@@ -151,7 +151,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	}()
 	final := func(res *ChatResult) {
 		replied = true
-		res.Deployment = j.dep
+		res.Deployment, res.Retries = j.dep, j.retries
 		j.result = res
 		close(j.done)
 	}

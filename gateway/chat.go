@@ -81,6 +81,13 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 // limit applies. A stream's cost is only known at its end, after the
 // headers went out, so streams carry no x-litellm-response-cost.
 func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
+	if d := res.Deployment; d != nil {
+		// Which deployment answered and after how many retries (LiteLLM's
+		// headers).
+		ctx.Response.Header.Set("x-litellm-model-id", d.ModelInfo.ID)
+		ctx.Response.Header.Set("x-litellm-model-group", d.PublicName())
+		ctx.Response.Header.Set("x-litellm-attempted-retries", strconv.Itoa(res.Retries))
+	}
 	if res.RemainingRequests >= 0 {
 		ctx.Response.Header.Set("x-ratelimit-remaining-requests", strconv.FormatInt(res.RemainingRequests, 10))
 	}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// routerGateway starts a gateway whose --config file has the given
+// model_list (and extra settings), called with the master key.
+func routerGateway(t *testing.T, modelList string) *gatewayProc {
+	t.Helper()
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
+		"model_list:\n" + modelList})
+	return startGateway(t, args...)
+}
+
+// failing is a fake upstream that answers status (with retry-after when
+// set) to its first n requests (n < 0: all of them), then succeeds.
+func failing(t *testing.T, status int, retryAfter string, n int) *fakeUpstream {
+	up := newFakeUpstream(t)
+	var seen atomic.Int64
+	up.handler = func(w http.ResponseWriter, _ *http.Request, _ map[string]any) bool {
+		if k := seen.Add(1); n >= 0 && k > int64(n) {
+			return false
+		}
+		if retryAfter != "" {
+			w.Header().Set("retry-after", retryAfter)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"error":{"message":"failing on purpose","type":"server_error"}}`))
+		return true
+	}
+	return up
+}
+
+func chatOK(t *testing.T, g *gatewayProc, model string) (int, http.Header) {
+	t.Helper()
+	code, h, _ := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody(model, false))
+	return code, h
+}
+
+// With one of two deployments down, no call fails: the failed attempts
+// are retried on the other one, and after allowed_fails (3) failures the
+// broken one is cooled down and receives nothing more.
+func TestRouterOneOfTwoDownNoCallFails(t *testing.T) {
+	good, bad := newFakeUpstream(t), failing(t, 500, "", -1)
+	g := routerGateway(t, `  - model_name: grp
+    litellm_params: {model: openai/good, api_base: "`+good.url+`/v1", api_key: sk-x}
+    model_info: {id: good}
+  - model_name: grp
+    litellm_params: {model: openai/bad, api_base: "`+bad.url+`/v1", api_key: sk-x}
+    model_info: {id: bad}
+`)
+	failed := 0
+	for i := 0; i < 200; i++ {
+		if code, h := chatOK(t, g, "grp"); code != 200 || h.Get("x-litellm-model-id") != "good" {
+			failed++
+		}
+	}
+	if failed != 0 {
+		t.Fatalf("%d of 200 calls failed", failed)
+	}
+	if n := bad.count(); n != 3 {
+		t.Fatalf("the broken deployment received %d calls, want allowed_fails = 3", n)
+	}
+}
+
+// A retry on the same deployment waits for the upstream's retry-after;
+// when that wait is longer than the call has left, the 429 is answered at
+// once.
+func TestRouterRetryHonoursRetryAfter(t *testing.T) {
+	up := failing(t, 429, "1", 1)
+	short := failing(t, 429, "30", -1)
+	g := routerGateway(t, `  - model_name: once
+    litellm_params: {model: openai/x, api_base: "`+up.url+`/v1", api_key: sk-x}
+    model_info: {id: once}
+  - model_name: short
+    litellm_params: {model: openai/y, api_base: "`+short.url+`/v1", api_key: sk-x, timeout: 2}
+    model_info: {id: short}
+`)
+	start := time.Now()
+	code, h := chatOK(t, g, "once")
+	if code != 200 || h.Get("x-litellm-attempted-retries") != "1" || time.Since(start) < time.Second {
+		t.Fatalf("after a 429 with retry-after 1: %d, retries %s, in %v", code, h.Get("x-litellm-attempted-retries"), time.Since(start))
+	}
+	start = time.Now()
+	code, h = chatOK(t, g, "short")
+	if code != 429 || h.Get("retry-after") != "30" || time.Since(start) > time.Second || short.count() != 1 {
+		t.Fatalf("a retry-after beyond the timeout: %d retry-after %q in %v, %d upstream calls", code, h.Get("retry-after"), time.Since(start), short.count())
+	}
+}
+
+// simple-shuffle by weight: 3:1 gives a 75% share (plus or minus 3
+// points) over 4,000 calls; order: the order-1 deployment takes every call
+// while it is available.
+func TestRouterWeightsAndPriorities(t *testing.T) {
+	g := routerGateway(t, `  - model_name: w
+    litellm_params: {model: mock/a, weight: 3}
+    model_info: {id: heavy}
+  - model_name: w
+    litellm_params: {model: mock/b, weight: 1}
+    model_info: {id: light}
+  - model_name: o
+    litellm_params: {model: mock/c, order: 2}
+    model_info: {id: second}
+  - model_name: o
+    litellm_params: {model: mock/d, order: 1}
+    model_info: {id: first}
+`)
+	heavy := 0
+	for i := 0; i < 4000; i++ {
+		code, h := chatOK(t, g, "w")
+		if code != 200 {
+			t.Fatalf("call %d: %d", i, code)
+		}
+		if h.Get("x-litellm-model-id") == "heavy" {
+			heavy++
+		}
+	}
+	if share := float64(heavy) / 4000; share < 0.72 || share > 0.78 {
+		t.Fatalf("weight 3:1 gave the heavy deployment %.1f%% of calls", share*100)
+	}
+	for i := 0; i < 50; i++ {
+		if _, h := chatOK(t, g, "o"); h.Get("x-litellm-model-id") != "first" {
+			t.Fatalf("call %d went to %s while the order-1 deployment was available", i, h.Get("x-litellm-model-id"))
+		}
+	}
+}
+
+// A deployment's rpm holds exactly, also under concurrent calls: of 20
+// calls at once to a deployment with rpm 5, exactly 5 reach it; the rest
+// get a 429 with retry-after.
+func TestRouterDeploymentRPMIsExact(t *testing.T) {
+	up := newFakeUpstream(t)
+	g := routerGateway(t, `  - model_name: limited
+    litellm_params: {model: openai/x, api_base: "`+up.url+`/v1", api_key: sk-x, rpm: 5}
+    model_info: {id: limited}
+`)
+	var wg sync.WaitGroup
+	codes := make([]int, 20)
+	retry := make([]string, 20)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, h, _ := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody("limited", false))
+			codes[i], retry[i] = code, h.Get("retry-after")
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, c := range codes {
+		switch c {
+		case 200:
+			ok++
+		case 429:
+			if n, err := strconv.Atoi(retry[i]); err != nil || n < 1 || n > 60 {
+				t.Errorf("a 429 with retry-after %q", retry[i])
+			}
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if ok != 5 || up.count() != 5 {
+		t.Fatalf("%d calls answered and %d reached the upstream, want exactly rpm 5", ok, up.count())
+	}
+}
