@@ -23,4 +23,26 @@
 //     actor's supervisor; the caller gets a 500 and the team lives on.
 //   - A Chat that reaches a stopped team actor is answered 401 from the
 //     dead letters, not left to time out.
+//
+// # The router's state
+//
+// What the gateway knows about each deployment — calls in flight, recent
+// latency, this minute's requests and tokens, recent failures and its
+// cooldown — is shared by every team that uses it (a global deployment's
+// health is the same for all), so it cannot live in one team actor. It is
+// kept in router (router.go): one record of atomics per deployment id,
+// found in a sync.Map whose reads of existing keys take no lock. The team
+// actor picks a deployment from it when it admits a call (its order tier
+// and routing strategy, skipping cooling and full ones, and taking the
+// deployment's rpm slot with one compare-and-swap, so a deployment's rpm
+// holds exactly across teams); the worker reports each attempt's outcome
+// and picks the next deployment for a retry. A router actor with a
+// published snapshot was the alternative: it would cost every attempt a
+// message, and an rpm limit could only be exact if admission went through
+// its mailbox too. Nothing on this path takes a lock or waits for another
+// goroutine.
+//
+// Only the last attempt of a call reaches its team actor: a call holds one
+// rpm and parallel slot and is priced by the attempt that answered,
+// however many attempts it took.
 package actors
