@@ -47,6 +47,12 @@ type Chat struct {
 	ContentType string
 	// Header is what the client sent that goes upstream (anthropic-beta).
 	Header []providers.Header
+	// Fallbacks are the request's own fallbacks (its body's "fallbacks",
+	// as LiteLLM accepts), tried before the team's and the router's.
+	Fallbacks []string
+	// Timeout is the request's own timeout in seconds (0: none); it may
+	// only shorten the deployment's.
+	Timeout float64
 	// Body is the client's request body; it is not modified.
 	Body []byte
 	// ModelAt is where Body's "model" value is, when the caller parsed it
@@ -106,8 +112,10 @@ type ChatResult struct {
 	// limit applies.
 	RemainingRequests int64
 	RemainingTokens   int64
-	// Retries is how many times the call was retried (x-litellm-attempted-retries).
-	Retries int
+	// Retries is how many times the call was retried
+	// (x-litellm-attempted-retries), Fallbacks how many fallback models it
+	// tried (x-litellm-attempted-fallbacks).
+	Retries, Fallbacks int
 	// StripUsage is set for a stream when the gateway, not the client,
 	// asked the upstream for its final usage chunk: the receiver reads the
 	// usage from it and does not forward it.

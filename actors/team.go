@@ -342,10 +342,18 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 		group:    group,
 		prices:   t.prices,
 		firstDep: d,
+		fallback: t.fallbacksFor(msg, msg.Model, resolved),
 		quote:    t.prices[d],
 		env:      t.env,
 		remReq:   remReq,
 		remTok:   remTok,
+	}
+	if msg.Timeout > 0 {
+		if own := time.Duration(msg.Timeout * float64(time.Second)); own < j.timeout {
+			// The caller's shorter timeout: its expiry is not the
+			// deployment's failure (it must not cool it down for others).
+			j.timeout, j.callerTimeout = own, true
+		}
 	}
 	j.deadline = time.Now().Add(j.timeout)
 	if msg.Key != nil {

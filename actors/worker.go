@@ -30,6 +30,8 @@ type job struct {
 	// call's deadline (attempts share it).
 	rc       *configs.Router
 	group    []*configs.Deployment
+	fallback fallbacks
+	tries    int // fallback models tried
 	prices   map[*configs.Deployment]pricing.Quote
 	firstDep *configs.Deployment
 	retries  int
@@ -151,11 +153,27 @@ func (w *worker) run(ctx actor.Context, j *job) {
 	}()
 	final := func(res *ChatResult) {
 		replied = true
-		res.Deployment, res.Retries = j.dep, j.retries
+		res.Deployment, res.Retries, res.Fallbacks = j.dep, j.retries, j.tries
 		j.result = res
 		close(j.done)
 	}
-	final(j.attempts(ctx, failed))
+	res := j.attempts(ctx, failed)
+	for _, fb := range j.fallback.chainFor(res.Err) {
+		if j.chat.Abort != nil && j.chat.Abort.Aborted() || time.Now().After(j.deadline) {
+			break
+		}
+		d, werr := j.env.router.pick(fb.group, j.rc, j.chat.Stream, nil, fb.name)
+		if werr != nil || j.env.providers[d.Provider] == nil {
+			continue
+		}
+		j.tries++
+		j.group, j.dep, j.provider, j.quote, j.firstDep = fb.group, d, j.env.providers[d.Provider], j.prices[d], d
+		j.chat.Model = fb.name // the answer names the model that gave it
+		if res = j.attempts(ctx, failed); res.Err == nil {
+			break
+		}
+	}
+	final(res)
 }
 
 // attempts runs the call on its deployment and, when it fails in a way

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
@@ -32,7 +33,11 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	}
 	model := req.Model
 	setLogModel(ctx, model)
-	msg := &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key}
+	if req.Body != nil {
+		body = req.Body
+	}
+	msg := &actors.Chat{Model: model, Body: body, ModelAt: req.ModelAt, Stream: req.Stream, Key: route.Key,
+		Fallbacks: req.Fallbacks, Timeout: req.Timeout}
 	var watch *hangup
 	if !req.Stream {
 		// A stream notices a hang-up at its next write; a unary call is
@@ -87,6 +92,9 @@ func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
 		ctx.Response.Header.Set("x-litellm-model-id", d.ModelInfo.ID)
 		ctx.Response.Header.Set("x-litellm-model-group", d.PublicName())
 		ctx.Response.Header.Set("x-litellm-attempted-retries", strconv.Itoa(res.Retries))
+		if res.Fallbacks > 0 {
+			ctx.Response.Header.Set("x-litellm-attempted-fallbacks", strconv.Itoa(res.Fallbacks))
+		}
 	}
 	if res.RemainingRequests >= 0 {
 		ctx.Response.Header.Set("x-ratelimit-remaining-requests", strconv.FormatInt(res.RemainingRequests, 10))
@@ -100,6 +108,12 @@ func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
 type chatRequest struct {
 	Model  string
 	Stream bool
+	// Fallbacks and Timeout are the request's own router settings
+	// (LiteLLM's "fallbacks" and "timeout" body fields); Body is the body
+	// without them (nil: unchanged), since upstreams refuse unknown fields.
+	Fallbacks []string
+	Timeout   float64
+	Body      []byte
 	// ModelAt is where the body's "model" value is, for the worker's
 	// rewrite (zero: not in the body, the path named the model).
 	ModelAt wire.Span
@@ -141,7 +155,7 @@ func parseRequest(body []byte, pathModel any, need requiredField) (req chatReque
 	if !r.IsObject() {
 		return req, wire.BadRequest("request body must be a JSON object with `model` and `%s`", need.name)
 	}
-	var model, messages, stream gjson.Result
+	var model, messages, stream, fallbacks, timeout gjson.Result
 	var dup *wire.Error
 	models, streams := 0, 0
 	r.ForEach(func(k, v gjson.Result) bool {
@@ -151,6 +165,12 @@ func parseRequest(body []byte, pathModel any, need requiredField) (req chatReque
 			models++
 		case need.name:
 			messages = v
+		case "fallbacks":
+			fallbacks = v
+			return true
+		case "timeout":
+			timeout = v
+			return true
 		case "stream":
 			stream = v
 			streams++
@@ -208,6 +228,45 @@ func parseRequest(body []byte, pathModel any, need requiredField) (req chatReque
 			Message: "`stream` must be true or false"}
 	}
 	req.Stream = stream.Type == gjson.True
+	if fallbacks.Exists() || timeout.Exists() {
+		return routerFields(req, body, fallbacks, timeout)
+	}
+	return req, nil
+}
+
+// routerFields reads a request's own fallbacks and timeout and takes them
+// out of the body it forwards.
+func routerFields(req chatRequest, body []byte, fallbacks, timeout gjson.Result) (chatRequest, *wire.Error) {
+	if fallbacks.Exists() {
+		if !fallbacks.IsArray() {
+			return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "fallbacks",
+				Message: "`fallbacks` must be a list of model names"}
+		}
+		for _, f := range fallbacks.Array() {
+			if f.Type != gjson.String || f.Str == "" {
+				return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "fallbacks",
+					Message: "`fallbacks` must be a list of model names; each entry a non-empty string"}
+			}
+			req.Fallbacks = append(req.Fallbacks, f.Str)
+		}
+	}
+	if timeout.Exists() {
+		if timeout.Type != gjson.Number || !(timeout.Num > 0) || timeout.Num > 86400 {
+			return req, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "timeout",
+				Message: "`timeout` must be a number of seconds above 0 and at most 86400"}
+		}
+		req.Timeout = timeout.Num
+	}
+	out := bytes.Clone(body)
+	for _, k := range []string{"fallbacks", "timeout"} {
+		if b, err := sjson.DeleteBytes(out, k); err == nil {
+			out = b
+		}
+	}
+	req.Body = out
+	if m := wire.Lookup(out, "model"); m.Type == gjson.String {
+		req.ModelAt = wire.Span{Off: m.Index, Len: len(m.Raw)}
+	}
 	return req, nil
 }
 

@@ -85,6 +85,10 @@ func (s *Server) endpoint(a api) fasthttp.RequestHandler {
 			var req chatRequest
 			req, werr = parseRequest(msg.Body, ctx.UserValue("model"), a.need)
 			msg.Model, msg.ModelAt, msg.Stream = req.Model, req.ModelAt, req.Stream
+			msg.Fallbacks, msg.Timeout = req.Fallbacks, req.Timeout
+			if req.Body != nil {
+				msg.Body = req.Body
+			}
 			if werr == nil && a.ep == registry.EndpointResponses {
 				werr = s.continueResponse(route, msg)
 			}

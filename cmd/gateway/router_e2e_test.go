@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgateway/gateway/configs"
 )
 
 // routerGateway starts a gateway whose --config file has the given
@@ -169,5 +171,67 @@ func TestRouterDeploymentRPMIsExact(t *testing.T) {
 	}
 	if ok != 5 || up.count() != 5 {
 		t.Fatalf("%d calls answered and %d reached the upstream, want exactly rpm 5", ok, up.count())
+	}
+}
+
+// A request's own fallbacks (LiteLLM's body field) are tried when its
+// model fails after retries; the field does not reach the upstream; a
+// fallback the caller's key may not call is never tried.
+func TestRouterRequestFallbacksStayInsideTheAllowlist(t *testing.T) {
+	down := failing(t, 503, "", -1)
+	good := newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{
+		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
+			"model_list:\n" +
+			"  - model_name: primary\n    litellm_params: {model: openai/p, api_base: \"" + down.url + "/v1\", api_key: sk-x}\n    model_info: {id: primary}\n" +
+			"  - model_name: backup\n    litellm_params: {model: openai/b, api_base: \"" + good.url + "/v1\", api_key: sk-x}\n    model_info: {id: backup}\n",
+		"teams.d/t.yaml": "team_id: fb-team\nkeys:\n  - token: " + configs.HashKey(keyA) + "\n    key_alias: all\n" +
+			"  - token: " + configs.HashKey(keyB) + "\n    key_alias: narrow\n    models: [primary]\n",
+	})
+	g := startGateway(t, args...)
+	body := map[string]any{"model": "primary", "fallbacks": []string{"backup"}, "timeout": 30,
+		"messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+	code, h, raw := g.doH(t, "POST", "/v1/chat/completions", keyA, body)
+	if code != 200 || h.Get("x-litellm-model-id") != "backup" || h.Get("x-litellm-attempted-fallbacks") != "1" {
+		t.Fatalf("fallback: %d %s %s", code, h, raw)
+	}
+	if b := good.last().Body; b["fallbacks"] != nil || b["timeout"] != nil || b["model"] != "b" {
+		t.Fatalf("the upstream got the router's fields: %v", b)
+	}
+	// The narrow key may call primary only: its fallback to backup is not
+	// tried, and the call fails with primary's own error.
+	before := good.count()
+	code, _, raw = g.doH(t, "POST", "/v1/chat/completions", keyB, body)
+	if code != 503 || good.count() != before {
+		t.Fatalf("a fallback outside the key's models: %d %s (backup got %d calls)", code, raw, good.count()-before)
+	}
+}
+
+// A caller's own short timeout never cools down a deployment other teams
+// share: its timeouts are not the deployment's failures.
+func TestRouterCallerTimeoutDoesNotCoolDown(t *testing.T) {
+	slow := newFakeUpstream(t)
+	slow.handler = func(w http.ResponseWriter, r *http.Request, body map[string]any) bool {
+		time.Sleep(50 * time.Millisecond)
+		return false
+	}
+	other := newFakeUpstream(t)
+	g := routerGateway(t, `  - model_name: shared
+    litellm_params: {model: openai/s, api_base: "`+slow.url+`/v1", api_key: sk-x, order: 1}
+    model_info: {id: slow}
+  - model_name: shared
+    litellm_params: {model: openai/o, api_base: "`+other.url+`/v1", api_key: sk-x, order: 2}
+    model_info: {id: other}
+`)
+	for i := 0; i < 10; i++ {
+		body := map[string]any{"model": "shared", "timeout": 0.001, "messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+		if code, _, _ := g.doH(t, "POST", "/v1/chat/completions", masterKey, body); code != 504 && code != 200 {
+			t.Fatalf("short-timeout call %d: %d", i, code)
+		}
+	}
+	// The slow deployment (order 1) still takes a normal call.
+	if code, h := chatOK(t, g, "shared"); code != 200 || h.Get("x-litellm-model-id") != "slow" {
+		t.Fatalf("after a caller's timeouts the shared deployment is skipped: %d %s", code, h.Get("x-litellm-model-id"))
 	}
 }
