@@ -260,6 +260,12 @@ func (t *teamActor) resolve(name string) (string, []*configs.Deployment) {
 	if g := t.own[name]; len(g) > 0 {
 		return name, g
 	}
+	// router_settings.model_group_alias, after the team's own names.
+	if target, ok := t.cfg.settings.Router.ModelGroupAlias[name]; ok {
+		if g := t.global[target]; len(g) > 0 {
+			return target, g
+		}
+	}
 	return name, t.global[name]
 }
 
