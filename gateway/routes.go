@@ -75,6 +75,7 @@ func (s *Server) routes(t routeTable) {
 	for _, p := range []string{"/v1/files", "/v1/files/{path:*}", "/v1/batches", "/v1/batches/{path:*}"} {
 		t.ANY(p, s.notSupported)
 	}
+	t.GET("/health", s.health)
 	t.GET("/health/liveliness", s.liveliness)
 	t.GET("/health/readiness", s.readiness)
 	t.GET("/config/status", s.configStatus)

@@ -43,6 +43,9 @@ type Options struct {
 	// CallTimeout is the backstop for an actor answer (default 1 h); the
 	// per-deployment upstream timeout is what normally ends a call.
 	CallTimeout time.Duration
+	// Probe checks one deployment for GET /health (nil: the route answers
+	// 503).
+	Probe func(d *configs.Deployment, deadline time.Time) error
 }
 
 // readBufferSize is fasthttp's per-connection read buffer, which is also

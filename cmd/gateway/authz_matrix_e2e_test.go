@@ -266,6 +266,8 @@ func mxRows() []mxRow {
 		{"*", "/v1/files/{path:*}", authed(501, 501, 501, 501, 501), get("/v1/files/file-abc")},
 		{"*", "/v1/batches", authed(501, 501, 501, 501, 501), get("/v1/batches")},
 		{"*", "/v1/batches/{path:*}", authed(501, 501, 501, 501, 501), get("/v1/batches/batch-abc")},
+		// Probes every deployment: the operator's.
+		{"GET", "/health", authed(200, 403, 403, 403, 403), get("/health")},
 		{"GET", "/health/liveliness", public(), get("/health/liveliness")},
 		{"GET", "/health/readiness", public(), get("/health/readiness")},
 		// Anonymous /metrics is 200 with the series that name no team; a

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -233,5 +234,29 @@ func TestRouterCallerTimeoutDoesNotCoolDown(t *testing.T) {
 	// The slow deployment (order 1) still takes a normal call.
 	if code, h := chatOK(t, g, "shared"); code != 200 || h.Get("x-litellm-model-id") != "slow" {
 		t.Fatalf("after a caller's timeouts the shared deployment is skipped: %d %s", code, h.Get("x-litellm-model-id"))
+	}
+}
+
+// GET /health probes every deployment and answers LiteLLM's shape, with
+// no key and no api_base query in it.
+func TestHealthProbesEveryDeployment(t *testing.T) {
+	broken := failing(t, 500, "", -1)
+	g := routerGateway(t, `  - model_name: fine
+    litellm_params: {model: mock/fine}
+    model_info: {id: fine}
+  - model_name: broken
+    litellm_params: {model: openai/x, api_base: "`+broken.url+`/v1?key=secret-in-query", api_key: sk-probe-secret-0123456789}
+    model_info: {id: broken}
+`)
+	code, m, raw := g.do(t, "GET", "/health", masterKey, nil)
+	if code != 200 || m["healthy_count"] != float64(1) || m["unhealthy_count"] != float64(1) {
+		t.Fatalf("/health: %d %s", code, raw)
+	}
+	bad := m["unhealthy_endpoints"].([]any)[0].(map[string]any)
+	if bad["model_id"] != "broken" || bad["error"] == "" || strings.Contains(string(raw), "secret") {
+		t.Fatalf("unhealthy entry %v (raw %s)", bad, raw)
+	}
+	if broken.count() != 1 {
+		t.Fatalf("the broken deployment was probed %d times", broken.count())
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/spend"
+	"github.com/llmgateway/gateway/wire"
 )
 
 // testClock, when a test sets it, is the clock of the team actors (rate
@@ -256,6 +257,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		Log:            log,
 		AccessLog:      access,
 		MaxRequestBody: snap.Settings.MaxRequestBody,
+		Probe: func(d *configs.Deployment, deadline time.Time) error {
+			p := provs[d.Provider]
+			if p == nil {
+				return wire.Errorf(500, wire.TypeInternal, "provider %q is not in this build", d.Provider)
+			}
+			return providers.Probe(p, d, deadline)
+		},
 	})
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
