@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -47,7 +48,27 @@ type depState struct {
 	coolUntil         atomic.Int64
 }
 
-func newRouter(now func() time.Time) *router { return &router{now: now} }
+func newRouter(now func() time.Time) *router {
+	r := &router{now: now}
+	metrics.SetDeploymentStates(r.states)
+	return r
+}
+
+// states reports each known deployment's state for the deployment_state
+// gauge: 1 cooling down, 0 available.
+func (r *router) states() map[string]int {
+	now := r.now().UnixNano()
+	out := map[string]int{}
+	r.state.Range(func(k, v any) bool {
+		st := 0
+		if v.(*depState).coolUntil.Load() > now {
+			st = 1
+		}
+		out[k.(string)] = st
+		return true
+	})
+	return out
+}
 
 func depKey(d *configs.Deployment) string {
 	if d.ModelInfo.ID != "" {
@@ -134,6 +155,7 @@ type outcome struct {
 func (r *router) report(d *configs.Deployment, rc *configs.Router, o outcome) {
 	s := r.of(d)
 	now := r.now()
+	metrics.RouterAttempt(depKey(d), o.err == nil)
 	if o.tokens > 0 {
 		minuteCount(&s.tokMinute, &s.tokens, now.Unix()/60).Add(o.tokens)
 	}
@@ -157,22 +179,28 @@ func (r *router) report(d *configs.Deployment, rc *configs.Router, o outcome) {
 	}
 	switch o.err.Status {
 	case 429, 401, 404:
-		r.coolDown(s, now, cool)
+		r.coolDown(d, s, now, cool)
 		return
 	}
 	if n := minuteCount(&s.failMinute, &s.fails, now.Unix()/60).Add(1); rc.AllowedFails >= 0 && n >= int64(max(rc.AllowedFails, 1)) {
-		r.coolDown(s, now, cool)
+		r.coolDown(d, s, now, cool)
 	}
 }
 
-func (r *router) coolDown(s *depState, now time.Time, d time.Duration) {
+func (r *router) coolDown(dep *configs.Deployment, s *depState, now time.Time, d time.Duration) {
 	if d <= 0 {
 		return
 	}
 	until := now.Add(d).UnixNano()
 	for {
 		cur := s.coolUntil.Load()
-		if cur >= until || s.coolUntil.CompareAndSwap(cur, until) {
+		if cur >= until {
+			return
+		}
+		if s.coolUntil.CompareAndSwap(cur, until) {
+			if cur <= now.UnixNano() {
+				metrics.Cooldown(depKey(dep)) // a new cooldown, not an extension
+			}
 			return
 		}
 	}

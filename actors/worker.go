@@ -13,6 +13,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/pricing"
 	"github.com/llmgateway/gateway/providers"
 	provreg "github.com/llmgateway/gateway/providers/registry"
@@ -167,6 +168,7 @@ func (w *worker) run(ctx actor.Context, j *job) {
 			continue
 		}
 		j.tries++
+		metrics.RouterFallback(fb.name)
 		j.group, j.dep, j.provider, j.quote, j.firstDep = fb.group, d, j.env.providers[d.Provider], j.prices[d], d
 		j.chat.Model = fb.name // the answer names the model that gave it
 		if res = j.attempts(ctx, failed); res.Err == nil {
@@ -220,6 +222,7 @@ func (j *job) attempts(ctx actor.Context, failed func() *finished) *ChatResult {
 			return res // no time left to wait: the error (a 429 carries its retry-after)
 		}
 		time.Sleep(wait)
+		metrics.RouterRetry(depKey(j.dep))
 		j.dep, j.provider, j.quote = next, j.env.providers[next.Provider], j.prices[next]
 		if j.provider == nil {
 			return res

@@ -72,6 +72,13 @@ func TestRouterOneOfTwoDownNoCallFails(t *testing.T) {
 	if n := bad.count(); n != 3 {
 		t.Fatalf("the broken deployment received %d calls, want allowed_fails = 3", n)
 	}
+	_, _, raw := g.do(t, "GET", "/metrics", masterKey, nil)
+	for _, want := range []string{`router_cooldowns_total{deployment="bad"} 1`, `deployment_state{deployment="bad"} 1`,
+		`deployment_state{deployment="good"} 0`, `router_attempts_total{deployment="bad",result="failure"} 3`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // A retry on the same deployment waits for the upstream's retry-after;
