@@ -140,13 +140,15 @@ func (b *builder) resolveRouter(gw *GatewayFile, s *Settings, global []*Deployme
 	} else if df != nil && l.DefaultFallbacks != nil {
 		b.overridden(rs("default_fallbacks"), ls("default_fallbacks"))
 	}
+	seenDefault := make(map[string]bool, len(df))
 	for i := range df {
 		name := df[i]
 		if !known(name) {
 			b.problems.errorf(b.posOf(&df[i], "", Pos{}), "%s.default_fallbacks: fallback target %q is not a model name; known: %s", dsection, name, nm.listed())
 			continue
 		}
-		if t := resolve(name); !slices.Contains(rt.DefaultFallbacks, t) {
+		if t := resolve(name); !seenDefault[t] {
+			seenDefault[t] = true
 			rt.DefaultFallbacks = append(rt.DefaultFallbacks, t)
 		}
 	}
@@ -256,7 +258,8 @@ func (b *builder) strategy(at Pos, v string) string {
 // nameSet is a set of model names with the list messages show.
 type nameSet struct {
 	has  map[string]bool
-	list []string // sorted
+	list []string // in the order added
+	memo string   // of listed()
 }
 
 func newNameSet(deps []*Deployment) *nameSet {
@@ -271,15 +274,19 @@ func (ns *nameSet) add(name string) {
 	if name != "" && !ns.has[name] {
 		ns.has[name] = true
 		ns.list = append(ns.list, name)
+		ns.memo = ""
 	}
 }
 
 // listed returns the names for a message: sorted, at most
 // maxKnownListed of them.
 func (ns *nameSet) listed() string {
-	names := slices.Clone(ns.list)
-	slices.Sort(names)
-	return listNames(names)
+	if ns.memo == "" {
+		names := slices.Clone(ns.list)
+		slices.Sort(names)
+		ns.memo = listNames(names)
+	}
+	return ns.memo
 }
 
 func listNames(names []string) string {
@@ -335,46 +342,60 @@ func (b *builder) modelGroupAlias(r *RouterSettings, nm *nameSet) (map[string]st
 			b.problems.errorf(at(a), "router_settings.model_group_alias.%s must be a model name or {model: <model name>, hidden: true}", a)
 		}
 	}
-	out := make(map[string]string, len(direct))
-	cycles := map[string]bool{} // reported, by their least name
+	// Resolve every chain once (linear in the number of aliases): state
+	// 1 is on the chain being walked, 2 resolved (final: its model name,
+	// "" when broken).
+	state := make(map[string]uint8, len(direct))
+	final := make(map[string]string, len(direct))
+	index := map[string]int{}
 	for _, a := range aliases {
-		t, ok := direct[a]
-		if !ok {
+		if _, ok := direct[a]; !ok || state[a] != 0 {
 			continue
 		}
-		chain := []string{a}
+		path := []string{a}
+		clear(index)
+		index[a] = 0
+		state[a] = 1
+		t, result := direct[a], ""
 		for {
-			if i := slices.Index(chain, t); i >= 0 {
-				cycle := chain[i:]
-				if m := slices.Min(cycle); !cycles[m] {
-					cycles[m] = true
-					j := slices.Index(cycle, m)
-					cycle = append(slices.Clone(cycle[j:]), cycle[:j]...)
-					b.problems.errorf(at(m), "router_settings.model_group_alias: %s -> %s is a cycle; point each alias at a model_name", strings.Join(cycle, " -> "), m)
-				}
-				t = ""
+			if state[t] == 1 {
+				cycle := path[index[t]:]
+				m := slices.Min(cycle)
+				j := slices.Index(cycle, m)
+				cycle = append(slices.Clone(cycle[j:]), cycle[:j]...)
+				b.problems.errorf(at(m), "router_settings.model_group_alias: %s -> %s is a cycle; point each alias at a model_name", strings.Join(cycle, " -> "), m)
 				break
 			}
 			if nm.has[t] {
+				result = t
+				break
+			}
+			if state[t] == 2 {
+				result = final[t]
 				break
 			}
 			next, isAlias := direct[t]
 			if !isAlias {
+				if _, written := r.ModelGroupAlias[t]; !written { // a malformed alias is reported on its own
+					last := path[len(path)-1]
+					b.problems.errorf(at(last), "router_settings.model_group_alias: %q points at %q, which is not a model name; known: %s", last, t, nm.listed())
+				}
 				break
 			}
-			chain = append(chain, t)
+			index[t] = len(path)
+			path = append(path, t)
+			state[t] = 1
 			t = next
 		}
-		if t == "" {
-			continue
+		for _, p := range path {
+			state[p], final[p] = 2, result
 		}
-		if !nm.has[t] {
-			if _, isAlias := r.ModelGroupAlias[t]; !isAlias { // a broken alias is reported on its own
-				b.problems.errorf(at(a), "router_settings.model_group_alias: %q points at %q, which is not a model name; known: %s", a, t, nm.listed())
-			}
-			continue
+	}
+	out := make(map[string]string, len(final))
+	for a, t := range final {
+		if t != "" {
+			out[a] = t
 		}
-		out[a] = t
 	}
 	return out, hidden
 }
@@ -411,6 +432,7 @@ func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]strin
 				continue
 			}
 			var resolved []string
+			seen := make(map[string]bool, len(targets))
 			for j := range targets {
 				t := targets[j]
 				tAt := b.posOf(&targets[j], "", srcAt)
@@ -419,9 +441,10 @@ func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]strin
 					b.problems.errorf(tAt, "%s: fallback target %q is not a model name; known: %s", name, t, knownList)
 				case resolve(t) == group:
 					b.problems.errorf(tAt, "%s: %q falls back to itself; name another model", name, src)
-				case slices.Contains(resolved, resolve(t)):
+				case seen[resolve(t)]:
 					b.problems.warnf(tAt, "%s: %q is listed twice for %q; the second is ignored", name, t, src)
 				default:
+					seen[resolve(t)] = true
 					resolved = append(resolved, resolve(t))
 				}
 			}
@@ -507,23 +530,23 @@ func (b *builder) checkTeamFallbacks(r *teamRec, own []*Deployment, global *name
 	for _, fp := range r.fallbackPos {
 		targets := t.Fallbacks[fp.entry][fp.src]
 		if !known(fp.src) {
-			b.problems.errorf(fp.at, "fallbacks: fallback source %q is not a model name of team %q; known: %s", fp.src, t.TeamID, list())
+			b.problems.fieldErrorf(fp.at, "fallbacks", "fallbacks: fallback source %q is not a model name of team %q; known: %s", fp.src, t.TeamID, list())
 			continue
 		}
 		if p, dup := first[fp.src]; dup {
-			b.problems.errorf(fp.at, "fallbacks: fallbacks for %q are already set at %s; keep one entry per model name", fp.src, p)
+			b.problems.fieldErrorf(fp.at, "fallbacks", "fallbacks: fallbacks for %q are already set at %s; keep one entry per model name", fp.src, p)
 			continue
 		}
 		first[fp.src] = fp.at
 		if len(targets) == 0 {
-			b.problems.errorf(fp.at, "fallbacks: %q lists no fallback model; name at least one, or remove the entry", fp.src)
+			b.problems.fieldErrorf(fp.at, "fallbacks", "fallbacks: %q lists no fallback model; name at least one, or remove the entry", fp.src)
 		}
 		for j, tg := range targets {
 			switch {
 			case !known(tg):
-				b.problems.errorf(fp.targets[j], "fallbacks: fallback target %q is not a model name of team %q; known: %s", tg, t.TeamID, list())
+				b.problems.fieldErrorf(fp.targets[j], "fallbacks", "fallbacks: fallback target %q is not a model name of team %q; known: %s", tg, t.TeamID, list())
 			case tg == fp.src:
-				b.problems.errorf(fp.targets[j], "fallbacks: %q falls back to itself; name another model", fp.src)
+				b.problems.fieldErrorf(fp.targets[j], "fallbacks", "fallbacks: %q falls back to itself; name another model", fp.src)
 			}
 		}
 	}

@@ -345,3 +345,29 @@ func TestReliabilityConfig(t *testing.T) {
 		t.Errorf("weights = %v", weights)
 	}
 }
+
+// TestEncodeTeamFallbacks: a team's fallbacks written by the management
+// API (EncodeTeam, UpdateTeamFile) load back the same.
+func TestEncodeTeamFallbacks(t *testing.T) {
+	t.Parallel()
+	tm := sampleTeam()
+	tm.Fallbacks = []map[string][]string{{"fast": {"g"}}}
+	data, err := EncodeTeam(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := map[string]string{"models.d/g.yaml": globalG + "  - model_name: h\n    litellm_params: {model: mock/h}\n"}
+	snap := buildWith(t, map[string]string{"teams.d/t1.yaml": string(data)}, models)
+	if got := snap.Teams["t1"].FallbackMap(); !reflect.DeepEqual(got, map[string][]string{"fast": {"g"}}) {
+		t.Fatalf("FallbackMap = %v in:\n%s", got, data)
+	}
+	tm.Fallbacks = []map[string][]string{{"g": {"h"}}, {"fast": {"h", "g"}}}
+	data, err = UpdateTeamFile(data, tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap = buildWith(t, map[string]string{"teams.d/t1.yaml": string(data)}, models)
+	if got := snap.Teams["t1"].FallbackMap(); !reflect.DeepEqual(got, map[string][]string{"g": {"h"}, "fast": {"h", "g"}}) {
+		t.Fatalf("FallbackMap = %v in:\n%s", got, data)
+	}
+}
