@@ -113,7 +113,7 @@ func (b *builder) resolveRouter(gw *GatewayFile, s *Settings, global []*Deployme
 		return name
 	}
 	known := func(name string) bool {
-		if nm.has[name] {
+		if nm.match(name) {
 			return true
 		}
 		_, ok := rt.ModelGroupAlias[name]
@@ -260,6 +260,22 @@ type nameSet struct {
 	has  map[string]bool
 	list []string // in the order added
 	memo string   // of listed()
+	// prefixes of the wildcard names ("openai/*": "openai/").
+	prefixes []string
+}
+
+// match reports whether name is in the set or matched by a wildcard
+// name of it.
+func (ns *nameSet) match(name string) bool {
+	if ns.has[name] {
+		return true
+	}
+	for _, p := range ns.prefixes {
+		if strings.HasPrefix(name, p) && len(name) > len(p) {
+			return true
+		}
+	}
+	return false
 }
 
 func newNameSet(deps []*Deployment) *nameSet {
@@ -273,6 +289,9 @@ func newNameSet(deps []*Deployment) *nameSet {
 func (ns *nameSet) add(name string) {
 	if name != "" && !ns.has[name] {
 		ns.has[name] = true
+		if prefix, ok := strings.CutSuffix(name, "*"); ok {
+			ns.prefixes = append(ns.prefixes, prefix)
+		}
 		ns.list = append(ns.list, name)
 		ns.memo = ""
 	}
@@ -366,7 +385,7 @@ func (b *builder) modelGroupAlias(r *RouterSettings, nm *nameSet) (map[string]st
 				b.problems.errorf(at(m), "router_settings.model_group_alias: %s -> %s is a cycle; point each alias at a model_name", strings.Join(cycle, " -> "), m)
 				break
 			}
-			if nm.has[t] {
+			if nm.match(t) {
 				result = t
 				break
 			}
@@ -511,7 +530,7 @@ func (b *builder) checkTeamFallbacks(r *teamRec, own []*Deployment, global *name
 	for a := range t.ModelAliases {
 		names.add(a)
 	}
-	known := func(n string) bool { return names.has[n] || global.has[n] }
+	known := func(n string) bool { return names.match(n) || global.match(n) }
 	var knownList string
 	list := func() string {
 		if knownList == "" {

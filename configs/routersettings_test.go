@@ -88,6 +88,8 @@ func TestRouterSettingsValid(t *testing.T) {
 				r.Fallbacks = map[string][]string{"b": {"a"}, "a": {"b", "c"}}
 				r.DefaultFallbacks = []string{"b"}
 			}, 0},
+		{"fallback to a wildcard's name", "  - {model_name: \"mock/*\", litellm_params: {model: \"mock/*\"}}\nrouter_settings: {fallbacks: [{a: [mock/x]}]}",
+			func(r *Router) { r.Fallbacks = map[string][]string{"a": {"mock/x"}} }, 0},
 		{"stream_first_byte_timeout", "router_settings: {stream_first_byte_timeout: 2.5}", func(r *Router) { r.StreamFirstByteTimeout = 2500 * time.Millisecond }, 0},
 		{"lowest_latency_buffer", "router_settings: {routing_strategy_args: {lowest_latency_buffer: 0.5}}", func(r *Router) { r.LatencyBuffer = 0.5 }, 0},
 		{"enable_pre_call_checks false", "router_settings: {enable_pre_call_checks: false}", func(*Router) {}, 0},
