@@ -96,9 +96,13 @@ func (b *builder) resolveRouter(gw *GatewayFile, s *Settings, global []*Deployme
 		rt.BackgroundHealthChecks = v
 	}
 	if v, at, name, ok := pick(b, rs("health_check_interval"), r.HealthCheckInterval, gs("health_check_interval"), g.HealthCheckInterval); ok {
-		if v == 0 {
-			b.problems.errorf(at, "%s is 0; use a number of seconds from 1 to %d (default 300)", name, MaxTimeoutSeconds)
-		} else if b.checkSeconds(at, name, v, MaxTimeoutSeconds, 300*time.Second) {
+		why := CheckFinite(v, MaxTimeoutSeconds)
+		if why == "" && v < 1 {
+			why = fmt.Sprintf("is %v", v)
+		}
+		if why != "" {
+			b.problems.errorf(at, "%s %s; use a number of seconds from 1 to %d (default 300)", name, why, MaxTimeoutSeconds)
+		} else {
 			rt.HealthCheckInterval = seconds(v)
 		}
 	}
@@ -129,7 +133,7 @@ func (b *builder) resolveRouter(gw *GatewayFile, s *Settings, global []*Deployme
 		if list == nil {
 			return nil
 		}
-		return b.fallbacks(section+"."+key, b.posOf(owner, key, Pos{}), list, known, resolve, nm.listed())
+		return b.fallbacks(section+"."+key, b.posOf(owner, key, Pos{}), list, known, resolve, nm)
 	}
 	rt.Fallbacks = fb("fallbacks", r.Fallbacks, l.Fallbacks)
 	rt.ContextWindowFallbacks = fb("context_window_fallbacks", r.ContextWindowFallbacks, l.ContextWindowFallbacks)
@@ -423,7 +427,7 @@ func (b *builder) modelGroupAlias(r *RouterSettings, nm *nameSet) (map[string]st
 // into name -> names, reporting unknown names, a name falling back to
 // itself and a name with two entries. name is the setting's dotted name
 // for messages; list's positions are in b.pos.
-func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]string, known func(string) bool, resolve func(string) string, knownList string) map[string][]string {
+func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]string, known func(string) bool, resolve func(string) string, nm *nameSet) map[string][]string {
 	out := make(map[string][]string, len(list))
 	first := map[string]Pos{}
 	for i := range list {
@@ -437,7 +441,7 @@ func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]strin
 			targets := (*m)[src]
 			srcAt := b.posOf(m, src, entryAt)
 			if !known(src) {
-				b.problems.errorf(srcAt, "%s: fallback source %q is not a model name; known: %s", name, src, knownList)
+				b.problems.errorf(srcAt, "%s: fallback source %q is not a model name; known: %s", name, src, nm.listed())
 				continue
 			}
 			group := resolve(src)
@@ -457,7 +461,7 @@ func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]strin
 				tAt := b.posOf(&targets[j], "", srcAt)
 				switch {
 				case !known(t):
-					b.problems.errorf(tAt, "%s: fallback target %q is not a model name; known: %s", name, t, knownList)
+					b.problems.errorf(tAt, "%s: fallback target %q is not a model name; known: %s", name, t, nm.listed())
 				case resolve(t) == group:
 					b.problems.errorf(tAt, "%s: %q falls back to itself; name another model", name, src)
 				case seen[resolve(t)]:
@@ -471,6 +475,9 @@ func (b *builder) fallbacks(name string, fallback Pos, list []map[string][]strin
 				out[group] = resolved
 			}
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
