@@ -58,7 +58,8 @@ type builder struct {
 
 // configLenient are the struct paths of the --config file whose unknown
 // keys are warnings, so a LiteLLM config.yaml loads unchanged.
-var configLenient = map[string]bool{"": true, "general_settings": true, "router_settings": true}
+var configLenient = map[string]bool{"": true, "general_settings": true, "router_settings": true,
+	"router_settings.routing_strategy_args": true, "litellm_settings": true}
 
 func (b *builder) decoder(path, what string, lenient map[string]bool) *decoder {
 	return &decoder{file: path, what: what, lenient: lenient, problems: &b.problems, pos: b.pos}
@@ -169,6 +170,23 @@ func build(in Input, env func(name string) (string, bool), c *fileCache) (*Snaps
 	}
 	b.assemble(snap, teams, deployments)
 	b.checkTeamModels(snap)
+	// Routing settings and team fallbacks name models: checked now that
+	// the names are known.
+	b.pos = cf.pos
+	b.resolveRouter(cf.gw, &snap.Settings, snap.Global)
+	b.pos = nil
+	if len(teams) > 0 {
+		var global *nameSet
+		for _, r := range teams {
+			if len(r.fallbackPos) == 0 || snap.Teams[r.t.TeamID] != r.t {
+				continue
+			}
+			if global == nil {
+				global = newNameSet(snap.Global)
+			}
+			b.checkTeamFallbacks(r, snap.TeamDeployments[r.t.TeamID], global)
+		}
+	}
 	snap.Files, snap.Hash = hashFiles(all, sums)
 
 	ps := []Problem(b.problems)

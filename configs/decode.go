@@ -182,7 +182,11 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			return // leave it nil rather than half-decoded
 		}
 		nv := reflect.New(t.Elem())
+		before := len(*d.problems)
 		d.decodeValue(n, nv.Elem(), path)
+		if t.Elem().Kind() != reflect.Struct && len(*d.problems) > before {
+			return // a refused number stays unset, not zero
+		}
 		v.Set(nv)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -224,7 +228,13 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		// Where each string or mapping item was, by its address (a
+		// fallback list's entries and names are checked across files).
+		record := t.Elem().Kind() == reflect.String || t.Elem().Kind() == reflect.Map
 		for i, item := range n.Content {
+			if record {
+				d.pos[posKey{s.Index(i).Addr().Interface(), ""}] = d.at(deref(item))
+			}
 			d.decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
 		}
 		v.Set(s)
@@ -234,7 +244,12 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		m := reflect.MakeMapWithSize(t, len(n.Content)/2)
+		// A map of lists (a fallback entry): where each key was.
+		record := t.Elem().Kind() == reflect.Slice && v.CanAddr()
 		for _, kv := range d.pairs(n) {
+			if record {
+				d.pos[posKey{v.Addr().Interface(), kv.key}] = d.at(kv.keyNode)
+			}
 			ev := reflect.New(t.Elem()).Elem()
 			d.decodeValue(kv.value, ev, field(path, kv.key))
 			m.SetMapIndex(reflect.ValueOf(kv.key).Convert(t.Key()), ev)
@@ -379,6 +394,10 @@ func (d *decoder) unknownKey(kv pair, info *structInfo, path string, t reflect.T
 		hint = fmt.Sprintf("did you mean %q? ", s)
 	}
 	if d.lenient[path] {
+		if liteLLMIgnored[path][kv.key] {
+			d.problems.warnf(at, "%s.%s is a LiteLLM setting that the gateway ignores; it has no effect here", path, kv.key)
+			return
+		}
 		if path == "" {
 			d.problems.warnf(at, "unknown top-level section %q is ignored by the gateway; %sremove it if it is not a LiteLLM setting you keep on purpose", kv.key, hint)
 		} else {

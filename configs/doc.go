@@ -28,7 +28,13 @@
 // position, and each message says what is wrong and what to do. Unknown keys
 // are errors (typos are caught), with one exception: a LiteLLM config.yaml
 // must load unchanged, so unknown top-level sections of the --config file
-// and unknown keys under general_settings and router_settings are warnings.
+// and unknown keys under general_settings, router_settings and
+// litellm_settings are warnings (a LiteLLM setting the gateway ignores says
+// so). The routing keys of router_settings and litellm_settings
+// (router_settings wins, with a warning, when both set one) resolve into
+// Settings.Router in routersettings.go, the one place they are validated:
+// numbers in range, and every name a fallback or model_group_alias uses
+// must be a model name (a team's fallbacks: one of the team's names).
 // litellm_params accepts only the fields of LiteLLMParams; model_info keeps
 // any extra keys in ModelInfo.Extra. Wrong types name the field and the
 // expected type. Cross-file checks cover duplicate team ids, key tokens and

@@ -110,3 +110,39 @@ func FuzzBuildModelFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBuildConfigFile fuzzes the --config file: its settings, the routing
+// ones (router_settings, litellm_settings) included.
+func FuzzBuildConfigFile(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*", "gateway.yaml"))
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{"", "router_settings: {fallbacks: [{g: [g]}]}\n", "router_settings: {model_group_alias: {a: b, b: a}}\n",
+		"router_settings: {model_group_alias: {a: {model: g, hidden: true}}}\nlitellm_settings: {num_retries: 3, fallbacks: [{g: [h]}]}\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := Input{
+			Config: File{Path: "gateway.yaml", Data: data},
+			Teams:  []File{{Path: "teams.d/t.yaml", Data: []byte("team_id: t\nfallbacks: [{m: [g]}]\n")}},
+			Models: []File{{Path: "models.d/g.yaml", Data: []byte("model_list:\n  - model_name: g\n    litellm_params: {model: mock/g, weight: 2, order: 1}\n  - model_name: h\n    litellm_params: {model: mock/h}\n  - model_name: m\n    litellm_params: {model: mock/m}\n    model_info: {team_id: t}\n")}},
+		}
+		snap, problems := Build(in, fuzzEnv)
+		checkPositions(t, in, problems)
+		if snap == nil && !HasErrors(problems) {
+			t.Errorf("no snapshot and no error")
+		}
+		c := NewParseCache()
+		for range 2 {
+			s2, p2 := c.Build(in, fuzzEnv)
+			if (s2 == nil) != (snap == nil) || len(p2) != len(problems) {
+				t.Errorf("cached build differs: %v vs %v", p2, problems)
+			}
+		}
+	})
+}

@@ -158,6 +158,8 @@ type teamRec struct {
 	idPos    Pos            // team_id
 	tokenPos []Pos          // keys[i].token
 	aliasPos map[string]Pos // model_aliases entries
+	// fallbackPos: the fallbacks' names (routersettings.go).
+	fallbackPos []teamFallbackPos
 }
 
 // depRec is a decoded deployment, the positions the later checks report
@@ -272,6 +274,7 @@ func (b *builder) newTeamRec(t *Team) *teamRec {
 			r.tokenPos[i] = b.posOf(k, "token", k.Source)
 		}
 	}
+	r.fallbackPos = b.teamFallbackPositions(t)
 	if len(t.ModelAliases) > 0 {
 		r.aliasPos = make(map[string]Pos, len(t.ModelAliases))
 		for a := range t.ModelAliases {

@@ -16,7 +16,7 @@ import (
 
 // resolveSettings applies defaults and resolves the master and salt keys.
 func (b *builder) resolveSettings(gw *GatewayFile) Settings {
-	g, r := &gw.GeneralSettings, &gw.RouterSettings
+	g := &gw.GeneralSettings
 	gitops := gw.GitOps
 	s := Settings{
 		TeamAPIBaseAllow: g.TeamAPIBaseAllow,
@@ -33,7 +33,7 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 			}
 		}
 	}
-	s.Router = DefaultRouter() // router_settings and litellm_settings: routersettings.go
+	s.Router = DefaultRouter() // build resolves it after assemble: routersettings.go
 	// The salt key first: an enc:v1: master key needs it.
 	s.SaltKey = b.settingSecret(g, "salt_key", g.SaltKey, SaltKeys{},
 		"the management API refuses raw upstream keys until it is set (the master key may still send os.environ/NAME)")
@@ -43,12 +43,10 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 	s.MetricsKey = b.settingSecret(g, "metrics_key", g.MetricsKey, s.SaltKeys(),
 		"GET /metrics shows its per-team series to the master key only")
 
-	timeout := r.Timeout
+	timeout, timeoutAt, timeoutName := b.requestTimeout(gw) // routersettings.go
 	if why := CheckFinite(timeout, MaxTimeoutSeconds); why != "" {
-		b.problems.errorf(b.posOf(r, "timeout", Pos{}), "router_settings.timeout %s; use a number of seconds up to %d (default %d)", why, MaxTimeoutSeconds, DefaultTimeout)
+		b.problems.errorf(timeoutAt, "%s %s; use a number of seconds up to %d (default %d)", timeoutName, why, MaxTimeoutSeconds, DefaultTimeout)
 		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		b.problems.errorf(b.posOf(r, "timeout", Pos{}), "router_settings.timeout is %v; use a positive number of seconds (default %d)", timeout, DefaultTimeout)
 	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout

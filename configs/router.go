@@ -47,9 +47,13 @@ type Router struct {
 	ContextWindowFallbacks map[string][]string
 	ContentPolicyFallbacks map[string][]string
 	DefaultFallbacks       []string
-	// ModelGroupAlias maps a name to a group's name, resolved after the
-	// team's own names.
+	// ModelGroupAlias maps a name to a group's name (a chain of aliases
+	// is resolved to the model name at its end), resolved after the
+	// team's own names. Fallback names are resolved through it already.
 	ModelGroupAlias map[string]string
+	// HiddenAliases are the aliases written {model: x, hidden: true}:
+	// callable, but not listed by /models (LiteLLM's hidden aliases).
+	HiddenAliases map[string]bool
 	// StreamFirstByteTimeout, when > 0, retries or falls back a stream
 	// whose first byte has not arrived in time.
 	StreamFirstByteTimeout time.Duration

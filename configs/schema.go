@@ -9,6 +9,7 @@ type GatewayFile struct {
 	ModelList       []*Deployment   `yaml:"model_list"`
 	GeneralSettings GeneralSettings `yaml:"general_settings"`
 	RouterSettings  RouterSettings  `yaml:"router_settings"`
+	LiteLLMSettings LiteLLMSettings `yaml:"litellm_settings"`
 	GitOps          GitOpsSettings  `yaml:"gitops"`
 }
 
@@ -39,12 +40,66 @@ type GeneralSettings struct {
 	// MaxConfigFileBytes caps each teams.d and models.d file (default
 	// 1 MiB); a bigger file is refused unread.
 	MaxConfigFileBytes int64 `yaml:"max_config_file_bytes"`
+	// BackgroundHealthChecks and HealthCheckInterval (seconds), where
+	// LiteLLM has them; router_settings' win when both are set.
+	BackgroundHealthChecks *bool    `yaml:"background_health_checks"`
+	HealthCheckInterval    *float64 `yaml:"health_check_interval"`
 }
 
-// RouterSettings holds routing defaults.
+// RouterSettings holds routing defaults, as LiteLLM's router_settings
+// names them; routersettings.go resolves them into Settings.Router.
+// Durations are in seconds. Unknown keys are warnings.
 type RouterSettings struct {
 	// Timeout is the default upstream timeout in seconds (default 600).
-	Timeout float64 `yaml:"timeout"`
+	Timeout                float64               `yaml:"timeout"`
+	RoutingStrategy        *string               `yaml:"routing_strategy"`
+	RoutingStrategyArgs    *RoutingStrategyArgs  `yaml:"routing_strategy_args"`
+	NumRetries             *int                  `yaml:"num_retries"`
+	RetryAfter             *float64              `yaml:"retry_after"`
+	AllowedFails           *int                  `yaml:"allowed_fails"`
+	CooldownTime           *float64              `yaml:"cooldown_time"`
+	RetryPolicy            *RetryPolicySettings  `yaml:"retry_policy"`
+	Fallbacks              []map[string][]string `yaml:"fallbacks"`
+	ContextWindowFallbacks []map[string][]string `yaml:"context_window_fallbacks"`
+	ContentPolicyFallbacks []map[string][]string `yaml:"content_policy_fallbacks"`
+	DefaultFallbacks       []string              `yaml:"default_fallbacks"`
+	// ModelGroupAlias values are a group's name or, as LiteLLM also
+	// allows, {model: <group>, hidden: true}.
+	ModelGroupAlias        map[string]any `yaml:"model_group_alias"`
+	StreamFirstByteTimeout *float64       `yaml:"stream_first_byte_timeout"`
+	EnablePreCallChecks    *bool          `yaml:"enable_pre_call_checks"`
+	BackgroundHealthChecks *bool          `yaml:"background_health_checks"`
+	HealthCheckInterval    *float64       `yaml:"health_check_interval"`
+}
+
+// RoutingStrategyArgs is router_settings.routing_strategy_args (other
+// LiteLLM keys there are warnings).
+type RoutingStrategyArgs struct {
+	LowestLatencyBuffer *float64 `yaml:"lowest_latency_buffer"`
+}
+
+// RetryPolicySettings is router_settings.retry_policy with LiteLLM's keys.
+type RetryPolicySettings struct {
+	TimeoutErrorRetries                *int `yaml:"TimeoutErrorRetries"`
+	RateLimitErrorRetries              *int `yaml:"RateLimitErrorRetries"`
+	InternalServerErrorRetries         *int `yaml:"InternalServerErrorRetries"`
+	ContentPolicyViolationErrorRetries *int `yaml:"ContentPolicyViolationErrorRetries"`
+	AuthenticationErrorRetries         *int `yaml:"AuthenticationErrorRetries"`
+	BadRequestErrorRetries             *int `yaml:"BadRequestErrorRetries"`
+}
+
+// LiteLLMSettings are the routing keys LiteLLM also reads from
+// litellm_settings; router_settings wins when both set one. Other keys
+// are warnings (the gateway ignores them).
+type LiteLLMSettings struct {
+	NumRetries             *int                  `yaml:"num_retries"`
+	RequestTimeout         *float64              `yaml:"request_timeout"`
+	AllowedFails           *int                  `yaml:"allowed_fails"`
+	CooldownTime           *float64              `yaml:"cooldown_time"`
+	Fallbacks              []map[string][]string `yaml:"fallbacks"`
+	ContextWindowFallbacks []map[string][]string `yaml:"context_window_fallbacks"`
+	ContentPolicyFallbacks []map[string][]string `yaml:"content_policy_fallbacks"`
+	DefaultFallbacks       []string              `yaml:"default_fallbacks"`
 }
 
 // GitOpsSettings controls committing the management API's write-backs.

@@ -140,6 +140,21 @@ func (b *builder) checkDeploymentNumbers(p *LiteLLMParams, at Pos) {
 			b.problems.fieldErrorf(b.posOf(p, n.name, at), "litellm_params."+n.name, "litellm_params.%s is negative; use 0 or a positive number", n.name)
 		}
 	}
+	if p.MaxRetries != nil && *p.MaxRetries > MaxRetries {
+		b.problems.fieldErrorf(b.posOf(p, "max_retries", at), "litellm_params.max_retries", "litellm_params.max_retries is %d, above the highest accepted value %d; use a whole number from 0 to %d", *p.MaxRetries, MaxRetries, MaxRetries)
+	}
+	if p.Weight != nil {
+		w := *p.Weight
+		if why := CheckFinite(w, MaxDeploymentWeight); why != "" || w == 0 {
+			if why == "" {
+				why = "is 0"
+			}
+			b.problems.fieldErrorf(b.posOf(p, "weight", at), "litellm_params.weight", "litellm_params.weight %s; use a positive number up to %g (the deployment's share relative to its group's others), or remove it", why, float64(MaxDeploymentWeight))
+		}
+	}
+	if p.Order != nil && *p.Order < 1 {
+		b.problems.fieldErrorf(b.posOf(p, "order", at), "litellm_params.order", "litellm_params.order is %d; use a whole number from 1 (tried first), or remove it (tried after every ordered deployment)", *p.Order)
+	}
 	for _, n := range []struct {
 		name, unit string
 		v          *float64
