@@ -185,6 +185,13 @@ func (t *teamActor) build() {
 		add(d.ModelName, "gateway", nil)
 		t.prices[d] = pricing.ForDeployment(d)
 	}
+	// router_settings.model_group_alias names are callable; the ones not
+	// marked hidden are listed too.
+	for alias, target := range cfg.settings.Router.ModelGroupAlias {
+		if len(t.global[target]) > 0 && !cfg.settings.Router.HiddenAliases[alias] && len(t.own[alias]) == 0 {
+			add(alias, "gateway", nil)
+		}
+	}
 	sort.Slice(names, func(i, j int) bool { return names[i].Name < names[j].Name })
 	t.names = names
 	t.buildGovernance()
@@ -398,10 +405,7 @@ func (t *teamActor) workerIdle(ctx actor.Context, w *actor.PID) {
 func (t *teamActor) callable(k *configs.Key) []ModelEntry {
 	out := make([]ModelEntry, 0, len(t.names))
 	for _, e := range t.names {
-		resolved := e.Name
-		if target, ok := t.aliases[e.Name]; ok {
-			resolved = target
-		}
+		resolved, _ := t.resolve(e.Name)
 		if t.allow(e.Name, resolved, k) == nil {
 			out = append(out, e)
 		}

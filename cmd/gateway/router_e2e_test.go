@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,5 +266,47 @@ func TestHealthProbesEveryDeployment(t *testing.T) {
 	}
 	if broken.count() != 1 {
 		t.Fatalf("the broken deployment was probed %d times", broken.count())
+	}
+}
+
+// LiteLLM's settings where LiteLLM users write them: litellm_settings'
+// num_retries, router_settings' fallbacks and model_group_alias.
+func TestRouterSettingsFromALiteLLMConfig(t *testing.T) {
+	down := failing(t, 503, "", -1)
+	good := newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{"gateway.yaml": `general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+  salt_key: os.environ/GATEWAY_SALT_KEY
+model_list:
+  - model_name: primary
+    litellm_params: {model: openai/p, api_base: "` + down.url + `/v1", api_key: sk-x}
+    model_info: {id: primary}
+  - model_name: backup
+    litellm_params: {model: openai/b, api_base: "` + good.url + `/v1", api_key: sk-x}
+    model_info: {id: backup}
+litellm_settings:
+  num_retries: 0
+router_settings:
+  routing_strategy: least-busy
+  fallbacks: [{"primary": ["backup"]}]
+  model_group_alias: {"gpt-4": "backup"}
+`})
+	g := startGateway(t, args...)
+	for _, line := range strings.Split(g.logsSoFar(t), "\n") {
+		if strings.Contains(line, "level=WARN") && !strings.Contains(line, "plaintext key") {
+			t.Errorf("an honoured setting gave a warning: %s", line)
+		}
+	}
+	code, h := chatOK(t, g, "primary")
+	if code != 200 || h.Get("x-litellm-model-id") != "backup" || h.Get("x-litellm-attempted-fallbacks") != "1" ||
+		h.Get("x-litellm-attempted-retries") != "0" || down.count() != 1 {
+		t.Fatalf("fallback with num_retries 0: %d %v (primary called %d times)", code, h, down.count())
+	}
+	if code, h := chatOK(t, g, "gpt-4"); code != 200 || h.Get("x-litellm-model-id") != "backup" {
+		t.Fatalf("model_group_alias: %d %v", code, h)
+	}
+	if names := modelNames(t, g, masterKey); !slices.Contains(names, "gpt-4") {
+		t.Fatalf("the alias is not listed: %v", names)
 	}
 }
