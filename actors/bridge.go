@@ -35,6 +35,9 @@ func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed 
 	c.Endpoint, c.Body, c.Header = "", chat, nil // anthropic-beta means nothing to chat
 	if stream {
 		s, err := j.provider.OpenStream(&c)
+		if err == nil {
+			s, err = firstEvent(s, j.rc.StreamFirstByteTimeout, j.chat.Model)
+		}
 		if err != nil {
 			j.report = failed()
 			reply(&ChatResult{Err: asWireError(err)})

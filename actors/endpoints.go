@@ -127,6 +127,9 @@ func (j *job) runEndpoint(ctx actor.Context, failed func() *finished, reply func
 	}
 	if c.Stream {
 		s, err := fw.ForwardStream(call)
+		if err == nil {
+			s, err = firstEvent(s, j.rc.StreamFirstByteTimeout, j.chat.Model)
+		}
 		if err != nil {
 			j.report = failed()
 			reply(&ChatResult{Err: asWireError(err)})

@@ -281,6 +281,9 @@ func (j *job) attempt(ctx actor.Context, failed func() *finished, reply func(*Ch
 
 	if j.chat.Stream {
 		s, err := j.provider.OpenStream(call)
+		if err == nil {
+			s, err = firstEvent(s, j.rc.StreamFirstByteTimeout, j.chat.Model)
+		}
 		if err != nil {
 			j.report = failed()
 			reply(&ChatResult{Err: asWireError(err)})

@@ -310,3 +310,41 @@ router_settings:
 		t.Fatalf("the alias is not listed: %v", names)
 	}
 }
+
+// stream_first_byte_timeout: a stream whose first event is late is
+// abandoned before the client sees a byte and retried on another
+// deployment.
+func TestRouterStreamFirstByteTimeout(t *testing.T) {
+	slow := newFakeUpstream(t)
+	slow.handler = func(w http.ResponseWriter, r *http.Request, _ map[string]any) bool {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		select { // headers at once, the first event too late
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+		return true
+	}
+	fast := newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{"gateway.yaml": `general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+  salt_key: os.environ/GATEWAY_SALT_KEY
+model_list:
+  - model_name: s
+    litellm_params: {model: openai/slow, api_base: "` + slow.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY, order: 1}
+    model_info: {id: slow}
+  - model_name: s
+    litellm_params: {model: openai/fast, api_base: "` + fast.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY, order: 2}
+    model_info: {id: fast}
+router_settings:
+  stream_first_byte_timeout: 0.3
+`})
+	g := startGateway(t, args...)
+	start := time.Now()
+	code, h, raw := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody("s", true))
+	if code != 200 || h.Get("x-litellm-model-id") != "fast" || !strings.Contains(string(raw), "first") || time.Since(start) > 2*time.Second {
+		t.Fatalf("a late first byte: %d %v in %v: %.300s", code, h, time.Since(start), raw)
+	}
+}
