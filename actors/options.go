@@ -46,6 +46,7 @@ type env struct {
 	store     SpendStore
 	unpriced  sync.Map // models warned about as unpriced
 	router    *router  // deployments' shared health and counters
+	health    func()   // starts the background health checks (WithHealthChecks)
 }
 
 // firstUnpriced reports whether model is reported unpriced for the first
@@ -67,5 +68,8 @@ func newEnv(provs map[string]providers.Provider, log *slog.Logger, opts []Option
 		o(e)
 	}
 	e.router = newRouter(e.now)
+	if e.health != nil {
+		e.health()
+	}
 	return e
 }

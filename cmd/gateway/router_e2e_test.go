@@ -453,3 +453,40 @@ func TestRouterRetriesDoNotDoubleCount(t *testing.T) {
 		t.Fatalf("team spend %v after two answered calls, want %v", spent, want)
 	}
 }
+
+// background_health_checks probe every deployment each interval and cool
+// a failing one down before any call is sent to it.
+func TestRouterBackgroundHealthChecks(t *testing.T) {
+	bad := failing(t, 401, "", -1)
+	good := newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{"gateway.yaml": `general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+  salt_key: os.environ/GATEWAY_SALT_KEY
+  background_health_checks: true
+  health_check_interval: 1
+model_list:
+  - model_name: hc
+    litellm_params: {model: openai/bad, api_base: "` + bad.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY, order: 1}
+    model_info: {id: bad}
+  - model_name: hc
+    litellm_params: {model: openai/good, api_base: "` + good.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY, order: 2}
+    model_info: {id: good}
+router_settings:
+  cooldown_time: 60
+`})
+	g := startGateway(t, args...)
+	deadline := time.Now().Add(5 * time.Second)
+	for bad.count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the probe's outcome reaches the router
+	probes := bad.count()
+	if probes == 0 {
+		t.Fatal("no health check reached the deployment")
+	}
+	// The 401 cooled the order-1 deployment down: calls go to order 2.
+	if code, h := chatOK(t, g, "hc"); code != 200 || h.Get("x-litellm-model-id") != "good" || bad.count() != probes {
+		t.Fatalf("after a failed health check: %d %s, the failing deployment got %d calls", code, h.Get("x-litellm-model-id"), bad.count()-probes)
+	}
+}

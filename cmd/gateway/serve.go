@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -184,8 +185,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	client := providers.NewClientWith(providers.ClientOptions{Log: log})
 	provs := newProviders(client)
 	dir := &actors.Directory{}
+	probe := func(d *configs.Deployment, deadline time.Time) error {
+		p := provs[d.Provider]
+		if p == nil {
+			return wire.Errorf(500, wire.TypeInternal, "provider %q is not in this build", d.Provider)
+		}
+		return providers.Probe(p, d, deadline)
+	}
+	var live atomic.Pointer[confstore.Store] // set once the store is open
+	liveSnapshot := func() *configs.Snapshot {
+		if st := live.Load(); st != nil {
+			return st.Snapshot()
+		}
+		return nil
+	}
 	registry := system.Root.Spawn(actors.RegistryProps(dir, provs, log,
-		actors.WithSpendStore(spendStore), actors.WithClock(testClock)))
+		actors.WithSpendStore(spendStore), actors.WithClock(testClock), actors.WithHealthChecks(ctx, liveSnapshot, probe)))
 	committer := gitops.New(configs.GitOpsSettings{}, log) // commits API write-backs (gitops.commit)
 	// Every configuration that goes live (start-up, rescans, API writes)
 	// is told to these listeners, in this order; the store's status is
@@ -218,6 +233,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		log.Error("starting", "err", err)
 		return 1
 	}
+	live.Store(store)
 	snap := store.Snapshot()
 	if snap.Settings.MasterKey == "" {
 		log.Warn("no master key: the management API answers 403 to everyone; set GATEWAY_MASTER_KEY (general_settings.master_key: os.environ/GATEWAY_MASTER_KEY) to enable it. Team keys work as usual.")
@@ -257,13 +273,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		Log:            log,
 		AccessLog:      access,
 		MaxRequestBody: snap.Settings.MaxRequestBody,
-		Probe: func(d *configs.Deployment, deadline time.Time) error {
-			p := provs[d.Provider]
-			if p == nil {
-				return wire.Errorf(500, wire.TypeInternal, "provider %q is not in this build", d.Provider)
-			}
-			return providers.Probe(p, d, deadline)
-		},
+		Probe:          probe,
 	})
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
