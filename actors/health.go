@@ -32,7 +32,10 @@ const healthIdle = 10 * time.Second
 func (e *env) healthLoop(ctx context.Context, snapshot func() *configs.Snapshot, probe Probe) {
 	for {
 		wait := healthIdle
-		if snap := snapshot(); snap != nil && snap.Settings.Router.BackgroundHealthChecks {
+		snap := snapshot()
+		if snap == nil {
+			wait = 50 * time.Millisecond // the configuration is not open yet
+		} else if snap.Settings.Router.BackgroundHealthChecks {
 			rc := snap.Settings.Router
 			e.probeAll(snap, &rc, probe)
 			wait = rc.HealthCheckInterval
