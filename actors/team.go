@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type teamActor struct {
 	global  map[string][]*configs.Deployment
 	names   []ModelEntry
 	next    map[string]uint64 // round-robin position per resolved name
+	wild    map[string]wildGroup // names resolved through wildcard deployments
 	prices  map[*configs.Deployment]pricing.Quote
 
 	// allowed is the team's allowlist (nil: every name): its models plus
@@ -147,6 +149,7 @@ func (t *teamActor) build() {
 	t.own = map[string][]*configs.Deployment{}
 	t.global = map[string][]*configs.Deployment{}
 	t.prices = map[*configs.Deployment]pricing.Quote{}
+	t.wild = nil
 	if t.next == nil {
 		t.next = map[string]uint64{}
 	}
@@ -273,7 +276,60 @@ func (t *teamActor) resolve(name string) (string, []*configs.Deployment) {
 			return target, g
 		}
 	}
-	return name, t.global[name]
+	if g := t.global[name]; len(g) > 0 {
+		return name, g
+	}
+	return t.wildcard(name)
+}
+
+// maxWildNames bounds the names a team's wildcard cache keeps.
+const maxWildNames = 1024
+
+// wildcard resolves name through a global wildcard deployment
+// ("model_name: openai/*" with "model: openai/*"): the group is its
+// deployments with the part of name after the prefix as upstream model,
+// priced as that model, sharing the wildcard deployment's id (and health).
+func (t *teamActor) wildcard(name string) (string, []*configs.Deployment) {
+	if g, ok := t.wild[name]; ok {
+		return g.pattern, g.group
+	}
+	for pattern, deps := range t.global {
+		prefix, ok := strings.CutSuffix(pattern, "*")
+		if !ok || !strings.HasPrefix(name, prefix) || len(name) == len(prefix) {
+			continue
+		}
+		group := make([]*configs.Deployment, 0, len(deps))
+		// Workers read the price map of the call they run: a new map,
+		// never a write into one they may hold.
+		prices := maps.Clone(t.prices)
+		for _, d := range deps {
+			c := *d
+			up, isWild := strings.CutSuffix(d.UpstreamModel, "*")
+			if !isWild {
+				continue
+			}
+			c.UpstreamModel = up + name[len(prefix):]
+			c.LiteLLMParams.Model = c.Provider + "/" + c.UpstreamModel
+			prices[&c] = pricing.ForDeployment(&c)
+			group = append(group, &c)
+		}
+		if len(group) == 0 {
+			continue
+		}
+		t.prices = prices
+		if t.wild == nil || len(t.wild) >= maxWildNames {
+			t.wild = map[string]wildGroup{}
+		}
+		t.wild[name] = wildGroup{pattern: pattern, group: group}
+		return pattern, group
+	}
+	return name, nil
+}
+
+// wildGroup is a name resolved through a wildcard deployment.
+type wildGroup struct {
+	pattern string
+	group   []*configs.Deployment
 }
 
 func (t *teamActor) chat(ctx actor.Context, msg *Chat) {

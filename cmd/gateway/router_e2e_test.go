@@ -490,3 +490,23 @@ router_settings:
 		t.Fatalf("after a failed health check: %d %s, the failing deployment got %d calls", code, h.Get("x-litellm-model-id"), bad.count()-probes)
 	}
 }
+
+// A wildcard deployment ("openai/*") forwards any name under its prefix
+// to the upstream model of that name.
+func TestRouterWildcardDeployment(t *testing.T) {
+	up := newFakeUpstream(t)
+	g := routerGateway(t, `  - model_name: "openai/*"
+    litellm_params: {model: "openai/*", api_base: "`+up.url+`/v1", api_key: sk-x}
+    model_info: {id: wild}
+`)
+	for _, name := range []string{"openai/gpt-4o-mini", "openai/o3"} {
+		code, h, raw := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody(name, false))
+		if code != 200 || h.Get("x-litellm-model-id") != "wild" || up.last().Body["model"] != strings.TrimPrefix(name, "openai/") ||
+			!strings.Contains(string(raw), `"model":"`+name+`"`) {
+			t.Fatalf("%s: %d %v upstream model %v: %s", name, code, h, up.last().Body["model"], raw)
+		}
+	}
+	if code, _, _ := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody("anthropic/claude", false)); code != 400 {
+		t.Fatalf("a name outside the wildcard: %d", code)
+	}
+}
