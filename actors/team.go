@@ -40,7 +40,7 @@ type teamActor struct {
 	own     map[string][]*configs.Deployment // public and internal names
 	global  map[string][]*configs.Deployment
 	names   []ModelEntry
-	next    map[string]uint64 // round-robin position per resolved name
+	next    map[string]uint64    // round-robin position per resolved name
 	wild    map[string]wildGroup // names resolved through wildcard deployments
 	prices  map[*configs.Deployment]pricing.Quote
 
