@@ -238,6 +238,7 @@ const (
 	tMsgDirect        // the fake upstream's Anthropic API, directly
 	tTrans            // the gateway, chat translated to Anthropic
 	tNative           // the gateway's /v1/messages, passed through to Anthropic
+	tGroup            // the gateway, a group of three deployments, one of them down
 	nTargets
 )
 
@@ -317,6 +318,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	urls[tMsgDirect], args[tMsgDirect] = b.upstream+"/v1/messages", directMessagesArgs()
 	urls[tTrans], args[tTrans], pids[tTrans] = gwURL, translatedArgs(), gw.cmd.Process.Pid
 	urls[tNative], args[tNative], pids[tNative] = gwBase+"/v1/messages", nativeMessagesArgs(), gw.cmd.Process.Pid
+	urls[tGroup], args[tGroup], pids[tGroup] = gwURL, []string{"-key", teamKey, "-model", groupName}, gw.cmd.Process.Pid
 	load := func(i int, shape ...string) (*result, error) {
 		return b.load(urls[i], append(slices.Clone(args[i]), shape...)...)
 	}
@@ -351,6 +353,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 			if native {
 				order = append(order, tNative)
 			}
+			order = append(order, tGroup) // the same build: it has the router
 		}
 		for _, i := range order {
 			var before int64
@@ -385,7 +388,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		}
 		for _, i := range order {
 			if i >= tMsgDirect {
-				continue // no fixed-rate rows for Anthropic
+				continue // no fixed-rate rows for Anthropic and the group
 			}
 			r, err := load(i, "-rate", rate)
 			if err != nil {
@@ -394,8 +397,8 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 			fixed[i] = append(fixed[i], r)
 		}
 		for _, i := range order {
-			if i == tBare || i == tNative {
-				continue // no stream rows for the bare proxy and /v1/messages
+			if i == tBare || i == tNative || i == tGroup {
+				continue // no stream rows for the bare proxy, /v1/messages and the group
 			}
 			r, err := load(i, "-c", "1", "-stream")
 			if err != nil {
@@ -467,6 +470,19 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		}
 	}
 
+	// The router: a group of three deployments of which one is down
+	// (connection refused: it cools down after allowed_fails, and again
+	// whenever its cooldown ends), against the one-deployment rows.
+	if anthropic {
+		t.sep()
+		gr3 := med(tput[tGroup], rps)
+		t.row(fmt.Sprintf("group of 3, one down: requests/s at %s conns", c), "", f0(gr3), of(gr3, gr)+" of one deployment", "")
+		t.latRows("group of 3, one down: latency at 1 connection", [2][]*result{c1[tDirect], c1[tGroup]},
+			fmt.Sprintf("one deployment: added %+.0f / %+.0fµs", med(c1[tGW], p50)-med(c1[tDirect], p50), med(c1[tGW], p99)-med(c1[tDirect], p99)))
+		t.row("CPU time per request: group of 3 / one deployment", "", us1(cpuPer(tGroup))+" / "+us1(cpuPer(tGW)),
+			times(cpuPer(tGroup), cpuPer(tGW)), "")
+	}
+
 	// The floor: what a proxy with no logic reaches in the same rig.
 	t.sep()
 	br := med(tput[tBare], rps)
@@ -493,6 +509,26 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	gwOff.stop(b)
 	bare.stop(b)
 	return c1[tGW], nil
+}
+
+// groupName is the team's name for a group of three deployments: two on
+// the fake upstream, one on a port nothing listens on.
+const groupName = "bench-group"
+
+func groupDeployments(upstream string) string {
+	out := ""
+	for i, base := range []string{upstream + "/v1", upstream + "/v1", "http://127.0.0.1:1/v1"} {
+		out += fmt.Sprintf(`  - model_name: model_name_bench_group_%d
+    litellm_params:
+      model: openai/gpt-fake
+      api_base: %s
+    model_info:
+      id: bench-group-%d
+      team_id: bench
+      team_public_model_name: %s
+`, i, base, i, groupName)
+	}
+	return out
 }
 
 // baselineName is the -baseline binary's link in the bench's bin
@@ -968,7 +1004,7 @@ router_settings: {timeout: 600}
 func writeSmallConfig(dir, upstream string, anthropic bool) error {
 	claude := ""
 	if anthropic {
-		claude = claudeDeployment(upstream)
+		claude = claudeDeployment(upstream) + groupDeployments(upstream)
 	}
 	files := map[string]string{
 		"gateway.yaml": settingsYAML,
