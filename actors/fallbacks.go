@@ -27,8 +27,12 @@ type fallbacks struct {
 // global names), then router_settings' fallbacks and default_fallbacks.
 // A target the caller may not call, or that does not exist for the team,
 // is left out: a fallback never reaches a model the call itself could not.
-func (t *teamActor) fallbacksFor(msg *Chat, name, resolved string) fallbacks {
+func (t *teamActor) fallbacksFor(msg *Chat, name, resolved string) *fallbacks {
 	rc := &t.cfg.settings.Router
+	if len(msg.Fallbacks) == 0 && (t.cfg.team == nil || len(t.cfg.team.Fallbacks) == 0) && len(rc.Fallbacks) == 0 &&
+		len(rc.DefaultFallbacks) == 0 && len(rc.ContextWindowFallbacks) == 0 && len(rc.ContentPolicyFallbacks) == 0 {
+		return nil // the common case: nothing to resolve, nothing to carry
+	}
 	var general []string
 	general = append(general, msg.Fallbacks...)
 	if t.cfg.team != nil {
@@ -40,7 +44,7 @@ func (t *teamActor) fallbacksFor(msg *Chat, name, resolved string) fallbacks {
 	if len(general) == 0 {
 		general = rc.DefaultFallbacks
 	}
-	return fallbacks{
+	return &fallbacks{
 		general:       t.resolveFallbacks(msg, name, general),
 		contextWindow: t.resolveFallbacks(msg, name, lookup(rc.ContextWindowFallbacks, name, resolved)),
 		contentPolicy: t.resolveFallbacks(msg, name, lookup(rc.ContentPolicyFallbacks, name, resolved)),
@@ -83,7 +87,7 @@ func (t *teamActor) resolveFallbacks(msg *Chat, from string, names []string) []f
 // might not give (what retries are for) to the general ones.
 func (f *fallbacks) chainFor(e *wire.Error) []fallbackGroup {
 	switch {
-	case e == nil:
+	case f == nil || e == nil:
 		return nil
 	case contextWindowError(e):
 		if len(f.contextWindow) > 0 {

@@ -71,7 +71,7 @@ func (e *env) probeAll(snap *configs.Snapshot, rc *configs.Router, probe Probe) 
 				}
 				o = outcome{err: we, counts: ownFailure(we, false)}
 			}
-			e.router.report(d, rc, o)
+			e.router.report(d, e.router.of(d), rc, o)
 		}()
 	}
 	wg.Wait()

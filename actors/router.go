@@ -46,6 +46,8 @@ type depState struct {
 	// nanoseconds; 0: none).
 	failMinute, fails atomic.Int64
 	coolUntil         atomic.Int64
+	// counters are the deployment's metrics, looked up once.
+	counters atomic.Pointer[metrics.DeploymentCounters]
 }
 
 func newRouter(now func() time.Time) *router {
@@ -152,12 +154,15 @@ type outcome struct {
 // for the deployment's own failures, the count toward allowed_fails and,
 // at once for a 429, 401 or 404, a cooldown (at least the upstream's
 // retry-after).
-func (r *router) report(d *configs.Deployment, rc *configs.Router, o outcome) {
-	s := r.of(d)
-	now := r.now()
-	metrics.RouterAttempt(depKey(d), o.err == nil)
-	if o.tokens > 0 {
-		minuteCount(&s.tokMinute, &s.tokens, now.Unix()/60).Add(o.tokens)
+func (r *router) report(d *configs.Deployment, s *depState, rc *configs.Router, o outcome) {
+	if s.counters.Load() == nil {
+		s.counters.Store(metrics.Deployment(depKey(d)))
+	}
+	s.counters.Load().Attempt(o.err == nil)
+	// This minute's tokens matter for a tpm limit and usage routing only:
+	// the clock is read for them (and for failures) alone.
+	if o.tokens > 0 && (rc.Strategy == configs.StrategyUsage || (d.LiteLLMParams.TPM != nil && *d.LiteLLMParams.TPM > 0)) {
+		minuteCount(&s.tokMinute, &s.tokens, r.now().Unix()/60).Add(o.tokens)
 	}
 	if o.err == nil {
 		if o.latency > 0 {
@@ -173,6 +178,7 @@ func (r *router) report(d *configs.Deployment, rc *configs.Router, o outcome) {
 	if !o.counts {
 		return
 	}
+	now := r.now()
 	cool := rc.CooldownTime
 	if ra := time.Duration(o.err.RetryAfter) * time.Second; ra > cool {
 		cool = ra
@@ -234,9 +240,26 @@ func retryable(e *wire.Error) bool {
 // within it by the routing strategy. It takes the chosen deployment's rpm
 // slot. With none available it returns a 429 saying why (and until when).
 func (r *router) pick(group []*configs.Deployment, rc *configs.Router, stream bool, tried []*configs.Deployment, model string) (*configs.Deployment, *wire.Error) {
+	if len(group) == 1 {
+		// A group of one (the common case): never cooled down, so only
+		// its own limits apply; no candidate lists, and no clock unless
+		// it has limits.
+		d := group[0]
+		p := d.LiteLLMParams
+		if (p.RPM == nil || *p.RPM <= 0) && (p.TPM == nil || *p.TPM <= 0) {
+			return d, nil
+		}
+		now := r.now()
+		s := r.of(d)
+		if r.underTPM(d, s, now) && r.takeRPM(d, s, now) {
+			return d, nil
+		}
+		return nil, r.unavailable(model, nil, time.Time{}, 1, now)
+	}
 	now := r.now()
-	var cands []*configs.Deployment
-	var states []*depState
+	var candBuf [8]*configs.Deployment
+	var stateBuf [8]*depState
+	cands, states := candBuf[:0], stateBuf[:0]
 	var cooling []string
 	var soonest time.Time
 	limited := 0

@@ -31,11 +31,12 @@ type job struct {
 	// call's deadline (attempts share it).
 	rc       *configs.Router
 	group    []*configs.Deployment
-	fallback fallbacks
+	fallback *fallbacks // nil: none configured
 	tries    int // fallback models tried
 	prices   map[*configs.Deployment]pricing.Quote
 	firstDep *configs.Deployment
 	retries  int
+	state    *depState // the router's record of dep
 	deadline time.Time
 	// callerTimeout: the caller asked for a shorter timeout than the
 	// deployment's, so a timeout is not the deployment's failure.
@@ -189,23 +190,33 @@ func (w *worker) run(ctx actor.Context, j *job) {
 func (j *job) attempts(ctx actor.Context, failed func() *finished) *ChatResult {
 	var tried []*configs.Deployment
 	for retry := 0; ; retry++ {
-		start := time.Now()
+		// The clock is read only when the router needs it (latency
+		// routing); report reads it for the windows that need it.
+		timed := j.rc.Strategy == configs.StrategyLatency
+		var start time.Time
+		if timed {
+			start = time.Now()
+		}
 		st := j.env.router.of(j.dep)
+		j.state = st
 		st.inFlight.Add(1)
-		var res *ChatResult
-		j.attempt(ctx, failed, func(r *ChatResult) { res = r })
+		res := j.attempt(ctx, failed)
 		j.retries = retry
+		var o outcome
+		if timed {
+			o.latency = time.Since(start)
+		}
 		if res.Stream != nil {
 			// The stream's in-flight count ends with it (streamResult).
-			j.env.router.report(j.dep, j.rc, outcome{latency: time.Since(start)})
+			j.env.router.report(j.dep, st, j.rc, o)
 			return res
 		}
 		st.inFlight.Add(-1)
-		o := outcome{latency: time.Since(start), tokens: res.Usage.PromptTokens + res.Usage.CompletionTokens, err: res.Err}
+		o.tokens, o.err = res.Usage.PromptTokens+res.Usage.CompletionTokens, res.Err
 		if res.Err != nil {
 			o.latency, o.counts = 0, ownFailure(res.Err, j.callerTimeout)
 		}
-		j.env.router.report(j.dep, j.rc, o)
+		j.env.router.report(j.dep, st, j.rc, o)
 		if res.Err == nil || !retryable(res.Err) || retry >= j.maxRetries(res.Err) || (j.chat.Abort != nil && j.chat.Abort.Aborted()) {
 			return res
 		}
@@ -259,17 +270,17 @@ func backoff(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d)) + int64(d)/2)
 }
 
-// attempt runs the call once on j.dep and answers through reply.
-func (j *job) attempt(ctx actor.Context, failed func() *finished, reply func(*ChatResult)) {
+// attempt runs the call once on j.dep.
+func (j *job) attempt(ctx actor.Context, failed func() *finished) *ChatResult {
 	if ep := j.chat.Endpoint; ep != "" && ep != provreg.EndpointChat {
-		j.runEndpoint(ctx, failed, reply)
-		return
+		var res *ChatResult
+		j.runEndpoint(ctx, failed, func(r *ChatResult) { res = r })
+		return res
 	}
 	body, err := wire.SetModelAt(j.chat.Body, j.chat.ModelAt, j.dep.UpstreamModel)
 	if err != nil {
 		j.report = failed()
-		reply(&ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)})
-		return
+		return &ChatResult{Err: wire.BadRequest("cannot rewrite the request body: %v", err)}
 	}
 	strip := false
 	if j.chat.Stream && StreamUsageSupported(j.dep) && !wire.Lookup(body, "stream_options.include_usage").Bool() {
@@ -286,27 +297,23 @@ func (j *job) attempt(ctx actor.Context, failed func() *finished, reply func(*Ch
 		}
 		if err != nil {
 			j.report = failed()
-			reply(&ChatResult{Err: asWireError(err)})
-			return
+			return &ChatResult{Err: asWireError(err)}
 		}
 		res := j.streamResult(ctx, s)
 		res.StripUsage = strip
-		reply(res)
-		return
+		return res
 	}
 
 	call.Abort = j.chat.Abort
 	resp, err := j.provider.Complete(call)
 	if err != nil {
 		j.report = failed()
-		reply(&ChatResult{Err: asWireError(err)})
-		return
+		return &ChatResult{Err: asWireError(err)}
 	}
 	comp, why := wire.ParseCompletion(resp.Body)
 	if why != "" {
 		j.report = failed()
-		reply(&ChatResult{Err: malformedAnswer(j.dep, resp, why)})
-		return
+		return &ChatResult{Err: malformedAnswer(j.dep, resp, why)}
 	}
 	u := usageFrom(comp.Usage)
 	if !u.Reported {
@@ -325,7 +332,7 @@ func (j *job) attempt(ctx actor.Context, failed func() *finished, reply func(*Ch
 	if remTok > 0 {
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
-	reply(&ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok})
+	return &ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok}
 }
 
 // streamResult is the answer for an open stream: the receiver relays s and
@@ -350,8 +357,12 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 				}
 				u.Text = nil
 				accounted = u
-				j.env.router.of(j.dep).inFlight.Add(-1)
-				j.env.router.report(j.dep, j.rc, outcome{tokens: u.PromptTokens + u.CompletionTokens})
+				st := j.state
+				if st == nil {
+					st = j.env.router.of(j.dep)
+				}
+				st.inFlight.Add(-1)
+				j.env.router.report(j.dep, st, j.rc, outcome{tokens: u.PromptTokens + u.CompletionTokens})
 				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
 			})
 			return accounted

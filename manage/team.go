@@ -28,6 +28,9 @@ type TeamRequest struct {
 	Tags         *[]string          `json:"tags"`
 	Guardrails   *[]string          `json:"guardrails"`
 	ModelAliases *map[string]string `json:"model_aliases"`
+	// Fallbacks are the team's own, by its public names, in LiteLLM's
+	// shape [{"model": ["fallback", ...]}]; the build checks the names.
+	Fallbacks *[]map[string][]string `json:"fallbacks"`
 }
 
 // ValidID checks an id the API uses as a file name (team ids, model ids).
@@ -151,6 +154,16 @@ func applyTeam(t *configs.Team, req TeamRequest, by string) *Error {
 			}
 		}
 		t.ModelAliases = maps.Clone(*req.ModelAliases)
+	}
+	if req.Fallbacks != nil {
+		t.Fallbacks = nil
+		for _, m := range *req.Fallbacks {
+			c := map[string][]string{}
+			for k, v := range m {
+				c[k] = slices.Clone(v)
+			}
+			t.Fallbacks = append(t.Fallbacks, c)
+		}
 	}
 	return nil
 }
@@ -312,6 +325,14 @@ func CloneTeam(cur *configs.Team) *configs.Team {
 	t.Tags = slices.Clone(cur.Tags)
 	t.Guardrails = slices.Clone(cur.Guardrails)
 	t.ModelAliases = maps.Clone(cur.ModelAliases)
+	t.Fallbacks = nil
+	for _, m := range cur.Fallbacks {
+		c := map[string][]string{}
+		for k, v := range m {
+			c[k] = slices.Clone(v)
+		}
+		t.Fallbacks = append(t.Fallbacks, c)
+	}
 	t.SetBy = maps.Clone(cur.SetBy)
 	t.Keys = make([]*configs.Key, len(cur.Keys))
 	for i, k := range cur.Keys {

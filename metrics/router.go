@@ -48,16 +48,28 @@ func init() {
 	PerTeam.MustRegister(routerAttempts, routerRetries, routerFallbacks, routerCooldowns, deploymentStateCollector{})
 }
 
-// RouterAttempt counts one upstream attempt on a deployment.
-func RouterAttempt(deployment string, ok bool) {
+// DeploymentCounters are one deployment's attempt counters, looked up
+// once (a label lookup per attempt would cost more than the count).
+type DeploymentCounters struct {
+	ok, failed prometheus.Counter
+}
+
+// Deployment returns deployment's counters.
+func Deployment(deployment string) *DeploymentCounters {
+	return &DeploymentCounters{ok: routerAttempts.WithLabelValues(deployment, "success"),
+		failed: routerAttempts.WithLabelValues(deployment, "failure")}
+}
+
+// Attempt counts one upstream attempt.
+func (c *DeploymentCounters) Attempt(ok bool) {
 	if !enabled.Load() {
 		return
 	}
-	result := "failure"
 	if ok {
-		result = "success"
+		c.ok.Inc()
+	} else {
+		c.failed.Inc()
 	}
-	routerAttempts.WithLabelValues(deployment, result).Inc()
 }
 
 // RouterRetry counts a retry after a failed attempt on deployment.

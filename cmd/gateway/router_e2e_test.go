@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -508,5 +510,87 @@ func TestRouterWildcardDeployment(t *testing.T) {
 	}
 	if code, _, _ := g.doH(t, "POST", "/v1/chat/completions", masterKey, chatBody("anthropic/claude", false)); code != 400 {
 		t.Fatalf("a name outside the wildcard: %d", code)
+	}
+}
+
+// A context-length error goes to context_window_fallbacks, a content
+// policy refusal to content_policy_fallbacks; neither is retried on the
+// model that refused (the same body would be refused again).
+func TestRouterContextWindowAndContentPolicyFallbacks(t *testing.T) {
+	refusing := func(code, message string) *fakeUpstream {
+		up := newFakeUpstream(t)
+		up.handler = func(w http.ResponseWriter, _ *http.Request, _ map[string]any) bool {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"error":{"message":"` + message + `","type":"invalid_request_error","code":"` + code + `"}}`))
+			return true
+		}
+		return up
+	}
+	small := refusing("context_length_exceeded", "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.")
+	strict := refusing("content_filter", "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.")
+	big, lenient := newFakeUpstream(t), newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{"gateway.yaml": `general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+  salt_key: os.environ/GATEWAY_SALT_KEY
+model_list:
+  - model_name: small
+    litellm_params: {model: openai/small, api_base: "` + small.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: small}
+  - model_name: big
+    litellm_params: {model: openai/big, api_base: "` + big.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: big}
+  - model_name: strict
+    litellm_params: {model: openai/strict, api_base: "` + strict.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: strict}
+  - model_name: lenient
+    litellm_params: {model: openai/lenient, api_base: "` + lenient.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: lenient}
+router_settings:
+  context_window_fallbacks: [{"small": ["big"]}]
+  content_policy_fallbacks: [{"strict": ["lenient"]}]
+  fallbacks: [{"small": ["lenient"]}]
+`})
+	g := startGateway(t, args...)
+	if code, h := chatOK(t, g, "small"); code != 200 || h.Get("x-litellm-model-id") != "big" || small.count() != 1 {
+		t.Fatalf("context length: %d %v (small called %d times)", code, h, small.count())
+	}
+	if code, h := chatOK(t, g, "strict"); code != 200 || h.Get("x-litellm-model-id") != "lenient" || strict.count() != 1 {
+		t.Fatalf("content policy: %d %v (strict called %d times)", code, h, strict.count())
+	}
+}
+
+// A team's own fallbacks, by its public names (set through /team/update
+// and written to its file), are resolved inside the team.
+func TestRouterTeamFallbacks(t *testing.T) {
+	down := failing(t, 503, "", -1)
+	good := newFakeUpstream(t)
+	args, dir := emptyGateway(t)
+	writeFiles(t, dir, map[string]string{
+		"teams.d/t.yaml": "team_id: tf-team\nkeys:\n  - token: " + configs.HashKey(keyA) + "\n    key_alias: k\n",
+		"models.d/t.yaml": `model_list:
+  - model_name: model_name_tf_1
+    litellm_params: {model: openai/p, api_base: "` + down.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: tf-primary, team_id: tf-team, team_public_model_name: mine}
+  - model_name: model_name_tf_2
+    litellm_params: {model: openai/b, api_base: "` + good.url + `/v1", api_key: os.environ/GATEWAY_SALT_KEY}
+    model_info: {id: tf-backup, team_id: tf-team, team_public_model_name: my-backup}
+`,
+	})
+	g := startGateway(t, args...)
+	g.ok(t, "POST", "/team/update", masterKey, map[string]any{"team_id": "tf-team", "fallbacks": []any{map[string]any{"mine": []string{"my-backup"}}}})
+	data, err := os.ReadFile(filepath.Join(dir, "teams.d", "t.yaml"))
+	if err != nil || !strings.Contains(string(data), "my-backup") {
+		t.Fatalf("the team file lacks the fallbacks: %v %s", err, data)
+	}
+	code, h, raw := g.doH(t, "POST", "/v1/chat/completions", keyA, chatBody("mine", false))
+	if code != 200 || h.Get("x-litellm-model-id") != "tf-backup" {
+		t.Fatalf("team fallback: %d %v %s", code, h, raw)
+	}
+	// A fallback to a name the team does not have is refused at the write.
+	if code, _, raw := g.do(t, "POST", "/team/update", masterKey, map[string]any{"team_id": "tf-team",
+		"fallbacks": []any{map[string]any{"mine": []string{"not-a-model"}}}}); code != 400 || !strings.Contains(string(raw), "not-a-model") {
+		t.Fatalf("a fallback to an unknown name: %d %s", code, raw)
 	}
 }
