@@ -32,7 +32,7 @@ type job struct {
 	rc       *configs.Router
 	group    []*configs.Deployment
 	fallback *fallbacks // nil: none configured
-	tries    int // fallback models tried
+	tries    int        // fallback models tried
 	prices   map[*configs.Deployment]pricing.Quote
 	firstDep *configs.Deployment
 	retries  int
