@@ -217,7 +217,7 @@ func (j *job) attempts(ctx actor.Context, failed func() *finished) *ChatResult {
 			o.latency, o.counts = 0, ownFailure(res.Err, j.callerTimeout)
 		}
 		j.env.router.report(j.dep, st, j.rc, o)
-		if res.Err == nil || !retryable(res.Err) || retry >= j.maxRetries(res.Err) || (j.chat.Abort != nil && j.chat.Abort.Aborted()) {
+		if res.Err == nil || retry >= j.maxRetries(res.Err) || res.Err.Status == 499 || (j.chat.Abort != nil && j.chat.Abort.Aborted()) {
 			return res
 		}
 		tried = append(tried, j.dep)
@@ -241,21 +241,35 @@ func (j *job) attempts(ctx actor.Context, failed func() *finished) *ChatResult {
 	}
 }
 
-// maxRetries is how many retries an error class gets: retry_policy's
-// entry for it, else the deployment's max_retries, else num_retries.
+// maxRetries is how many retries an error gets: retry_policy's entry
+// for its class when set (LiteLLM's names: a policy may retry even a 401
+// or a 400), else, for the errors retried by default (connection errors,
+// timeouts, 408, 429, 5xx), the deployment's max_retries or num_retries;
+// other errors are not retried.
 func (j *job) maxRetries(e *wire.Error) int {
 	p := j.rc.RetryPolicy
 	var n *int
 	switch {
+	case e.Final:
+		return 0
 	case e.Status == 504 || e.Status == 408:
 		n = p.Timeout
 	case e.Status == 429:
 		n = p.RateLimit
+	case contentPolicyError(e):
+		n = p.ContentPolicy
+	case e.Status == 401 || e.Status == 403:
+		n = p.Authentication
+	case e.Status == 400 || e.Status == 404 || e.Status == 422:
+		n = p.BadRequest
 	case e.Status >= 500:
 		n = p.InternalServer
 	}
 	if n != nil {
 		return *n
+	}
+	if !retryable(e) {
+		return 0
 	}
 	if m := j.firstDep.LiteLLMParams.MaxRetries; m != nil {
 		return *m
