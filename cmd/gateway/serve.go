@@ -31,6 +31,7 @@ import (
 	"github.com/llmgateway/gateway/providers/azure"
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
+	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/spend"
 	"github.com/llmgateway/gateway/wire"
 )
@@ -316,10 +317,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 // newProviders builds one provider per entry of the provider registry
 // (TestProvidersMatchTheRegistry keeps the two lists equal).
 func newProviders(client *providers.Client) map[string]providers.Provider {
-	return map[string]providers.Provider{
+	provs := map[string]providers.Provider{
 		"openai":    openai.New(client),
 		"azure":     azure.New(client),
 		"mock":      mock.New(),
 		"anthropic": anthropic.New(client),
 	}
+	// OpenAI-compatible hosts by name: registry entries the openai
+	// package serves.
+	for _, s := range registry.Table {
+		if s.Family == "openai" {
+			provs[s.Name] = openai.NewFor(client, s)
+		}
+	}
+	return provs
 }

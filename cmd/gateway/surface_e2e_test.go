@@ -309,3 +309,37 @@ func TestEveryEndpointIsGoverned(t *testing.T) {
 		t.Fatalf("an embeddings call of cost %v moved the team's spend from %v to %v", cost, before, spent())
 	}
 }
+
+// An OpenAI-compatible host by name (hosted_vllm: api_base required) is
+// served by the openai package through the gateway: chat, streamed with
+// the usage chunk asked for, and embeddings, with the deployment's key.
+func TestNamedCompatibleHost(t *testing.T) {
+	oa := fakeopenai.Start(t, fakeopenai.Options{})
+	t.Setenv("SURF_VLLM_KEY", oa.Key)
+	g := func() *gatewayProc {
+		args, dir := emptyGateway(t)
+		writeFiles(t, dir, map[string]string{"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
+			"model_list:\n  - model_name: vllm\n    litellm_params: {model: hosted_vllm/llama-3, api_base: \"" + oa.OpenAIBase() + "\", api_key: os.environ/SURF_VLLM_KEY}\n    model_info: {id: vllm}\n"})
+		return startGateway(t, args...)
+	}()
+	c := openaiClient(g, masterKey)
+	ctx := context.Background()
+	comp, err := c.Chat.Completions.New(ctx, userSays("vllm", "hi"))
+	if err != nil || comp.Model != "vllm" || comp.Choices[0].Message.Content == "" {
+		t.Fatalf("chat: %v %+v", err, comp)
+	}
+	if last := s0(oa.Last(t).Body); !strings.Contains(last, `"llama-3"`) {
+		t.Fatalf("upstream got %s", last)
+	}
+	st := c.Chat.Completions.NewStreaming(ctx, userSays("vllm", "hi"))
+	for st.Next() {
+	}
+	if st.Err() != nil || !strings.Contains(s0(oa.Last(t).Body), `"include_usage":true`) {
+		t.Fatalf("stream: %v %s", st.Err(), oa.Last(t).Body)
+	}
+	if _, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "vllm", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("x")}}); err != nil {
+		t.Fatalf("embeddings: %v", err)
+	}
+}
+
+func s0(b []byte) string { return string(b) }

@@ -42,26 +42,43 @@ var getenv = os.Getenv
 // (providers.Provider) and every other endpoint of its registry entry
 // (providers.Forwarder).
 func New(client *providers.Client) providers.Provider {
-	return &providers.HTTP{Client: client, Prepare: prepare, Key: key}
+	return NewFor(client, spec)
 }
 
-// key is the deployment's api_key, else OPENAI_API_KEY for the operator's
-// own deployments of OpenAI itself.
-func key(d *configs.Deployment) string {
-	if d.APIKey != "" || !d.OperatorCredentials() {
+// NewFor returns the provider of an OpenAI-compatible host declared in
+// the registry (Family "openai": groq, mistral, ollama, ...): OpenAI's
+// wire with the entry's default api_base, key variable and endpoints.
+func NewFor(client *providers.Client, s registry.Spec) providers.Provider {
+	h := host{spec: s}
+	return &providers.HTTP{Client: client, Prepare: h.prepare, Key: h.key}
+}
+
+// host is one OpenAI-compatible provider.
+type host struct{ spec registry.Spec }
+
+// key is the deployment's api_key, else the entry's key variable for the
+// operator's own deployments of the host itself (its default api_base):
+// a key is never sent to another server than the one it is for.
+func (h host) key(d *configs.Deployment) string {
+	if d.APIKey != "" || !d.OperatorCredentials() || h.spec.EnvKey == "" {
 		return d.APIKey
 	}
-	if base := strings.TrimRight(d.LiteLLMParams.APIBase, "/"); base != "" && base != spec.DefaultAPIBase {
+	if base := strings.TrimRight(d.LiteLLMParams.APIBase, "/"); base != "" && base != h.spec.DefaultAPIBase {
 		return ""
 	}
-	return getenv(EnvKey)
+	return getenv(h.spec.EnvKey)
 }
 
-func prepare(call *providers.Call, req *fasthttp.Request) error {
+func (h host) prepare(call *providers.Call, req *fasthttp.Request) error {
 	d := call.Deployment
+	spec := h.spec
 	base := strings.TrimRight(d.LiteLLMParams.APIBase, "/")
 	if base == "" {
 		base = spec.DefaultAPIBase
+	}
+	if base == "" {
+		return wire.Errorf(500, wire.TypeInternal,
+			"deployment %q (%s) has no litellm_params.api_base; set it to the server's OpenAI-compatible base URL", d.PublicName(), spec.Name)
 	}
 	ep := call.EndpointOrChat()
 	switch {
@@ -73,10 +90,10 @@ func prepare(call *providers.Call, req *fasthttp.Request) error {
 	case spec.Serves(ep):
 		req.SetRequestURI(base + "/" + string(ep))
 	default:
-		return wire.Errorf(400, wire.TypeInvalidRequest, "model %q (an openai deployment) does not serve /v1/%s",
-			d.PublicName(), ep)
+		return wire.Errorf(400, wire.TypeInvalidRequest, "model %q (a %s deployment) does not serve /v1/%s",
+			d.PublicName(), spec.Name, ep)
 	}
-	if k := key(d); k != "" {
+	if k := h.key(d); k != "" {
 		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+k)
 	}
 	if org := d.LiteLLMParams.Organization; org != "" {

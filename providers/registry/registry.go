@@ -71,6 +71,15 @@ type Spec struct {
 	// Free marks a provider whose calls cost nothing unless the
 	// deployment sets a price (the built-in mock calls no one).
 	Free bool
+	// EnvKey is the environment variable an operator's deployment without
+	// an api_key reads (LiteLLM's name; "": none). A team's deployment
+	// never reads the gateway's environment.
+	EnvKey string
+	// Family names the package that implements a provider declared here
+	// only ("openai": an OpenAI-compatible host by name, served by the
+	// openai package with this entry's api_base and key variable); ""
+	// for a provider with its own package of the same name.
+	Family string
 	// Params are the provider-specific litellm_params it reads (of
 	// ProviderParams); the others are common to every provider. A
 	// deployment setting one its provider does not read gets a warning.
@@ -86,7 +95,7 @@ func (s Spec) Reads(param string) bool { return slices.Contains(s.Params, param)
 
 // Table is every provider the gateway knows, one line each.
 var Table = []Spec{
-	{Name: "openai", DefaultAPIBase: "https://api.openai.com/v1", Auth: AuthBearer,
+	{Name: "openai", DefaultAPIBase: "https://api.openai.com/v1", Auth: AuthBearer, EnvKey: "OPENAI_API_KEY",
 		Endpoints: openAIEndpoints, StreamUsage: always, Params: []string{"organization", "stream_include_usage"}},
 	// Azure OpenAI has no moderations endpoint (content filtering is
 	// built into every call instead).
@@ -96,7 +105,39 @@ var Table = []Spec{
 		EndpointResponses}, StreamUsage: always, Free: true, Params: []string{"mock_response"}},
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
 		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always,
-		Params: []string{"api_version"}},
+		Params: []string{"api_version"}, EnvKey: "ANTHROPIC_API_KEY"},
+
+	// OpenAI-compatible hosts by name, as LiteLLM has them: the openai
+	// package serves them with their default api_base and key variable.
+	// stream_options.include_usage is asked only of those known to accept
+	// it (the others' stream tokens are counted; stream_include_usage:
+	// true turns it on for a server that accepts it).
+	compatible("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", true),
+	compatible("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", false, EndpointEmbeddings),
+	compatible("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", true),
+	compatible("together_ai", "https://api.together.xyz/v1", "TOGETHERAI_API_KEY", true, EndpointCompletions, EndpointEmbeddings),
+	compatible("fireworks_ai", "https://api.fireworks.ai/inference/v1", "FIREWORKS_AI_API_KEY", true, EndpointCompletions, EndpointEmbeddings),
+	compatible("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", true),
+	compatible("xai", "https://api.x.ai/v1", "XAI_API_KEY", true),
+	compatible("perplexity", "https://api.perplexity.ai", "PERPLEXITYAI_API_KEY", false),
+	compatible("cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", true),
+	compatible("nvidia_nim", "https://integrate.api.nvidia.com/v1", "NVIDIA_NIM_API_KEY", true, EndpointEmbeddings),
+	compatible("ollama", "http://localhost:11434/v1", "", false, EndpointEmbeddings),
+	compatible("ollama_chat", "http://localhost:11434/v1", "", false),
+	compatible("hosted_vllm", "", "HOSTED_VLLM_API_KEY", true, EndpointCompletions, EndpointEmbeddings),
+	compatible("lm_studio", "http://localhost:1234/v1", "LM_STUDIO_API_KEY", false, EndpointEmbeddings),
+	compatible("openai_like", "", "", false),
+}
+
+// compatible is the entry of an OpenAI-compatible host: chat, and the
+// endpoints it serves besides.
+func compatible(name, base, envKey string, streamUsage bool, more ...Endpoint) Spec {
+	s := Spec{Name: name, DefaultAPIBase: base, EnvKey: envKey, Family: "openai", Auth: AuthBearer,
+		Endpoints: append([]Endpoint{EndpointChat}, more...), Params: []string{"stream_include_usage"}}
+	if streamUsage {
+		s.StreamUsage = always
+	}
+	return s
 }
 
 // openAIEndpoints is OpenAI's API as the gateway serves it.
@@ -158,8 +199,13 @@ func ParseModel(model, customProvider string) (provider, upstream string) {
 // provider (with apiVersion and litellm_params.stream_include_usage, nil
 // when unset) for a final usage chunk.
 func StreamUsage(provider, apiVersion string, includeUsage *bool) bool {
-	if includeUsage != nil && !*includeUsage {
-		return false
+	if includeUsage != nil {
+		if !*includeUsage {
+			return false
+		}
+		if s, ok := Lookup(provider); ok && s.Family == "openai" {
+			return true // an OpenAI-compatible server said to accept it
+		}
 	}
 	s, ok := Lookup(provider)
 	return ok && s.StreamUsage != nil && s.StreamUsage(apiVersion)
