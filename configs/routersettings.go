@@ -556,7 +556,7 @@ func (b *builder) checkTeamFallbacks(r *teamRec, own []*Deployment, global *name
 	for _, fp := range r.fallbackPos {
 		targets := t.Fallbacks[fp.entry][fp.src]
 		if !known(fp.src) {
-			b.problems.fieldErrorf(fp.at, "fallbacks", "fallbacks: fallback source %q is not a model name of team %q; known: %s", fp.src, t.TeamID, list())
+			b.problems.fieldErrorf(fp.at, "fallbacks", "fallbacks: fallback source %q is not a model name of team %q; known: %s. Remove it from the team's fallbacks (/team/update) or add the model", fp.src, t.TeamID, list())
 			continue
 		}
 		if p, dup := first[fp.src]; dup {
@@ -570,7 +570,7 @@ func (b *builder) checkTeamFallbacks(r *teamRec, own []*Deployment, global *name
 		for j, tg := range targets {
 			switch {
 			case !known(tg):
-				b.problems.fieldErrorf(fp.targets[j], "fallbacks", "fallbacks: fallback target %q is not a model name of team %q; known: %s", tg, t.TeamID, list())
+				b.problems.fieldErrorf(fp.targets[j], "fallbacks", "fallbacks: fallback target %q is not a model name of team %q; known: %s. Remove it from the team's fallbacks (/team/update) or add the model", tg, t.TeamID, list())
 			case tg == fp.src:
 				b.problems.fieldErrorf(fp.targets[j], "fallbacks", "fallbacks: %q falls back to itself; name another model", fp.src)
 			}

@@ -268,11 +268,11 @@ func TestTeamFallbacks(t *testing.T) {
 		{"valid", "team_id: t\nmodel_aliases: {fast: mini}\nfallbacks:\n  - mine: [mini, a]\n  - fast: [c]\n", nil,
 			map[string][]string{"mine": {"mini", "a"}, "fast": {"c"}}},
 		{"unknown target", "team_id: t\nfallbacks:\n  - mine: [mini, other]\n", []string{
-			`teams.d/t0.yaml:3:18: fallbacks: fallback target "other" is not a model name of team "t"; known: a, b, c, mine, mini`}, nil},
+			`teams.d/t0.yaml:3:18: fallbacks: fallback target "other" is not a model name of team "t"; known: a, b, c, mine, mini. Remove it from the team's fallbacks (/team/update) or add the model`}, nil},
 		{"unknown source", "team_id: t\nfallbacks: [{nope: [a]}]\n", []string{
-			`teams.d/t0.yaml:2:14: fallbacks: fallback source "nope" is not a model name of team "t"; known: a, b, c, mine, mini`}, nil},
+			`teams.d/t0.yaml:2:14: fallbacks: fallback source "nope" is not a model name of team "t"; known: a, b, c, mine, mini. Remove it from the team's fallbacks (/team/update) or add the model`}, nil},
 		{"internal name is not public", "team_id: t\nfallbacks: [{mine: [t-mini]}]\n", []string{
-			`teams.d/t0.yaml:2:21: fallbacks: fallback target "t-mini" is not a model name of team "t"; known: a, b, c, mine, mini`}, nil},
+			`teams.d/t0.yaml:2:21: fallbacks: fallback target "t-mini" is not a model name of team "t"; known: a, b, c, mine, mini. Remove it from the team's fallbacks (/team/update) or add the model`}, nil},
 		{"itself", "team_id: t\nfallbacks: [{mine: [mine]}]\n", []string{
 			`teams.d/t0.yaml:2:21: fallbacks: "mine" falls back to itself; name another model`}, nil},
 		{"twice", "team_id: t\nfallbacks: [{mine: [a]}, {mine: [b]}]\n", []string{
