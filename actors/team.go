@@ -40,7 +40,6 @@ type teamActor struct {
 	own     map[string][]*configs.Deployment // public and internal names
 	global  map[string][]*configs.Deployment
 	names   []ModelEntry
-	next    map[string]uint64    // round-robin position per resolved name
 	wild    map[string]wildGroup // names resolved through wildcard deployments
 	prices  map[*configs.Deployment]pricing.Quote
 
@@ -150,9 +149,6 @@ func (t *teamActor) build() {
 	t.global = map[string][]*configs.Deployment{}
 	t.prices = map[*configs.Deployment]pricing.Quote{}
 	t.wild = nil
-	if t.next == nil {
-		t.next = map[string]uint64{}
-	}
 	seen := map[string]bool{}
 	var names []ModelEntry
 	add := func(n, owner string, created *time.Time) {

@@ -328,18 +328,16 @@ func TestNamedCompatibleHost(t *testing.T) {
 	if err != nil || comp.Model != "vllm" || comp.Choices[0].Message.Content == "" {
 		t.Fatalf("chat: %v %+v", err, comp)
 	}
-	if last := s0(oa.Last(t).Body); !strings.Contains(last, `"llama-3"`) {
+	if last := string(oa.Last(t).Body); !strings.Contains(last, `"llama-3"`) {
 		t.Fatalf("upstream got %s", last)
 	}
 	st := c.Chat.Completions.NewStreaming(ctx, userSays("vllm", "hi"))
 	for st.Next() {
 	}
-	if st.Err() != nil || !strings.Contains(s0(oa.Last(t).Body), `"include_usage":true`) {
+	if st.Err() != nil || !strings.Contains(string(oa.Last(t).Body), `"include_usage":true`) {
 		t.Fatalf("stream: %v %s", st.Err(), oa.Last(t).Body)
 	}
 	if _, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "vllm", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("x")}}); err != nil {
 		t.Fatalf("embeddings: %v", err)
 	}
 }
-
-func s0(b []byte) string { return string(b) }
