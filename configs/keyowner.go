@@ -30,8 +30,9 @@ func (d *Deployment) KeySetBy() string {
 // reviewed file wrote it), or the api_key as written is an unbound enc:v1:
 // value (which the gateway never writes for a team, and which may have
 // been copied from anywhere), or a litellm_params value that reaches the
-// upstream (api_key, api_base, api_version, organization) reads the
-// gateway's environment (os.environ/).
+// upstream (api_key, api_base, api_version, organization, the cloud
+// credentials and endpoints) reads the gateway's environment (os.environ/)
+// or, for vertex_credentials, a file of the gateway's disk.
 //
 // It is the rule two places follow:
 //   - only the master key may change or delete a deployment whose
@@ -52,15 +53,19 @@ func (d *Deployment) OperatorCredentials() bool {
 // may use: an unbound enc:v1: api_key, or os.environ/ in a value that
 // reaches the upstream.
 func readsOperatorValues(p *LiteLLMParams) bool {
-	if strings.HasPrefix(p.APIKey, EncPrefix) {
-		return true
-	}
-	for _, v := range []string{p.APIKey, p.APIBase, p.APIVersion, p.Organization} {
-		if strings.HasPrefix(v, EnvPrefix) {
+	for _, name := range SecretParams {
+		if strings.HasPrefix(*p.StringParam(name), EncPrefix) {
 			return true
 		}
 	}
-	return false
+	for _, name := range append(append([]string{"api_base", "api_version", "organization"}, SecretParams...), cloudEnvParams...) {
+		if strings.HasPrefix(*p.StringParam(name), EnvPrefix) {
+			return true
+		}
+	}
+	// A service account key read from a file of the gateway's disk.
+	v := p.VertexCredentials
+	return IsCredentialFile(v) && !strings.HasPrefix(v, EncAnyPrefix) && !strings.HasPrefix(v, EnvPrefix)
 }
 
 // checkKeySetBy reports a model_info.api_key_set_by other than "master"

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,12 @@ func TestProviderParamsNotReadWarn(t *testing.T) {
 	t.Parallel()
 	values := map[string]string{"api_version": "2024-10-21", "organization": "org-1", "mock_response": "hi", "stream_include_usage": "false"}
 	for _, param := range registry.ProviderParams {
+		if values[param] == "" {
+			values[param] = "v1"
+			if slices.Contains(EndpointParams, param) {
+				values[param] = "https://cloud.example.com"
+			}
+		}
 		for _, spec := range registry.Table {
 			model := "model_list:\n  - model_name: m\n    litellm_params:\n      model: " + spec.Name + "/x\n      api_base: https://example.com\n      api_key: k\n      " +
 				param + ": " + values[param] + "\n"

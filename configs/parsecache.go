@@ -175,6 +175,10 @@ type depRec struct {
 	// raw are the litellm_params values that resolution may replace, as
 	// written in the file.
 	raw struct{ apiBase, apiVersion, organization string }
+	// rawCloud are the cloud params (cloudEnvParams) set, as written;
+	// cloudPos the positions of the cloud and secret params set.
+	rawCloud map[string]string
+	cloudPos map[string]lineCol
 
 	idPos, teamIDPos, modelNamePos                     lineCol
 	apiBasePos, apiVersionPos, organizationPos, keyPos lineCol
@@ -303,6 +307,22 @@ func (b *builder) newDepRec(d *Deployment) *depRec {
 		keyPos:          toLineCol(b.posOf(p, "api_key", d.Source)),
 	}
 	r.raw.apiBase, r.raw.apiVersion, r.raw.organization = p.APIBase, p.APIVersion, p.Organization
+	for _, name := range cloudEnvParams {
+		if v := *p.StringParam(name); v != "" {
+			if r.rawCloud == nil {
+				r.rawCloud = map[string]string{}
+			}
+			r.rawCloud[name] = v
+		}
+	}
+	for _, name := range append(cloudEnvParams, SecretParams[1:]...) {
+		if *p.StringParam(name) != "" {
+			if r.cloudPos == nil {
+				r.cloudPos = map[string]lineCol{}
+			}
+			r.cloudPos[name] = toLineCol(b.posOf(p, name, d.Source))
+		}
+	}
 	return r
 }
 
@@ -322,9 +342,15 @@ func (b *builder) resolveSecrets(r *depRec, salt SaltKeys) {
 	d := *r.d
 	p := &d.LiteLLMParams
 	p.APIBase, p.APIVersion, p.Organization = r.raw.apiBase, r.raw.apiVersion, r.raw.organization
-	d.APIKey = ""
+	for name, v := range r.rawCloud {
+		*p.StringParam(name) = v
+	}
+	d.APIKey, d.Credentials = "", Credentials{}
 	rb.resolveEnv(&d, r, salt)
-	usesSalt := strings.HasPrefix(p.APIKey, EncAnyPrefix)
+	usesSalt := false
+	for _, name := range SecretParams {
+		usesSalt = usesSalt || strings.HasPrefix(*p.StringParam(name), EncAnyPrefix)
+	}
 	if reads == nil && !usesSalt && rb.problems == nil {
 		r.memo = noInputs // the common case: nothing to remember
 	} else {
@@ -334,8 +360,7 @@ func (b *builder) resolveSecrets(r *depRec, salt SaltKeys) {
 		}
 	}
 	o := r.d
-	if p.APIBase != o.LiteLLMParams.APIBase || p.APIVersion != o.LiteLLMParams.APIVersion ||
-		p.Organization != o.LiteLLMParams.Organization || d.APIKey != o.APIKey {
+	if *p != o.LiteLLMParams || d.APIKey != o.APIKey || d.Credentials != o.Credentials {
 		nd := new(Deployment)
 		*nd = d
 		r.d = nd

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,7 +207,30 @@ func (b *builder) resolveEnv(d *Deployment, r *depRec, salt SaltKeys) {
 	if p.Organization != "" {
 		p.Organization = b.resolveParamEnv(r.at(r.organizationPos), "organization", p.Organization)
 	}
-	d.APIKey = b.resolveAPIKey(r.at(r.keyPos), p.APIKey, salt, r)
+	d.APIKey = b.resolveSecret(r.at(r.keyPos), "api_key", p.APIKey, salt, r)
+	for _, name := range cloudEnvParams {
+		v := p.StringParam(name)
+		if *v == "" {
+			continue
+		}
+		at := r.at(r.cloudPos[name])
+		*v = b.resolveParamEnv(at, name, *v)
+		if slices.Contains(EndpointParams, name) && *v != "" {
+			if u, err := url.Parse(*v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				b.problems.errorf(at, "%s %q is not an http(s) URL; write e.g. https://host.example.com", name, *v)
+			}
+		}
+	}
+	for _, name := range SecretParams[1:] {
+		if v := *p.StringParam(name); v != "" {
+			*d.Credentials.credential(name) = b.resolveSecret(r.at(r.cloudPos[name]), name, v, salt, r)
+		}
+	}
+	if f := d.Credentials.VertexCredentials; IsCredentialFile(f) && d.KeySetBy() == KeySetByTeam && !strings.HasPrefix(p.VertexCredentials, EnvPrefix) {
+		b.problems.errorf(r.at(r.cloudPos["vertex_credentials"]),
+			"vertex_credentials is a file path but a team set this deployment's credentials (model_info.%s: team); a team sends the service account's JSON key itself, a path reads the gateway's disk and is for the operator's deployments only",
+			KeySetByField)
+	}
 }
 
 // resolveProvider sets Provider and UpstreamModel from litellm_params.model
@@ -232,10 +256,12 @@ func (b *builder) resolveProvider(d *Deployment) {
 		b.problems.errorf(b.posOf(p, "model", d.Source), "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", p.Model, provider)
 	}
 	if spec, known := registry.Lookup(provider); known {
-		set := map[string]bool{"api_version": p.APIVersion != "", "organization": p.Organization != "",
-			"mock_response": p.MockResponse != "", "stream_include_usage": p.StreamIncludeUsage != nil}
 		for _, param := range registry.ProviderParams {
-			if set[param] && !spec.Reads(param) {
+			set := p.StreamIncludeUsage != nil
+			if param != "stream_include_usage" {
+				set = *p.StringParam(param) != ""
+			}
+			if set && !spec.Reads(param) {
 				b.problems.warnf(b.posOf(p, param, d.Source), "litellm_params.%s is not read by provider %s; remove it", param, provider)
 			}
 		}
@@ -260,35 +286,36 @@ func (b *builder) resolveParamEnv(at Pos, name, value string) string {
 	return v
 }
 
-// resolveAPIKey resolves litellm_params.api_key: os.environ/NAME from the
-// environment, enc:v2: with the salt keys and the deployment's binding
-// (its team and model_info.id), enc:v1: with the salt keys alone, anything
+// resolveSecret resolves a secret litellm_params field (api_key, or one of
+// SecretParams), named name: os.environ/NAME from the environment, enc:v2:
+// with the salt keys and the deployment's binding (its team and
+// model_info.id), enc:v1: with the salt keys alone, anything
 // else literally (with a warning).
-func (b *builder) resolveAPIKey(at Pos, value string, salt SaltKeys, r *depRec) string {
+func (b *builder) resolveSecret(at Pos, name, value string, salt SaltKeys, r *depRec) string {
 	switch {
 	case value == "":
 		return ""
 	case strings.HasPrefix(value, EnvPrefix):
 		env := strings.TrimPrefix(value, EnvPrefix)
 		if env == "" {
-			b.problems.errorf(at, "api_key %q names no environment variable; write os.environ/NAME", value)
+			b.problems.errorf(at, "%s %q names no environment variable; write os.environ/NAME", name, value)
 			return ""
 		}
 		v, ok := b.env(env)
 		if !ok || v == "" {
-			b.problems.errorf(at, "environment variable %s is not set (api_key: %s); set it in the gateway's environment or use an enc:v2: value from `gateway encrypt`", env, value)
+			b.problems.errorf(at, "environment variable %s is not set (%s: %s); set it in the gateway's environment or use an enc:v2: value from `gateway encrypt`", env, name, value)
 			return ""
 		}
 		return v
 	case strings.HasPrefix(value, EncPrefix), strings.HasPrefix(value, EncBoundPrefix):
 		version := value[:len(EncPrefix)]
 		if salt.Current == "" {
-			b.problems.errorf(at, "api_key is encrypted (%s) but no salt key is set; set general_settings.salt_key (e.g. GATEWAY_SALT_KEY) to the key it was encrypted with", version)
+			b.problems.errorf(at, "%s is encrypted (%s) but no salt key is set; set general_settings.salt_key (e.g. GATEWAY_SALT_KEY) to the key it was encrypted with", name, version)
 			return ""
 		}
 		bind := Binding{TeamID: r.d.ModelInfo.TeamID, ModelID: r.d.ModelInfo.ID}
 		if version == EncBoundPrefix && !r.idExplicit {
-			b.problems.errorf(at, "api_key is an enc:v2: value, bound to its deployment's model_info.id, but this deployment has no model_info.id written; add the id it was encrypted for (`gateway encrypt --team ID --model ID`)")
+			b.problems.errorf(at, "%s is an enc:v2: value, bound to its deployment's model_info.id, but this deployment has no model_info.id written; add the id it was encrypted for (`gateway encrypt --team ID --model ID`)", name)
 			return ""
 		}
 		v, _, err := salt.Open(bind, value)
@@ -305,15 +332,15 @@ func (b *builder) resolveAPIKey(at Pos, value string, salt SaltKeys, r *depRec) 
 				hint = fmt.Sprintf("an enc:v2: value opens only for the team and deployment it was encrypted for (here %s) and with its salt key (GATEWAY_SALT_KEY, or GATEWAY_SALT_KEY_PREVIOUS during a rotation); "+
 					"send the raw key again with /model/update, or run `gateway encrypt --team %s --model %s`", bind, teamArg(bind.TeamID), bind.ModelID)
 			}
-			b.problems.errorf(at, "api_key cannot be decrypted: %s; %s", strings.TrimPrefix(err.Error(), "decrypt: "), hint)
+			b.problems.errorf(at, "%s cannot be decrypted: %s; %s", name, strings.TrimPrefix(err.Error(), "decrypt: "), hint)
 			return ""
 		}
 		return v
 	case strings.HasPrefix(value, EncAnyPrefix):
-		b.problems.errorf(at, "api_key starts with %q but is neither enc:v1: nor enc:v2:; use a value from `gateway encrypt` or os.environ/NAME", EncAnyPrefix)
+		b.problems.errorf(at, "%s starts with %q but is neither enc:v1: nor enc:v2:; use a value from `gateway encrypt` or os.environ/NAME", name, EncAnyPrefix)
 		return ""
 	default:
-		b.problems.warnf(at, "api_key holds a plaintext key; encrypt it with `gateway encrypt --team ID --model ID` (enc:v2:...) or use os.environ/NAME")
+		b.problems.warnf(at, "%s holds a plaintext key; encrypt it with `gateway encrypt --team ID --model ID` (enc:v2:...) or use os.environ/NAME", name)
 		return value
 	}
 }

@@ -198,6 +198,9 @@ type Deployment struct {
 	Provider      string `yaml:"-" json:"-"` // "openai", "azure", "mock"
 	UpstreamModel string `yaml:"-" json:"-"` // model without its provider prefix
 	APIKey        string `yaml:"-" json:"-"` // resolved secret (os.environ/, enc:v1:, enc:v2: or literal)
+	// Credentials are the other secret litellm_params, resolved like
+	// APIKey (credentials.go).
+	Credentials Credentials `yaml:"-" json:"-"`
 	// envRefs: as written, the deployment used values only the operator
 	// may (see OperatorCredentials); resolution replaces them.
 	envRefs bool
@@ -232,6 +235,37 @@ type LiteLLMParams struct {
 	// stream tokens with a tokenizer. Absent: ask where the upstream
 	// accepts it (openai, Azure api_version >= 2024-10-21).
 	StreamIncludeUsage *bool `yaml:"stream_include_usage,omitempty" json:"stream_include_usage,omitempty"`
+
+	// Cloud credentials, named as LiteLLM names them (credentials.go). The
+	// secret ones (SecretParams) are resolved like api_key into
+	// Deployment.Credentials; the others may be os.environ/NAME like
+	// api_base.
+
+	// AWS (bedrock/): static keys, or aws_role_name (+ aws_session_name)
+	// assumed with STS; aws_bedrock_runtime_endpoint replaces the regional
+	// endpoint and passes the api_base policy.
+	AWSAccessKeyID            string `yaml:"aws_access_key_id,omitempty" json:"aws_access_key_id,omitempty"`
+	AWSSecretAccessKey        string `yaml:"aws_secret_access_key,omitempty" json:"aws_secret_access_key,omitempty"`
+	AWSSessionToken           string `yaml:"aws_session_token,omitempty" json:"aws_session_token,omitempty"`
+	AWSRegionName             string `yaml:"aws_region_name,omitempty" json:"aws_region_name,omitempty"`
+	AWSRoleName               string `yaml:"aws_role_name,omitempty" json:"aws_role_name,omitempty"`
+	AWSSessionName            string `yaml:"aws_session_name,omitempty" json:"aws_session_name,omitempty"`
+	AWSBedrockRuntimeEndpoint string `yaml:"aws_bedrock_runtime_endpoint,omitempty" json:"aws_bedrock_runtime_endpoint,omitempty"`
+	AWSSTSEndpoint            string `yaml:"aws_sts_endpoint,omitempty" json:"aws_sts_endpoint,omitempty"`
+	// Google (vertex_ai/): project, location and a service account's JSON
+	// key (inline, encrypted, os.environ/NAME, or for the operator's own
+	// deployments a file path).
+	VertexProject     string `yaml:"vertex_project,omitempty" json:"vertex_project,omitempty"`
+	VertexLocation    string `yaml:"vertex_location,omitempty" json:"vertex_location,omitempty"`
+	VertexCredentials string `yaml:"vertex_credentials,omitempty" json:"vertex_credentials,omitempty"`
+	// Microsoft Entra ID (azure/, azure_ai/): a service principal's
+	// client credentials, or a ready azure_ad_token; azure_authority_host
+	// replaces https://login.microsoftonline.com (sovereign clouds).
+	TenantID           string `yaml:"tenant_id,omitempty" json:"tenant_id,omitempty"`
+	ClientID           string `yaml:"client_id,omitempty" json:"client_id,omitempty"`
+	ClientSecret       string `yaml:"client_secret,omitempty" json:"client_secret,omitempty"`
+	AzureADToken       string `yaml:"azure_ad_token,omitempty" json:"azure_ad_token,omitempty"`
+	AzureAuthorityHost string `yaml:"azure_authority_host,omitempty" json:"azure_authority_host,omitempty"`
 }
 
 // ModelInfo accepts any extra keys; they are kept in Extra and returned by

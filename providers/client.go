@@ -2,9 +2,12 @@ package providers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -35,8 +38,9 @@ const teamMaxConnDuration = 5 * time.Minute
 // nothing. Both dialers resolve names themselves and connect over IPv4 or
 // IPv6.
 type Client struct {
-	operator, team *fasthttp.Client
-	policy         atomic.Pointer[egress.Policy]
+	operator, team         *fasthttp.Client
+	operatorHTTP, teamHTTP *http.Client // HTTPFor (httpclient.go)
+	policy                 atomic.Pointer[egress.Policy]
 }
 
 // ClientOptions replace parts of the dial, for tests and benchmarks.
@@ -48,6 +52,9 @@ type ClientOptions struct {
 	// Log receives a warning for every refused team connection (with the
 	// address, which clients never see); nil logs nothing.
 	Log *slog.Logger
+	// RootCAs, when set, replaces the system's roots for every TLS
+	// connection (tests: fake clouds over TLS with a test CA).
+	RootCAs *x509.CertPool
 }
 
 // NewClient returns a Client whose team policy is the default (no allow or
@@ -65,9 +72,16 @@ func NewClientWith(o ClientOptions) *Client {
 			log.Warn("team upstream connection refused by the api_base policy", "err", d.Error())
 		}
 	}
+	var tlsConfig *tls.Config
+	if o.RootCAs != nil {
+		tlsConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	}
 	c.operator = newFastClient(viaEgress(operator))
 	c.team = newFastClient(c.underPolicy(viaEgress(team)))
 	c.team.MaxConnDuration = teamMaxConnDuration
+	c.operator.TLSConfig, c.team.TLSConfig = tlsConfig, tlsConfig
+	c.operatorHTTP = newHTTPClient(viaEgress(operator), tlsConfig)
+	c.teamHTTP = newHTTPClient(c.underPolicy(viaEgress(team)), tlsConfig)
 	return c
 }
 
@@ -128,6 +142,7 @@ func (c *policyConn) Write(p []byte) (int, error) {
 func (c *Client) SetTeamPolicy(p *egress.Policy) {
 	if old := c.policy.Swap(p); !old.Equal(p) {
 		c.team.CloseIdleConnections()
+		c.teamHTTP.CloseIdleConnections()
 	}
 }
 

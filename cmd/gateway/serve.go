@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -183,7 +184,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		return slog.New(logsafe.Handler(log.Handler(), "*actor.PID")).With("component", "actors")
 	}))
 	defer system.Shutdown()
-	client := providers.NewClientWith(providers.ClientOptions{Log: log})
+	roots, err := extraRoots(os.Getenv("SSL_CERT_FILE"))
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway: %v\n", err)
+		return 2
+	}
+	client := providers.NewClientWith(providers.ClientOptions{Log: log, RootCAs: roots})
 	provs := newProviders(client)
 	dir := &actors.Directory{}
 	probe := func(d *configs.Deployment, deadline time.Time) error {
@@ -331,4 +337,25 @@ func newProviders(client *providers.Client) map[string]providers.Provider {
 		}
 	}
 	return provs
+}
+
+// extraRoots is the system's certificate pool plus the PEM certificates of
+// file (SSL_CERT_FILE: a private CA for upstreams and token endpoints, as
+// LiteLLM honours it), read at every start; nil when file is "".
+func extraRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("SSL_CERT_FILE %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

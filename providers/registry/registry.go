@@ -23,6 +23,14 @@ const (
 	AuthAPIKey  Auth = "api-key"   // api-key: <key> (Azure)
 	AuthXAPIKey Auth = "x-api-key" // x-api-key: <key> (Anthropic)
 	AuthNone    Auth = "none"      // no key (the built-in mock)
+	// AuthSigV4: AWS Signature Version 4 with the deployment's AWS
+	// credentials (bedrock).
+	AuthSigV4 Auth = "aws-sigv4"
+	// AuthGoogleOAuth: Authorization: Bearer <an OAuth2 access token of a
+	// service account> (vertex_ai).
+	AuthGoogleOAuth Auth = "google-oauth2"
+	// AuthGoogAPIKey: x-goog-api-key: <key> (gemini, Google AI Studio).
+	AuthGoogAPIKey Auth = "x-goog-api-key"
 )
 
 // Endpoint is an API a provider serves natively.
@@ -87,7 +95,11 @@ type Spec struct {
 }
 
 // ProviderParams are the litellm_params only some providers read.
-var ProviderParams = []string{"api_version", "organization", "mock_response", "stream_include_usage"}
+var ProviderParams = []string{"api_version", "organization", "mock_response", "stream_include_usage",
+	"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name", "aws_role_name",
+	"aws_session_name", "aws_bedrock_runtime_endpoint", "aws_sts_endpoint",
+	"vertex_project", "vertex_location", "vertex_credentials",
+	"tenant_id", "client_id", "client_secret", "azure_ad_token", "azure_authority_host"}
 
 // Reads reports whether the provider reads the provider-specific
 // litellm_params param.
