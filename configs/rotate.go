@@ -129,14 +129,18 @@ func sameSecrets(a, b *Snapshot) string {
 	if a.Settings.MasterKey != b.Settings.MasterKey {
 		return "general_settings.master_key"
 	}
-	keys := func(s *Snapshot) map[string]string {
-		m := map[string]string{}
+	type secrets struct {
+		key   string
+		creds Credentials
+	}
+	keys := func(s *Snapshot) map[string]secrets {
+		m := map[string]secrets{}
 		for _, d := range s.Global {
-			m[d.ModelInfo.ID] = d.APIKey
+			m[d.ModelInfo.ID] = secrets{d.APIKey, d.Credentials}
 		}
 		for _, ds := range s.TeamDeployments {
 			for _, d := range ds {
-				m[d.ModelInfo.TeamID+"/"+d.ModelInfo.ID] = d.APIKey
+				m[d.ModelInfo.TeamID+"/"+d.ModelInfo.ID] = secrets{d.APIKey, d.Credentials}
 			}
 		}
 		return m
@@ -150,8 +154,11 @@ func sameSecrets(a, b *Snapshot) string {
 		if !ok {
 			return "deployment " + id + " changed its id"
 		}
-		if nk != k {
+		if nk.key != k.key {
 			return "the api_key of deployment " + id
+		}
+		if nk.creds != k.creds {
+			return "a credential of deployment " + id
 		}
 	}
 	return ""
@@ -197,7 +204,7 @@ func rotateFile(kind fileKind, f File, keys SaltKeys, to string, r *Rotation, ps
 				return
 			}
 			if !strings.HasPrefix(n.Value, EncPrefix) {
-				ps.errorf(at(n), "%s is an enc: value that is not enc:v1:; only a deployment's api_key may be enc:v2: (bound to it), so this one cannot be rotated; replace it", path)
+				ps.errorf(at(n), "%s is an enc: value that is not enc:v1:; only a deployment's api_key and other secret litellm_params may be enc:v2: (bound to it), so this one cannot be rotated; replace it", path)
 				return
 			}
 			if _, err := Decrypt(to, n.Value); err == nil {
@@ -238,10 +245,21 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// rotateDeployment re-encrypts the api_key of one model_list item, bound
-// to the deployment, writing its generated model_info.id if it has none.
-// It marks the api_key node done.
+// rotateDeployment re-encrypts the api_key and the other secret params
+// (SecretParams) of one model_list item, bound to the deployment, writing
+// its generated model_info.id if it has none. It marks their nodes done.
 func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.Node) Pos, done map[*yaml.Node]bool, r *Rotation, ps *problems) bool {
+	changed := false
+	for _, name := range SecretParams {
+		if rotateSecret(item, name, keys, to, at, done, r, ps) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+// rotateSecret is rotateDeployment for the secret param name.
+func rotateSecret(item *yaml.Node, name string, keys SaltKeys, to string, at func(*yaml.Node) Pos, done map[*yaml.Node]bool, r *Rotation, ps *problems) bool {
 	m := deref(item)
 	if m.Kind != yaml.MappingNode {
 		return false
@@ -250,14 +268,14 @@ func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.N
 	if lp == nil {
 		return false
 	}
-	ki := mapIndex(lp, "api_key")
+	ki := mapIndex(lp, name)
 	if ki < 0 {
 		return false
 	}
 	keyNode := lp.Content[ki+1]
 	if keyNode.Kind == yaml.AliasNode {
 		if strings.HasPrefix(deref(keyNode).Value, EncAnyPrefix) {
-			ps.errorf(at(keyNode), "api_key is a YAML alias of an enc: value; write the value itself (each deployment's key is bound to it) before rotating")
+			ps.errorf(at(keyNode), "%s is a YAML alias of an enc: value; write the value itself (each deployment's key is bound to it) before rotating", name)
 		}
 		return false
 	}
@@ -267,7 +285,7 @@ func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.N
 		return false
 	}
 	if !strings.HasPrefix(value, EncPrefix) && !strings.HasPrefix(value, EncBoundPrefix) {
-		ps.errorf(at(keyNode), "api_key is neither enc:v1: nor enc:v2:")
+		ps.errorf(at(keyNode), "%s is neither enc:v1: nor enc:v2:", name)
 		return false
 	}
 	info := child(m, "model_info")
@@ -282,7 +300,7 @@ func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.N
 	pin := false
 	if id == "" {
 		if strings.HasPrefix(value, EncBoundPrefix) {
-			ps.errorf(at(keyNode), "api_key is enc:v2: but the deployment has no model_info.id; add the id it was encrypted for before rotating")
+			ps.errorf(at(keyNode), "%s is enc:v2: but the deployment has no model_info.id; add the id it was encrypted for before rotating", name)
 			return false
 		}
 		d, err := decodeDeployment(item)
@@ -307,7 +325,7 @@ func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.N
 		}
 	}
 	if err != nil {
-		ps.errorf(at(keyNode), "api_key (%s) cannot be decrypted with the current or previous salt key: %s", bind, strings.TrimPrefix(err.Error(), "decrypt: "))
+		ps.errorf(at(keyNode), "%s (%s) cannot be decrypted with the current or previous salt key: %s", name, bind, strings.TrimPrefix(err.Error(), "decrypt: "))
 		return false
 	}
 	v, err := EncryptBound(to, bind, plain)
@@ -315,7 +333,7 @@ func rotateDeployment(item *yaml.Node, keys SaltKeys, to string, at func(*yaml.N
 		ps.errorf(at(keyNode), "%v", err)
 		return false
 	}
-	what := "api_key of model " + id
+	what := name + " of model " + id
 	if team != "" {
 		what += " (team " + team + ")"
 	}

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/url"
 	"slices"
@@ -34,16 +35,23 @@ type ParsedModel struct {
 
 // AcceptedParams are the litellm_params keys a deployment may hold.
 var AcceptedParams = []string{"model", "api_base", "api_version", "api_key", "custom_llm_provider", "organization",
-	"timeout", "stream_timeout", "max_retries", "rpm", "tpm", "input_cost_per_token", "output_cost_per_token", "mock_response", "stream_include_usage"}
+	"timeout", "stream_timeout", "max_retries", "rpm", "tpm", "input_cost_per_token", "output_cost_per_token", "mock_response", "stream_include_usage",
+	"weight", "order",
+	"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name", "aws_role_name", "aws_session_name",
+	"aws_bedrock_runtime_endpoint", "aws_sts_endpoint", "vertex_project", "vertex_location", "vertex_credentials",
+	"tenant_id", "client_id", "client_secret", "azure_ad_token", "azure_authority_host"}
 
 // managedInfo are model_info keys the gateway fills itself; a caller
 // sending them is ignored.
 var managedInfo = []string{"created_at", "created_by", "updated_at", "updated_by", configs.KeySetByField}
 
 // endpointParams are the litellm_params that say where a key goes: changing
-// one through /model/update drops the stored api_key unless the same call
-// sends one (keys follow their endpoint).
-var endpointParams = []string{"api_base", "api_version", "model", "custom_llm_provider"}
+// one through /model/update drops the stored secrets (api_key and the
+// cloud credentials, configs.SecretParams) the same call does not send
+// (keys follow their endpoint).
+var endpointParams = []string{"api_base", "api_version", "model", "custom_llm_provider",
+	"aws_region_name", "aws_bedrock_runtime_endpoint", "aws_sts_endpoint", "vertex_project", "vertex_location",
+	"tenant_id", "azure_authority_host"}
 
 // ParseModel decodes the parts of a model request.
 func ParseModel(req ModelRequest) (*ParsedModel, *Error) {
@@ -186,10 +194,17 @@ func UpdateDeployment(cur *configs.Deployment, p *ParsedModel, c Caller, pol Mod
 		}
 	}
 	merged, sent := mergeParams(cur.LiteLLMParams, p)
-	keyDecided := p.Sent["api_key"]
-	if !keyDecided && merged.APIKey != "" && endpointChanged(cur.LiteLLMParams, merged) {
-		merged.APIKey = "" // the key was given for the old endpoint only
-		keyDecided = true
+	keyDecided := false
+	for _, name := range configs.SecretParams {
+		keyDecided = keyDecided || p.Sent[name]
+	}
+	if endpointChanged(cur.LiteLLMParams, merged) {
+		for _, name := range configs.SecretParams {
+			if v := merged.StringParam(name); !p.Sent[name] && *v != "" {
+				*v = "" // the secret was given for the old endpoint only
+				keyDecided = true
+			}
+		}
 	}
 	if e := checkParams(&merged, sent, c, pol, configs.Binding{TeamID: cur.ModelInfo.TeamID, ModelID: cur.ModelInfo.ID}); e != nil {
 		return nil, e
@@ -208,8 +223,12 @@ func UpdateDeployment(cur *configs.Deployment, p *ParsedModel, c Caller, pol Mod
 // endpointChanged reports whether merged sends its key somewhere else than
 // cur: another api_base, api_version, upstream model or provider.
 func endpointChanged(cur, merged configs.LiteLLMParams) bool {
-	return cur.APIBase != merged.APIBase || cur.APIVersion != merged.APIVersion ||
-		cur.Model != merged.Model || cur.CustomLLMProvider != merged.CustomLLMProvider
+	for _, name := range endpointParams {
+		if *cur.StringParam(name) != *merged.StringParam(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // keySetBy is what model_info.api_key_set_by records for a caller.
@@ -256,8 +275,10 @@ func mergeParams(cur configs.LiteLLMParams, p *ParsedModel) (configs.LiteLLMPara
 	b, _ = json.Marshal(curMap)
 	_ = json.Unmarshal(b, &out)
 	sent := maps.Clone(p.Sent)
-	if !p.Sent["api_key"] {
-		delete(sent, "api_key") // keep the stored value as it is
+	for _, name := range configs.SecretParams {
+		if !p.Sent[name] {
+			delete(sent, name) // keep the stored value as it is
+		}
 	}
 	return out, sent
 }
@@ -302,44 +323,95 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 	if upstream == "" {
 		return BadRequest("litellm_params.model", "litellm_params.model %q names no upstream model after the provider; write e.g. %s/gpt-4o", lp.Model, provider)
 	}
-	if sent["api_base"] && lp.APIBase != "" && !strings.HasPrefix(lp.APIBase, configs.EnvPrefix) {
-		u, err := url.Parse(lp.APIBase)
+	for _, name := range configs.EndpointParams {
+		v := *lp.StringParam(name)
+		if !sent[name] || v == "" || strings.HasPrefix(v, configs.EnvPrefix) {
+			continue
+		}
+		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return BadRequest("litellm_params.api_base", "litellm_params.api_base %q is not an http(s) URL; use e.g. https://example.openai.azure.com", lp.APIBase)
+			return BadRequest("litellm_params."+name, "litellm_params.%s %q is not an http(s) URL; use e.g. https://example.openai.azure.com", name, v)
 		}
 	}
-	if sent["api_key"] && lp.APIKey != "" {
-		switch key := lp.APIKey; {
-		case strings.HasPrefix(key, configs.EnvPrefix):
-			if strings.TrimPrefix(key, configs.EnvPrefix) == "" {
-				return BadRequest("litellm_params.api_key", "litellm_params.api_key %q names no environment variable; write os.environ/NAME", key)
+	for _, name := range configs.SecretParams {
+		if v := lp.StringParam(name); sent[name] && *v != "" {
+			if e := storeSecret(name, v, c, pol, bind); e != nil {
+				return e
 			}
-		case strings.HasPrefix(key, configs.EncBoundPrefix):
-			// The master's value from `gateway encrypt --team --model`: it
-			// must be for this deployment (the loader would refuse it too).
-			keys := configs.SaltKeys{Current: pol.SaltKey, Previous: pol.SaltKeyPrevious}
-			if _, _, err := keys.Open(bind, key); err != nil {
-				return BadRequest("litellm_params.api_key", "litellm_params.api_key is an enc:v2: value that does not decrypt for this deployment (%s): %s; "+
-					"send the raw key, or encrypt it with `gateway encrypt --team %s --model %s`",
-					bind, strings.TrimPrefix(err.Error(), "decrypt: "), teamFlag(bind.TeamID), bind.ModelID)
-			}
-		case strings.HasPrefix(key, configs.EncPrefix):
-			// legacy unbound value of the master's; the loader checks it opens
-		case strings.HasPrefix(key, configs.EncAnyPrefix):
-			return BadRequest("litellm_params.api_key", "litellm_params.api_key starts with %q but is neither enc:v1: nor enc:v2:; send the raw key", configs.EncAnyPrefix)
-		default:
-			if pol.SaltKey == "" {
-				if c.Master {
-					return BadRequest("litellm_params.api_key", "a raw litellm_params.api_key cannot be stored: no salt key is configured; set GATEWAY_SALT_KEY (general_settings.salt_key) or pass the key as os.environ/NAME")
-				}
-				return BadRequest("litellm_params.api_key", "a raw litellm_params.api_key cannot be stored: the gateway has no salt key configured (GATEWAY_SALT_KEY); ask an operator to set it")
-			}
-			enc, err := configs.EncryptBound(pol.SaltKey, bind, key)
-			if err != nil {
-				return &Error{Status: 500, Message: "encrypting api_key failed: " + err.Error()}
-			}
-			lp.APIKey = enc
 		}
+	}
+	return nil
+}
+
+// storeSecret checks the secret param name's value *v as sent and
+// replaces a raw value by its encryption bound to the deployment (bind).
+func storeSecret(name string, v *string, c Caller, pol ModelPolicy, bind configs.Binding) *Error {
+	param := "litellm_params." + name
+	switch key := *v; {
+	case strings.HasPrefix(key, configs.EnvPrefix):
+		if strings.TrimPrefix(key, configs.EnvPrefix) == "" {
+			return BadRequest(param, "%s %q names no environment variable; write os.environ/NAME", param, key)
+		}
+	case strings.HasPrefix(key, configs.EncBoundPrefix):
+		// The master's value from `gateway encrypt --team --model`: it
+		// must be for this deployment (the loader would refuse it too).
+		keys := configs.SaltKeys{Current: pol.SaltKey, Previous: pol.SaltKeyPrevious}
+		if _, _, err := keys.Open(bind, key); err != nil {
+			return BadRequest(param, "%s is an enc:v2: value that does not decrypt for this deployment (%s): %s; "+
+				"send the raw value, or encrypt it with `gateway encrypt --team %s --model %s`",
+				param, bind, strings.TrimPrefix(err.Error(), "decrypt: "), teamFlag(bind.TeamID), bind.ModelID)
+		}
+	case strings.HasPrefix(key, configs.EncPrefix):
+		// legacy unbound value of the master's; the loader checks it opens
+	case strings.HasPrefix(key, configs.EncAnyPrefix):
+		return BadRequest(param, "%s starts with %q but is neither enc:v1: nor enc:v2:; send the raw value", param, configs.EncAnyPrefix)
+	default:
+		if name == "vertex_credentials" {
+			if e := checkServiceAccount(key, c); e != nil {
+				return e
+			}
+		}
+		if pol.SaltKey == "" {
+			if c.Master {
+				return BadRequest(param, "a raw %s cannot be stored: no salt key is configured; set GATEWAY_SALT_KEY (general_settings.salt_key) or pass the value as os.environ/NAME", param)
+			}
+			return BadRequest(param, "a raw %s cannot be stored: the gateway has no salt key configured (GATEWAY_SALT_KEY); ask an operator to set it", param)
+		}
+		enc, err := configs.EncryptBound(pol.SaltKey, bind, key)
+		if err != nil {
+			return &Error{Status: 500, Message: "encrypting " + name + " failed: " + err.Error()}
+		}
+		*v = enc
+	}
+	return nil
+}
+
+// checkServiceAccount checks a raw vertex_credentials: a team sends a
+// service account's JSON key (type service_account); a file path, or
+// another credential type (authorized_user, external_account: those make
+// Google's library call URLs or run programs the JSON names), is only for
+// the master key. The message never quotes the value.
+func checkServiceAccount(v string, c Caller) *Error {
+	const param = "litellm_params.vertex_credentials"
+	if configs.IsCredentialFile(v) {
+		if c.Master {
+			return nil // a path on the gateway's disk, read at call time
+		}
+		return &Error{Status: 403, Param: param, Message: param + " is not a JSON object: a file path reads the gateway's disk and is only for the master key; send the service account's JSON key itself"}
+	}
+	var sa struct {
+		Type        string `json:"type"`
+		ClientEmail string `json:"client_email"`
+		PrivateKey  string `json:"private_key"`
+	}
+	if err := json.Unmarshal([]byte(v), &sa); err != nil {
+		return BadRequest(param, "%s is not valid JSON; send the service account key file's content as a string", param)
+	}
+	if sa.Type != "service_account" && !c.Master {
+		return &Error{Status: 403, Param: param, Message: fmt.Sprintf("%s has type %q; a team sends a service account key (type service_account); other credential types are only for the master key", param, sa.Type)}
+	}
+	if sa.Type == "service_account" && (sa.ClientEmail == "" || sa.PrivateKey == "") {
+		return BadRequest(param, "%s is a service account key without client_email or private_key; send the whole JSON key file Google issued", param)
 	}
 	return nil
 }
@@ -348,31 +420,35 @@ func checkParams(lp *configs.LiteLLMParams, sent map[string]bool, c Caller, pol 
 // the operator may use: os.environ/ in any litellm_params string, or an
 // enc: api_key.
 func refuseOperatorValues(lp *configs.LiteLLMParams, sent map[string]bool) *Error {
-	for _, f := range []struct {
-		name, value string
-	}{
-		{"api_key", lp.APIKey}, {"api_base", lp.APIBase}, {"api_version", lp.APIVersion}, {"organization", lp.Organization},
-		{"model", lp.Model}, {"custom_llm_provider", lp.CustomLLMProvider}, {"mock_response", lp.MockResponse},
-	} {
-		if !sent[f.name] {
+	for _, name := range AcceptedParams {
+		v := lp.StringParam(name)
+		if v == nil || !sent[name] {
 			continue
 		}
-		if strings.HasPrefix(strings.TrimSpace(f.value), configs.EnvPrefix) {
-			return &Error{Status: 403, Param: "litellm_params." + f.name, Message: "litellm_params." + f.name +
+		if strings.HasPrefix(strings.TrimSpace(*v), configs.EnvPrefix) {
+			return &Error{Status: 403, Param: "litellm_params." + name, Message: "litellm_params." + name +
 				" from os.environ/ is only for the master key: it would read the gateway's own environment. A team key must send the value itself" +
-				keyHint(f.name)}
+				keyHint(name)}
 		}
-		if f.name == "api_key" && strings.HasPrefix(strings.TrimSpace(f.value), configs.EncAnyPrefix) {
-			return &Error{Status: 403, Param: "litellm_params.api_key", Message: "litellm_params.api_key: an already encrypted enc: value is only for the master key; " +
-				"send the raw upstream key (the gateway encrypts it for this model), or ask an operator to add the model"}
+		if configs.IsSecretParam(name) && strings.HasPrefix(strings.TrimSpace(*v), configs.EncAnyPrefix) {
+			return &Error{Status: 403, Param: "litellm_params." + name, Message: "litellm_params." + name + ": an already encrypted enc: value is only for the master key; " +
+				"send the raw " + rawWhat(name) + " (the gateway encrypts it for this model), or ask an operator to add the model"}
 		}
 	}
 	return nil
 }
 
-func keyHint(name string) string {
+// rawWhat names what a team sends for the secret param name.
+func rawWhat(name string) string {
 	if name == "api_key" {
-		return " (the raw upstream key; the gateway stores it encrypted), or ask an operator to add the model"
+		return "upstream key"
+	}
+	return "value"
+}
+
+func keyHint(name string) string {
+	if configs.IsSecretParam(name) {
+		return " (the raw value; the gateway stores it encrypted), or ask an operator to add the model"
 	}
 	return ", or ask an operator to add the model"
 }

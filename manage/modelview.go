@@ -36,7 +36,9 @@ type StoredModel struct {
 // put keys there.
 func ModelView(d *configs.Deployment, owner bool) ModelObject {
 	params := paramsMap(d.LiteLLMParams)
-	delete(params, "api_key")
+	for _, name := range configs.SecretParams {
+		delete(params, name)
+	}
 	if base, ok := params["api_base"].(string); ok && !owner {
 		params["api_base"] = maskQuery(base)
 	}
@@ -81,17 +83,25 @@ func maskQuery(base string) string {
 	return u.String()
 }
 
-// StoredView renders the stored deployment; an api_key shows only as a
-// reference (os.environ/NAME) or masked.
+// StoredView renders the stored deployment; an api_key and the other
+// secret params show only as a reference (os.environ/NAME, a credential
+// file's path) or masked.
 func StoredView(d *configs.Deployment) StoredModel {
 	params := paramsMap(d.LiteLLMParams)
-	if k, ok := params["api_key"].(string); ok {
+	for _, name := range configs.SecretParams {
+		k := *d.LiteLLMParams.StringParam(name) // as stored, before paramsMap masked it
+		if k == "" {
+			continue
+		}
+		params[name] = k
 		switch {
 		case strings.HasPrefix(k, configs.EnvPrefix):
 		case strings.HasPrefix(k, configs.EncPrefix), strings.HasPrefix(k, configs.EncBoundPrefix):
-			params["api_key"] = k[:len(configs.EncPrefix)] + "****"
+			params[name] = k[:len(configs.EncPrefix)] + "****"
+		case name == "vertex_credentials" && configs.IsCredentialFile(k):
+			// a path on the gateway's disk: a reference, not the secret
 		default:
-			params["api_key"] = configs.MaskSecret(k)
+			params[name] = configs.MaskSecret(k)
 		}
 	}
 	info := infoMap(d.ModelInfo)

@@ -34,11 +34,17 @@ type target struct {
 	budget     time.Duration // the time the call had, for messages
 }
 
-// scrub removes the deployment's key (in every form scrub knows) and the
+// scrub removes the deployment's key and other credentials (in every form
+// Scrub knows) and the
 // upstream's address from s: what a client or the log may be shown of an
 // upstream's words.
 func (t *target) scrub(s string) string {
 	s = Scrub(t.key, s)
+	if t.deployment != nil {
+		for _, v := range t.deployment.Credentials.Values() {
+			s = Scrub(v, s)
+		}
+	}
 	if t.host != "" && strings.Contains(s, t.host) {
 		s = strings.ReplaceAll(s, t.host, "<upstream>")
 	}
