@@ -15,7 +15,7 @@ import (
 // configured salt key (general_settings.salt_key, by default
 // os.environ/GATEWAY_SALT_KEY), bound to the deployment it is for (its
 // model_info.team_id, none for a global model, and model_info.id), to
-// commit as the api_key of that deployment in a hand-written models file.
+// commit as the api_key (or another secret param: aws_secret_access_key, vertex_credentials, client_secret, ...) of that deployment in a hand-written models file.
 // --unbound prints the legacy enc:v1: form instead, bound to nothing: for
 // general_settings.master_key, never for an upstream key.
 func encrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -28,7 +28,7 @@ func encrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: printf '%%s' \"$SECRET\" | gateway encrypt --model ID [--team ID] [--config FILE]\n\n"+
 			"prints the secret's enc:v2: form for the configured salt key, bound to that team and deployment:\n"+
-			"it decrypts only as the api_key of the deployment with that model_info.id and team_id\n")
+			"it decrypts only as a secret (api_key, aws_secret_access_key, client_secret, ...) of the deployment with that model_info.id and team_id\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
