@@ -146,3 +146,44 @@ func IsCredentialFile(v string) bool {
 // variable): only for the operator's deployments (OperatorCredentials).
 // Providers ask this before any such fallback.
 func (d *Deployment) MayUseHostIdentity() bool { return d.OperatorCredentials() }
+
+// credentialSets are litellm_params that only work together: a set with
+// some but not all of them given is an error naming the missing ones.
+var credentialSets = [][]string{
+	{"aws_access_key_id", "aws_secret_access_key"},
+	{"tenant_id", "client_id", "client_secret"},
+}
+
+// credentialNeeds are params that mean nothing without another one.
+var credentialNeeds = []struct{ param, needs string }{
+	{"aws_session_token", "aws_access_key_id"},
+	{"aws_session_name", "aws_role_name"},
+	{"aws_sts_endpoint", "aws_role_name"},
+	{"azure_authority_host", "tenant_id"},
+}
+
+// checkCredentialSets reports incomplete credentials of d (as written, so
+// an os.environ/ value counts as given).
+func (b *builder) checkCredentialSets(d *Deployment, r *depRec) {
+	p := &d.LiteLLMParams
+	set := func(name string) bool { return *p.StringParam(name) != "" }
+	for _, group := range credentialSets {
+		var given, missing []string
+		for _, name := range group {
+			if set(name) {
+				given = append(given, name)
+			} else {
+				missing = append(missing, name)
+			}
+		}
+		if len(given) > 0 && len(missing) > 0 {
+			b.problems.errorf(r.at(r.cloudPos[given[0]]), "%s given without %s; these credentials work together: set %s, or remove %s",
+				strings.Join(given, " and "), strings.Join(missing, " and "), strings.Join(group, ", "), strings.Join(given, " and "))
+		}
+	}
+	for _, n := range credentialNeeds {
+		if set(n.param) && !set(n.needs) {
+			b.problems.errorf(r.at(r.cloudPos[n.param]), "%s is set without %s, which it is used with; set %s or remove %s", n.param, n.needs, n.needs, n.param)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func TestCloudCredentials(t *testing.T) {
 				return ""
 			}},
 		{params: "client_secret: " + other, info: "api_key_set_by: team", problem: "client_secret cannot be decrypted"},
-		{params: "aws_secret_access_key: os.environ/AWS_SECRET, aws_region_name: os.environ/REGION", info: "api_key_set_by: team", operator: true,
+		{params: "aws_access_key_id: AKIA, aws_secret_access_key: os.environ/AWS_SECRET, aws_region_name: os.environ/REGION", info: "api_key_set_by: team", operator: true,
 			check: func(d *Deployment) string {
 				if d.Credentials.AWSSecretAccessKey != "from-env" || d.LiteLLMParams.AWSRegionName != "eu-west-1" {
 					return "environment values not resolved"
@@ -36,7 +36,7 @@ func TestCloudCredentials(t *testing.T) {
 				return ""
 			}},
 		{params: "aws_region_name: os.environ/REGION", info: "api_key_set_by: team", operator: true},
-		{params: "aws_secret_access_key: " + v1, info: "api_key_set_by: team", operator: true},
+		{params: "aws_access_key_id: AKIA, aws_secret_access_key: " + v1, info: "api_key_set_by: team", operator: true},
 		{params: "vertex_credentials: /etc/sa.json", info: "", operator: true,
 			check: func(d *Deployment) string {
 				if d.Credentials.VertexCredentials != "/etc/sa.json" {
@@ -47,6 +47,9 @@ func TestCloudCredentials(t *testing.T) {
 		{params: "vertex_credentials: /etc/sa.json", info: "api_key_set_by: team", problem: "a path reads the gateway's disk"},
 		{params: "aws_bedrock_runtime_endpoint: 'ftp://x'", info: "api_key_set_by: team", problem: "aws_bedrock_runtime_endpoint \"ftp://x\" is not an http(s) URL"},
 		{params: "azure_ad_token: os.environ/MISSING", info: "", problem: "environment variable MISSING is not set (azure_ad_token"},
+		{params: "tenant_id: t, client_secret: " + secret, info: "api_key_set_by: team", problem: "tenant_id and client_secret given without client_id"},
+		{params: "aws_access_key_id: AKIA", info: "", problem: "aws_access_key_id given without aws_secret_access_key"},
+		{params: "aws_session_name: s", info: "", problem: "aws_session_name is set without aws_role_name"},
 	} {
 		in := Input{Teams: []File{{Path: "t.yaml", Data: []byte("team_id: t\n")}},
 			Models: []File{{Path: "m.yaml", Data: []byte("model_list:\n  - model_name: x\n    litellm_params: {model: azure/x, api_base: https://x.example, " + tc.params +
@@ -90,7 +93,7 @@ func TestRotateCloudCredentials(t *testing.T) {
 	key, _ := EncryptBound("old-salt", bind, "sk-1")
 	in := Input{Config: File{Path: "gateway.yaml", Data: []byte("general_settings:\n  salt_key: os.environ/GATEWAY_SALT_KEY\n" +
 		"model_list:\n  - model_name: x\n    litellm_params: {model: azure/x, api_base: https://x.example, api_key: " + key +
-		", client_secret: " + secret + "}\n    model_info: {id: m}\n")}}
+		", tenant_id: t, client_id: c, client_secret: " + secret + "}\n    model_info: {id: m}\n")}}
 	r, ps := Rotate(in, envOf(map[string]string{"GATEWAY_SALT_KEY": "old-salt"}), "new-salt")
 	if r == nil {
 		t.Fatal(ps)

@@ -226,6 +226,7 @@ func (b *builder) resolveEnv(d *Deployment, r *depRec, salt SaltKeys) {
 			*d.Credentials.credential(name) = b.resolveSecret(r.at(r.cloudPos[name]), name, v, salt, r)
 		}
 	}
+	b.checkCredentialSets(d, r)
 	if f := d.Credentials.VertexCredentials; IsCredentialFile(f) && d.KeySetBy() == KeySetByTeam && !strings.HasPrefix(p.VertexCredentials, EnvPrefix) {
 		b.problems.errorf(r.at(r.cloudPos["vertex_credentials"]),
 			"vertex_credentials is a file path but a team set this deployment's credentials (model_info.%s: team); a team sends the service account's JSON key itself, a path reads the gateway's disk and is for the operator's deployments only",
