@@ -1,7 +1,6 @@
 package actors
 
 import (
-
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/tidwall/sjson"
 
@@ -107,4 +106,3 @@ func responsesOptions(d *configs.Deployment) respbridge.Options {
 	}
 	return respbridge.Options{NoReasoning: !respbridge.ReasoningModel(d.UpstreamModel)}
 }
-
