@@ -104,8 +104,8 @@ func TestRequestGolden(t *testing.T) {
 
 // echoReq is the request the response and stream cases answer.
 const echoReq = `{"model":"claude-sonnet-4-5","input":"hi","instructions":"Be brief.","max_output_tokens":256,` +
-	`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true}],` +
-	`"metadata":{"k":"v"},"reasoning":{"effort":"low"}}`
+	`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true}` +
+	`,{"type":"namespace","name":"agents","description":"d","tools":[{"type":"function","name":"close_agent","parameters":{"type":"object"}}]}],"metadata":{"k":"v"},"reasoning":{"effort":"low"}}`
 
 // TestResponseGolden: testdata/response/<case>.in.json (a chat
 // completion) -> <case>.out.json (the Responses object).

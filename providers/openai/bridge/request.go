@@ -165,37 +165,41 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 				return false
 			}
 			typ := t.Get("type")
+			if typ.Str == "namespace" {
+				// A group of functions (Codex sends them): each becomes a
+				// chat function named <namespace>__<name>.
+				ns := t.Get("name")
+				if !nonEmpty(ns) {
+					err = badParam(param+".name", param+".name must be a non-empty string")
+					return false
+				}
+				k := 0
+				t.Get("tools").ForEach(func(_, f gjson.Result) bool {
+					fp := param + ".tools[" + strconv.Itoa(k) + "]"
+					k++
+					if f.Get("type").Str != "function" {
+						err = builtinErr(fp, f.Get("type").String())
+						return false
+					}
+					if n > 0 {
+						out = append(out, ',')
+					}
+					n++
+					out, err = appendFunctionTool(out, f, ns, fp)
+					return err == nil
+				})
+				return err == nil
+			}
 			if typ.Str != "function" {
 				err = builtinErr(param, typ.String())
-				return false
-			}
-			name := t.Get("name")
-			if !nonEmpty(name) {
-				err = badParam(param+".name", param+".name must be a non-empty string")
 				return false
 			}
 			if n > 0 {
 				out = append(out, ',')
 			}
 			n++
-			out = append(out, `{"type":"function","function":{"name":`...)
-			out = appendStr(out, name)
-			if d := t.Get("description"); nonEmpty(d) {
-				out = append(out, `,"description":`...)
-				out = appendStr(out, d)
-			}
-			out = append(out, `,"parameters":`...)
-			if p := t.Get("parameters"); p.IsObject() {
-				out = append(out, p.Raw...)
-			} else {
-				out = append(out, `{"type":"object","properties":{}}`...)
-			}
-			if s := t.Get("strict"); s.IsBool() {
-				out = append(out, `,"strict":`...)
-				out = append(out, s.Raw...)
-			}
-			out = append(out, `}}`...)
-			return true
+			out, err = appendFunctionTool(out, t, gjson.Result{}, param)
+			return err == nil
 		})
 		if err != nil {
 			return nil, false, err
@@ -372,6 +376,8 @@ func inputItems(msgs []chatMsg, input gjson.Result) ([]chatMsg, *wire.Error) {
 			// Chat APIs take no reasoning back.
 		case typ.Str == "item_reference":
 			err = stateErr(param, param+" (an item_reference)")
+			err.Message += ". Clients that reference earlier items by default can be told to send them: the Vercel AI SDK " +
+				"with providerOptions: { openai: { store: false } }"
 		default:
 			err = badParam(param+".type", "input items of type "+strconv.Quote(typ.String())+
 				" are not supported for this model: it has no native Responses API (the gateway serves it through chat, "+
@@ -537,7 +543,7 @@ func functionCall(msgs []chatMsg, it gjson.Result, param string) ([]chatMsg, *wi
 	m.calls = append(m.calls, `{"id":`...)
 	m.calls = appendStr(m.calls, callID)
 	m.calls = append(m.calls, `,"type":"function","function":{"name":`...)
-	m.calls = appendStr(m.calls, name)
+	m.calls = appendName(m.calls, it.Get("namespace"), name)
 	m.calls = append(m.calls, `,"arguments":`...)
 	m.calls = appendStr(m.calls, args)
 	m.calls = append(m.calls, `}}`...)
@@ -619,4 +625,47 @@ func ReasoningModel(model string) bool {
 		}
 	}
 	return false
+}
+
+// nsSep joins a namespace and a function's name into the chat tool's
+// name (chat tool names take letters, digits, '_' and '-').
+const nsSep = "__"
+
+// appendFunctionTool appends the chat tool of a function tool (in
+// namespace ns when it is a string).
+func appendFunctionTool(out []byte, t, ns gjson.Result, param string) ([]byte, *wire.Error) {
+	name := t.Get("name")
+	if !nonEmpty(name) {
+		return nil, badParam(param+".name", param+".name must be a non-empty string")
+	}
+	out = append(out, `{"type":"function","function":{"name":`...)
+	out = appendName(out, ns, name)
+	if d := t.Get("description"); nonEmpty(d) {
+		out = append(out, `,"description":`...)
+		out = appendStr(out, d)
+	}
+	out = append(out, `,"parameters":`...)
+	if p := t.Get("parameters"); p.IsObject() {
+		out = append(out, p.Raw...)
+	} else {
+		out = append(out, `{"type":"object","properties":{}}`...)
+	}
+	if s := t.Get("strict"); s.IsBool() {
+		out = append(out, `,"strict":`...)
+		out = append(out, s.Raw...)
+	}
+	return append(out, `}}`...), nil
+}
+
+// appendName appends a function's chat name: name, or
+// <namespace>__<name> when ns is a non-empty string.
+func appendName(out []byte, ns, name gjson.Result) []byte {
+	if !nonEmpty(ns) {
+		return appendStr(out, name)
+	}
+	out = append(out, '"')
+	out = appendStrBody(out, ns)
+	out = append(out, nsSep...)
+	out = appendStrBody(out, name)
+	return append(out, '"')
 }

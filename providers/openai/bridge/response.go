@@ -16,6 +16,9 @@ import (
 // StreamFromChat.
 type Echo struct {
 	model string
+	// namespaces are the request's tool namespaces, "<name>__": a chat
+	// tool call named with one is a call in that namespace.
+	namespaces []string
 	// fields: the members after "model" up to "output" (exclusive), with
 	// a leading comma.
 	fields []byte
@@ -79,8 +82,17 @@ func EchoOf(req []byte, model string) *Echo {
 		b = append(b, `"auto"`...)
 	}
 	b = append(b, `,"tools":`...)
+	var namespaces []string
 	if v := get("tools"); v.IsArray() {
 		b = append(b, v.Raw...)
+		v.ForEach(func(_, t gjson.Result) bool {
+			if t.Get("type").Str == "namespace" {
+				if ns := t.Get("name"); nonEmpty(ns) {
+					namespaces = append(namespaces, string(appendStrBody(nil, ns))+nsSep)
+				}
+			}
+			return true
+		})
 	} else {
 		b = append(b, `[]`...)
 	}
@@ -92,7 +104,7 @@ func EchoOf(req []byte, model string) *Echo {
 	} else {
 		b = append(b, `null`...)
 	}
-	return &Echo{model: model, fields: b}
+	return &Echo{model: model, fields: b, namespaces: namespaces}
 }
 
 func appendNum(b []byte, v gjson.Result, def string) []byte {
@@ -230,9 +242,17 @@ func appendReasoningItem(b []byte, id string, text []byte) []byte {
 	return append(b, `]}`...)
 }
 
-// appendCallItem writes a function_call item; args is a JSON string's
-// inside.
-func appendCallItem(b []byte, id, status, callID string, name, args []byte) []byte {
+// appendCallItem writes a function_call item; name and args are JSON
+// strings' insides. A name in one of the request's namespaces is split
+// into the namespace and the function's name.
+func (e *Echo) appendCallItem(b []byte, id, status, callID string, name, args []byte) []byte {
+	var ns []byte
+	for _, p := range e.namespaces {
+		if len(name) > len(p) && string(name[:len(p)]) == p {
+			ns, name = name[:len(p)-len(nsSep)], name[len(p):]
+			break
+		}
+	}
 	b = append(b, `{"id":"`...)
 	b = append(b, id...)
 	b = append(b, `","type":"function_call","status":"`...)
@@ -243,6 +263,10 @@ func appendCallItem(b []byte, id, status, callID string, name, args []byte) []by
 	b = wire.AppendJSONString(b, callID)
 	b = append(b, `,"name":"`...)
 	b = append(b, name...)
+	if ns != nil {
+		b = append(b, `","namespace":"`...)
+		b = append(b, ns...)
+	}
 	return append(b, `"}`...)
 }
 
@@ -318,7 +342,7 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		} else {
 			a = []byte("{}")
 		}
-		items = appendCallItem(items, fcID(callID), "completed", callID, appendStrBody(nil, name), a)
+		items = echo.appendCallItem(items, fcID(callID), "completed", callID, appendStrBody(nil, name), a)
 		return true
 	})
 	finish := choice.Get("finish_reason").Str

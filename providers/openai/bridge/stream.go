@@ -344,7 +344,7 @@ func (s *stream) toolDelta(tc gjson.Result) {
 		s.begin("response.output_item.added")
 		s.outputIndex(c.outIdx)
 		s.out = append(s.out, `,"item":`...)
-		s.out = appendCallItem(s.out, c.itemID, "in_progress", c.callID, c.name, nil)
+		s.out = s.echo.appendCallItem(s.out, c.itemID, "in_progress", c.callID, c.name, nil)
 		s.close()
 	} else if len(c.name) == 0 && nonEmpty(name) {
 		c.name = appendStrBody(nil, name)
@@ -387,12 +387,12 @@ func (s *stream) closeCall(c *call) {
 	s.begin("response.function_call_arguments.done")
 	s.item(c.itemID, c.outIdx)
 	s.out = append(s.out, `,"name":"`...)
-	s.out = append(s.out, c.name...)
+	s.out = append(s.out, s.echo.shortName(c.name)...)
 	s.out = append(s.out, `","arguments":"`...)
 	s.out = append(s.out, args...)
 	s.out = append(s.out, `"`...)
 	s.close()
-	s.done[c.outIdx] = appendCallItem(nil, c.itemID, "completed", c.callID, c.name, args)
+	s.done[c.outIdx] = s.echo.appendCallItem(nil, c.itemID, "completed", c.callID, c.name, args)
 	s.begin("response.output_item.done")
 	s.outputIndex(c.outIdx)
 	s.out = append(s.out, `,"item":`...)
@@ -545,4 +545,14 @@ func chunkError(e gjson.Result, model string) *wire.Error {
 		we.Message = "the upstream's stream failed (model " + model + ")"
 	}
 	return we
+}
+
+// shortName is a function's name without its namespace.
+func (e *Echo) shortName(name []byte) []byte {
+	for _, p := range e.namespaces {
+		if len(name) > len(p) && string(name[:len(p)]) == p {
+			return name[len(p):]
+		}
+	}
+	return name
 }
