@@ -300,9 +300,13 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 func builtinErr(param, typ string) *wire.Error {
 	for _, b := range builtinTools {
 		if typ == b || strings.HasPrefix(typ, b+"_") {
-			return badParam(param, "the tool "+strconv.Quote(typ)+" is one OpenAI runs on its own servers: it needs a model whose "+
-				"provider has a native Responses API. This model is served through chat, which takes function tools only; "+
-				"remove the tool or declare it as a function")
+			msg := "the tool " + strconv.Quote(typ) + " is one OpenAI runs on its own servers: it needs a model whose " +
+				"provider has a native Responses API. This model is served through chat, which takes function tools only; " +
+				"remove the tool or declare it as a function"
+			if b == "web_search" || b == "web_search_preview" {
+				msg += " (Codex: set web_search = \"disabled\" in its config.toml)"
+			}
+			return badParam(param, msg)
 		}
 	}
 	return badParam(param, "tools of type "+strconv.Quote(typ)+" are not supported for this model (served through chat, "+
