@@ -164,28 +164,30 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 				err = badParam(param, param+" must be an object")
 				return false
 			}
-			typ := t.Get("type")
+			tm := readMembers(t)
+			typ := tm.typ
 			if typ.Str == "namespace" {
 				// A group of functions (Codex sends them): each becomes a
 				// chat function named <namespace>__<name>.
-				ns := t.Get("name")
+				ns := tm.name
 				if !nonEmpty(ns) {
 					err = badParam(param+".name", param+".name must be a non-empty string")
 					return false
 				}
 				k := 0
-				t.Get("tools").ForEach(func(_, f gjson.Result) bool {
+				tm.tools.ForEach(func(_, f gjson.Result) bool {
 					fp := param + ".tools[" + strconv.Itoa(k) + "]"
 					k++
-					if f.Get("type").Str != "function" {
-						err = builtinErr(fp, f.Get("type").String())
+					fm := readMembers(f)
+					if fm.typ.Str != "function" {
+						err = builtinErr(fp, fm.typ.String())
 						return false
 					}
 					if n > 0 {
 						out = append(out, ',')
 					}
 					n++
-					out, err = appendFunctionTool(out, f, ns, fp)
+					out, err = appendFunctionTool(out, &fm, ns, fp)
 					return err == nil
 				})
 				return err == nil
@@ -198,7 +200,7 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 				out = append(out, ',')
 			}
 			n++
-			out, err = appendFunctionTool(out, t, gjson.Result{}, param)
+			out, err = appendFunctionTool(out, &tm, gjson.Result{}, param)
 			return err == nil
 		})
 		if err != nil {
@@ -358,21 +360,21 @@ func inputItems(msgs []chatMsg, input gjson.Result) ([]chatMsg, *wire.Error) {
 			err = badParam(param, param+" must be an object (an input item)")
 			return false
 		}
-		typ := it.Get("type")
-		role := it.Get("role")
+		m := readMembers(it)
+		typ, role := m.typ, m.role
 		switch {
 		case typ.Str == "message" || !typ.Exists() && role.Exists():
-			msgs, err = messageItem(msgs, it, role, param)
+			msgs, err = messageItem(msgs, &m, param)
 		case typ.Str == "function_call":
-			msgs, err = functionCall(msgs, it, param)
+			msgs, err = functionCall(msgs, &m, param)
 		case typ.Str == "function_call_output":
-			callID := it.Get("call_id")
+			callID := m.callID
 			if !nonEmpty(callID) {
 				err = badParam(param+".call_id", param+".call_id must be a non-empty string")
 				return false
 			}
 			var content []byte
-			if content, err = toolOutput(it.Get("output"), param+".output"); err != nil {
+			if content, err = toolOutput(m.output, param+".output"); err != nil {
 				return false
 			}
 			msgs = append(msgs, chatMsg{role: "tool", toolID: callID, content: content})
@@ -393,8 +395,8 @@ func inputItems(msgs []chatMsg, input gjson.Result) ([]chatMsg, *wire.Error) {
 }
 
 // messageItem appends the chat message of a message input item.
-func messageItem(msgs []chatMsg, it, role gjson.Result, param string) ([]chatMsg, *wire.Error) {
-	r := role.Str
+func messageItem(msgs []chatMsg, it *members, param string) ([]chatMsg, *wire.Error) {
+	r := it.role.Str
 	switch r {
 	case "user", "assistant", "system":
 	case "developer":
@@ -402,7 +404,7 @@ func messageItem(msgs []chatMsg, it, role gjson.Result, param string) ([]chatMsg
 	default:
 		return msgs, badParam(param+".role", param+".role must be user, assistant, system or developer")
 	}
-	content := it.Get("content")
+	content := it.content
 	m := chatMsg{role: r}
 	switch {
 	case content.Type == gjson.String:
@@ -434,24 +436,25 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			err = badParam(pp, pp+" must be an object (a content part)")
 			return false
 		}
-		typ := p.Get("type").Str
+		pm := readMembers(p)
+		typ := pm.typ.Str
 		var t gjson.Result
 		switch typ {
 		case "input_text", "output_text", "text", "summary_text", "reasoning_text":
-			t = p.Get("text")
+			t = pm.text
 		case "refusal":
-			t = p.Get("refusal")
+			t = pm.refusal
 		case "input_image":
 			if role != "user" {
 				err = badParam(pp, pp+": images are taken in user messages only")
 				return false
 			}
-			if fid := p.Get("file_id"); nonEmpty(fid) {
+			if fid := pm.fileID; nonEmpty(fid) {
 				err = badParam(pp+".file_id", pp+".file_id: images from OpenAI's Files API cannot be sent to this model "+
 					"(it has no native Responses API); send the image as image_url (a data: URL or an https URL)")
 				return false
 			}
-			u := p.Get("image_url")
+			u := pm.imageURL
 			if !nonEmpty(u) {
 				err = badParam(pp+".image_url", pp+".image_url must be a non-empty string (a data: URL or an https URL)")
 				return false
@@ -462,14 +465,14 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			n++
 			parts = append(parts, `{"type":"image_url","image_url":{"url":`...)
 			parts = appendStr(parts, u)
-			if d := p.Get("detail"); d.Str == "low" || d.Str == "high" || d.Str == "auto" {
+			if d := pm.detail; d.Str == "low" || d.Str == "high" || d.Str == "auto" {
 				parts = append(parts, `,"detail":`...)
 				parts = append(parts, d.Raw...)
 			}
 			parts = append(parts, `}}`...)
 			return true
 		case "input_file":
-			data := p.Get("file_data")
+			data := pm.fileData
 			if role != "user" || !nonEmpty(data) {
 				err = badParam(pp, pp+": files are taken in user messages only and as file_data (base64); "+
 					"file_id and file_url need a model whose provider has a native Responses API")
@@ -481,7 +484,7 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			n++
 			parts = append(parts, `{"type":"file","file":{"file_data":`...)
 			parts = appendStr(parts, data)
-			if f := p.Get("filename"); nonEmpty(f) {
+			if f := pm.filename; nonEmpty(f) {
 				parts = append(parts, `,"filename":`...)
 				parts = appendStr(parts, f)
 			}
@@ -526,8 +529,8 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 // functionCall adds a function_call item to the assistant message before
 // it (the Responses API makes the text and each call separate items; chat
 // has them in one message), or starts one.
-func functionCall(msgs []chatMsg, it gjson.Result, param string) ([]chatMsg, *wire.Error) {
-	callID, name, args := it.Get("call_id"), it.Get("name"), it.Get("arguments")
+func functionCall(msgs []chatMsg, it *members, param string) ([]chatMsg, *wire.Error) {
+	callID, name, args := it.callID, it.name, it.args
 	if !nonEmpty(callID) {
 		return msgs, badParam(param+".call_id", param+".call_id must be a non-empty string")
 	}
@@ -547,7 +550,7 @@ func functionCall(msgs []chatMsg, it gjson.Result, param string) ([]chatMsg, *wi
 	m.calls = append(m.calls, `{"id":`...)
 	m.calls = appendStr(m.calls, callID)
 	m.calls = append(m.calls, `,"type":"function","function":{"name":`...)
-	m.calls = appendName(m.calls, it.Get("namespace"), name)
+	m.calls = appendName(m.calls, it.ns, name)
 	m.calls = append(m.calls, `,"arguments":`...)
 	m.calls = appendStr(m.calls, args)
 	m.calls = append(m.calls, `}}`...)
@@ -637,24 +640,24 @@ const nsSep = "__"
 
 // appendFunctionTool appends the chat tool of a function tool (in
 // namespace ns when it is a string).
-func appendFunctionTool(out []byte, t, ns gjson.Result, param string) ([]byte, *wire.Error) {
-	name := t.Get("name")
+func appendFunctionTool(out []byte, t *members, ns gjson.Result, param string) ([]byte, *wire.Error) {
+	name := t.name
 	if !nonEmpty(name) {
 		return nil, badParam(param+".name", param+".name must be a non-empty string")
 	}
 	out = append(out, `{"type":"function","function":{"name":`...)
 	out = appendName(out, ns, name)
-	if d := t.Get("description"); nonEmpty(d) {
+	if d := t.description; nonEmpty(d) {
 		out = append(out, `,"description":`...)
 		out = appendStr(out, d)
 	}
 	out = append(out, `,"parameters":`...)
-	if p := t.Get("parameters"); p.IsObject() {
+	if p := t.parameters; p.IsObject() {
 		out = append(out, p.Raw...)
 	} else {
 		out = append(out, `{"type":"object","properties":{}}`...)
 	}
-	if s := t.Get("strict"); s.IsBool() {
+	if s := t.strict; s.IsBool() {
 		out = append(out, `,"strict":`...)
 		out = append(out, s.Raw...)
 	}
@@ -672,4 +675,58 @@ func appendName(out []byte, ns, name gjson.Result) []byte {
 	out = append(out, nsSep...)
 	out = appendStrBody(out, name)
 	return append(out, '"')
+}
+
+// members are the members of an input item, content part or tool that
+// the translation reads, read in one pass over the object.
+type members struct {
+	typ, role, content, callID, name, args, output, ns, text, refusal, fileID, imageURL, detail,
+	fileData, filename, description, parameters, strict, tools gjson.Result
+}
+
+func readMembers(v gjson.Result) (m members) {
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			m.typ = v
+		case "role":
+			m.role = v
+		case "content":
+			m.content = v
+		case "call_id":
+			m.callID = v
+		case "name":
+			m.name = v
+		case "arguments":
+			m.args = v
+		case "output":
+			m.output = v
+		case "namespace":
+			m.ns = v
+		case "text":
+			m.text = v
+		case "refusal":
+			m.refusal = v
+		case "file_id":
+			m.fileID = v
+		case "image_url":
+			m.imageURL = v
+		case "detail":
+			m.detail = v
+		case "file_data":
+			m.fileData = v
+		case "filename":
+			m.filename = v
+		case "description":
+			m.description = v
+		case "parameters":
+			m.parameters = v
+		case "strict":
+			m.strict = v
+		case "tools":
+			m.tools = v
+		}
+		return true
+	})
+	return m
 }

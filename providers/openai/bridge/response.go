@@ -27,8 +27,59 @@ type Echo struct {
 // EchoOf reads the fields a Responses object echoes from the client's
 // request body; model is the model name the client asked for.
 func EchoOf(req []byte, model string) *Echo {
-	root := gjson.ParseBytes(req)
-	get := func(k string) gjson.Result { return root.Get(k) }
+	var instructions, maxOut, metadata, parallel, reasoning, temperature, text, toolChoice, tools, topP, user gjson.Result
+	gjson.ParseBytes(req).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "instructions":
+			instructions = v
+		case "max_output_tokens":
+			maxOut = v
+		case "metadata":
+			metadata = v
+		case "parallel_tool_calls":
+			parallel = v
+		case "reasoning":
+			reasoning = v
+		case "temperature":
+			temperature = v
+		case "text":
+			text = v
+		case "tool_choice":
+			toolChoice = v
+		case "tools":
+			tools = v
+		case "top_p":
+			topP = v
+		case "user":
+			user = v
+		}
+		return true
+	})
+	get := func(k string) gjson.Result {
+		switch k {
+		case "instructions":
+			return instructions
+		case "max_output_tokens":
+			return maxOut
+		case "metadata":
+			return metadata
+		case "parallel_tool_calls":
+			return parallel
+		case "reasoning":
+			return reasoning
+		case "temperature":
+			return temperature
+		case "text.format":
+			return text.Get("format")
+		case "tool_choice":
+			return toolChoice
+		case "tools":
+			return tools
+		case "top_p":
+			return topP
+		}
+		return user
+	}
 	b := make([]byte, 0, 256)
 	b = append(b, `,"instructions":`...)
 	if v := get("instructions"); v.Type == gjson.String {
