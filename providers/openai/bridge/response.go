@@ -357,6 +357,12 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 	if nonEmpty(reasoning) {
 		items = appendReasoningItem(items, "rs_"+sfx, appendStrBody(nil, reasoning))
 	}
+	finish := choice.Get("finish_reason").Str
+	status, incomplete := statusOf(finish)
+	itemStatus := "completed"
+	if incomplete != "" {
+		itemStatus = "incomplete"
+	}
 	content, refusal := msg.Get("content"), false
 	if !nonEmpty(content) {
 		if r := msg.Get("refusal"); nonEmpty(r) {
@@ -367,7 +373,7 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		if len(items) > 0 {
 			items = append(items, ',')
 		}
-		items = appendMessageItem(items, "msg_"+sfx, "completed", appendStrBody(nil, content), refusal)
+		items = appendMessageItem(items, "msg_"+sfx, itemStatus, appendStrBody(nil, content), refusal)
 	}
 	k := 0
 	msg.Get("tool_calls").ForEach(func(_, c gjson.Result) bool {
@@ -393,11 +399,9 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		} else {
 			a = []byte("{}")
 		}
-		items = echo.appendCallItem(items, fcID(callID), "completed", callID, appendStrBody(nil, name), a)
+		items = echo.appendCallItem(items, fcID(callID), itemStatus, callID, appendStrBody(nil, name), a)
 		return true
 	})
-	finish := choice.Get("finish_reason").Str
-	status, incomplete := statusOf(finish)
 	u := readUsage(root.Get("usage")).append(nil)
 	out = echo.appendResponse(out, "resp_"+sfx, created, status, incomplete, "", items, u)
 	return out, nil

@@ -71,7 +71,17 @@ type stream struct {
 	calls []call
 
 	finish string
+	failed bool
 	usage  usage
+}
+
+// itemStatus is the status of the items closed now: incomplete when the
+// output was cut (max_output_tokens, content filter, a failure).
+func (s *stream) itemStatus() string {
+	if st, _ := statusOf(s.finish); st != "completed" || s.failed {
+		return "incomplete"
+	}
+	return "completed"
 }
 
 func (s *stream) Next() ([]byte, error) {
@@ -297,7 +307,7 @@ func (s *stream) closeText() {
 			s.out = appendTextPart(s.out, s.textBuf, s.refusal)
 			s.close()
 		}
-		s.done[s.textIdx] = appendMessageItem(nil, s.textID, "completed", text, s.refusal)
+		s.done[s.textIdx] = appendMessageItem(nil, s.textID, s.itemStatus(), text, s.refusal)
 	}
 	s.begin("response.output_item.done")
 	s.outputIndex(s.textIdx)
@@ -392,7 +402,7 @@ func (s *stream) closeCall(c *call) {
 	s.out = append(s.out, args...)
 	s.out = append(s.out, `"`...)
 	s.close()
-	s.done[c.outIdx] = s.echo.appendCallItem(nil, c.itemID, "completed", c.callID, c.name, args)
+	s.done[c.outIdx] = s.echo.appendCallItem(nil, c.itemID, s.itemStatus(), c.callID, c.name, args)
 	s.begin("response.output_item.done")
 	s.outputIndex(c.outIdx)
 	s.out = append(s.out, `,"item":`...)
@@ -520,6 +530,7 @@ func (s *stream) fail(err error) {
 			msg = we.Message
 		}
 		e := `{"code":"` + code + `","message":` + string(wire.AppendJSONString(nil, msg)) + `}`
+		s.failed = true
 		s.closeAll()
 		s.response("response.failed", "failed", "", e, s.usage.append(nil))
 	}
