@@ -119,7 +119,9 @@ func (j *job) countTokens(body []byte) int64 {
 	return pricing.CountPrompt(j.dep.UpstreamModel, chat)
 }
 
-// textTap records the text of the chat chunks read through it.
+// textTap records the text of the chat chunks read through it: the
+// content, the reasoning, and the tool calls' names and arguments (a
+// stream of tool calls only has no content, and is not free).
 type textTap struct {
 	providers.Stream
 	text []byte
@@ -128,9 +130,28 @@ type textTap struct {
 func (t *textTap) Next() ([]byte, error) {
 	data, err := t.Stream.Next()
 	if err == nil {
-		if c := wire.Lookup(data, "choices.0.delta.content"); c.Type == gjson.String {
-			t.text = append(t.text, c.Str...)
+		delta := wire.Lookup(data, "choices.0.delta")
+		if !delta.IsObject() {
+			return data, err
 		}
+		delta.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "content", "reasoning_content":
+				if v.Type == gjson.String {
+					t.text = append(t.text, v.Str...)
+				}
+			case "tool_calls":
+				v.ForEach(func(_, c gjson.Result) bool {
+					for _, f := range [...]string{"function.name", "function.arguments"} {
+						if s := c.Get(f); s.Type == gjson.String {
+							t.text = append(t.text, s.Str...)
+						}
+					}
+					return true
+				})
+			}
+			return true
+		})
 	}
 	return data, err
 }

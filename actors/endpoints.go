@@ -18,9 +18,10 @@ import (
 
 // bridged reports whether the gateway serves ep for any chat provider
 // when the provider does not serve it natively: Anthropic's messages API
-// is translated to chat, and count_tokens is estimated with a tokenizer.
+// and OpenAI's Responses API are translated to chat, and count_tokens is
+// estimated with a tokenizer.
 func bridged(ep provreg.Endpoint) bool {
-	return ep == provreg.EndpointMessages || ep == provreg.EndpointCountTokens
+	return ep == provreg.EndpointMessages || ep == provreg.EndpointCountTokens || ep == provreg.EndpointResponses
 }
 
 // serves reports whether d can answer ep, natively or bridged.
@@ -194,13 +195,16 @@ func countsTokens(ep provreg.Endpoint) bool {
 }
 
 // runBridge answers an endpoint the deployment's provider does not serve
-// natively: Anthropic's messages through the provider's chat, and
+// natively: Anthropic's messages and OpenAI's responses through the
+// provider's chat, and
 // count_tokens estimated with the tokenizer (it costs nothing, and counts
 // toward rpm only).
 func (j *job) runBridge(ctx actor.Context, call *providers.Call, failed func() *finished, reply func(*ChatResult)) {
 	switch call.Endpoint {
 	case provreg.EndpointMessages:
 		j.runMessagesBridge(ctx, call, failed, reply)
+	case provreg.EndpointResponses:
+		j.runResponsesBridge(ctx, call, failed, reply)
 	case provreg.EndpointCountTokens:
 		n := j.countTokens(call.Body)
 		j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken}
