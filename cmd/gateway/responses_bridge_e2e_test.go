@@ -203,11 +203,16 @@ func TestResponsesAPIBridgedToChat(t *testing.T) {
 		if code != 404 || !strings.Contains(string(raw), "not stored") {
 			t.Fatalf("%s DELETE: %d %s", model, code, raw)
 		}
-		// A built-in tool needs a native Responses API.
+		// OpenAI's web search (Codex sends it by default) is dropped; the
+		// other built-in tools need a native Responses API.
 		p = rbParams(model, false)
 		p.Tools = []responses.ToolUnionParam{{OfWebSearchPreview: &responses.WebSearchPreviewToolParam{Type: responses.WebSearchPreviewToolTypeWebSearchPreview}}}
-		if _, err := c.Responses.New(ctx, p); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "native Responses API") {
+		if _, err := c.Responses.New(ctx, p); err != nil {
 			t.Fatalf("%s web_search_preview: %v", model, err)
+		}
+		p.Tools = []responses.ToolUnionParam{{OfFileSearch: &responses.FileSearchToolParam{VectorStoreIDs: []string{"vs_1"}}}}
+		if _, err := c.Responses.New(ctx, p); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "native Responses API") {
+			t.Fatalf("%s file_search: %v", model, err)
 		}
 	}
 

@@ -192,6 +192,13 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 				})
 				return err == nil
 			}
+			if isWebSearch(typ.Str) {
+				// OpenAI's own search, which a model served through chat
+				// cannot run: dropped, as LiteLLM does, so that Codex (it
+				// sends web_search by default) works on every model. A
+				// tool_choice forcing it is still refused.
+				return true
+			}
 			if typ.Str != "function" {
 				err = builtinErr(param, typ.String())
 				return false
@@ -295,6 +302,13 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 	}
 	out = append(out, '}')
 	return out, stream, nil
+}
+
+// isWebSearch reports whether a tool type is OpenAI's web search
+// (web_search, web_search_preview and their dated versions).
+func isWebSearch(typ string) bool {
+	return typ == "web_search" || typ == "web_search_preview" ||
+		strings.HasPrefix(typ, "web_search_2") || strings.HasPrefix(typ, "web_search_preview_")
 }
 
 // builtinErr is the 400 for a tool (or tool_choice) of type typ that is
