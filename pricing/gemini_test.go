@@ -24,7 +24,7 @@ func TestGeminiPrices(t *testing.T) {
 		{"gemini", "gemini-2.0-flash-001", "", 1e-07, 4e-07, 2.5e-08, "gemini/gemini-2.0-flash-001"},
 		{"gemini", "my-flash", "gemini-2.5-flash", 3e-07, 2.5e-06, 3e-08, "gemini/gemini-2.5-flash"},
 		{"gemini", "gemini-embedding-001", "", 1.5e-07, 0, 1.5e-07, "gemini/gemini-embedding-001"},
-		{"vertex_ai", "gemini-2.5-pro", "", 1.25e-06, 1e-05, 1.25e-07, "gemini-2.5-pro"},
+		{"vertex_ai", "gemini-2.5-pro", "", 1.25e-06, 1e-05, 1.25e-07, "vertex_ai/gemini-2.5-pro"},
 		{"vertex_ai", "gemini-2.0-flash-001", "", 1.5e-07, 6e-07, 3.75e-08, "vertex_ai/gemini-2.0-flash-001"},
 		{"vertex_ai", "gemini-3-flash-preview", "", 5e-07, 3e-06, 5e-08, "vertex_ai/gemini-3-flash-preview"},
 		{"vertex_ai", "gemini-embedding-001", "", 1.5e-07, 0, 1.5e-07, "vertex_ai/gemini-embedding-001"},
