@@ -105,3 +105,15 @@ func TestStreamAndFailures(t *testing.T) {
 		t.Fatalf("mid-stream: %d %s", code, body)
 	}
 }
+
+// FuzzValidate: the fake's validation never panics, whatever the body.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(hi))
+	f.Add([]byte(`{"contents":[{"role":"user","parts":[{"text":"x"}]},{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"a":1}}}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}]}]}`))
+	f.Add([]byte(`{"requests":[{"model":"models/m","content":{"parts":[{"text":"x"}]}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, verb := range []string{"generateContent", "batchEmbedContents", "countTokens", "embedContent"} {
+			_ = Validate(verb, "m", body)
+		}
+	})
+}
