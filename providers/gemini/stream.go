@@ -127,9 +127,21 @@ func (s *streamState) event(data []byte) error {
 	nCands := 0
 	cands.ForEach(func(k, cv gjson.Result) bool {
 		nCands++
+		var idxV, parts, fr gjson.Result
+		cv.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "index":
+				idxV = v
+			case "content":
+				parts = v.Get("parts")
+			case "finishReason":
+				fr = v
+			}
+			return true
+		})
 		idx := k.Int()
-		if i := cv.Get("index"); i.Type == gjson.Number {
-			idx = i.Int()
+		if idxV.Type == gjson.Number {
+			idx = idxV.Int()
 		}
 		if s.finished[idx] {
 			return true
@@ -137,11 +149,11 @@ func (s *streamState) event(data []byte) error {
 		if _, ok := s.nTools[idx]; !ok {
 			s.nTools[idx] = 0 // seen
 		}
-		cv.Get("content.parts").ForEach(func(_, p gjson.Result) bool {
+		parts.ForEach(func(_, p gjson.Result) bool {
 			s.part(idx, p)
 			return true
 		})
-		if fr := cv.Get("finishReason"); fr.Str != "" {
+		if fr.Str != "" {
 			finish := finishReason(fr.Str)
 			if s.nTools[idx] > 0 && finish == "stop" {
 				finish = "tool_calls"
