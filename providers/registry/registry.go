@@ -118,6 +118,10 @@ var Table = []Spec{
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
 		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always,
 		Params: []string{"api_version"}, EnvKey: "ANTHROPIC_API_KEY"},
+	// Google AI Studio's Gemini API (providers/gemini translates chat and
+	// embeddings); GEMINI_API_KEY for the operator's deployments only.
+	{Name: "gemini", DefaultAPIBase: "https://generativelanguage.googleapis.com", Auth: AuthGoogAPIKey,
+		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always, EnvKey: "GEMINI_API_KEY"},
 
 	// OpenAI-compatible hosts by name, as LiteLLM has them: the openai
 	// package serves them with their default api_base and key variable.
