@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,7 +239,9 @@ func (c *Cache) entry(d *configs.Deployment) (*entry, error) {
 		stamp = fmt.Sprint(fi.ModTime().UnixNano(), "/", fi.Size())
 	}
 	sum := sha256.Sum256([]byte(v))
-	id := d.ModelInfo.ID + "\x00" + string(sum[:])
+	// Who may use what (host identity, the policy-checked client) is part
+	// of the key: a deployment that changes owner gets a new source.
+	id := d.ModelInfo.ID + "\x00" + string(sum[:]) + "\x00" + strconv.FormatBool(d.MayUseHostIdentity()) + strconv.FormatBool(providers.TeamSupplied(d))
 	now := time.Now().Unix()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -370,9 +373,19 @@ func (c *Cache) tokenError(d *configs.Deployment, e *entry, err error) error {
 		return s
 	}
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
-		why := re.ErrorCode
-		if re.ErrorDescription != "" {
-			why += ": " + re.ErrorDescription
+		code, desc := re.ErrorCode, re.ErrorDescription
+		if code == "" { // the jwt flow leaves the body unparsed
+			var b struct {
+				Error            string `json:"error"`
+				ErrorDescription string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &b) == nil {
+				code, desc = b.Error, b.ErrorDescription
+			}
+		}
+		why := code
+		if desc != "" {
+			why += ": " + desc
 		}
 		status := 0
 		if re.Response != nil {
