@@ -86,7 +86,9 @@ func TestParseKey(t *testing.T) {
 		{"unknown operator", []byte(`{"type":"gdch_service_account"}`), false, "has type \"gdch_service_account\""},
 		{"no email", mod(func(m map[string]any) { delete(m, "client_email") }), true, "without client_email"},
 		{"no key", mod(func(m map[string]any) { m["private_key"] = "" }), true, "without private_key"},
-		{"bad key", mod(func(m map[string]any) { m["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }), true, "not a PEM RSA private key"},
+		{"bad key", mod(func(m map[string]any) {
+			m["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+		}), true, "not a PEM RSA private key"},
 		{"bad token_uri", mod(func(m map[string]any) { m["token_uri"] = "file:///etc/passwd" }), true, "token_uri"},
 		{"no token_uri", mod(func(m map[string]any) { delete(m, "token_uri") }), true, ""},
 	} {
