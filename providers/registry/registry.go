@@ -122,6 +122,10 @@ var Table = []Spec{
 	// with a service account's OAuth2 token; embeddings with :predict.
 	{Name: "vertex_ai", Auth: AuthGoogleOAuth, Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always,
 		Params: []string{"vertex_project", "vertex_location", "vertex_credentials"}},
+	// Google AI Studio's Gemini API (providers/gemini translates chat and
+	// embeddings); GEMINI_API_KEY for the operator's deployments only.
+	{Name: "gemini", DefaultAPIBase: "https://generativelanguage.googleapis.com", Auth: AuthGoogAPIKey,
+		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always, EnvKey: "GEMINI_API_KEY"},
 
 	// OpenAI-compatible hosts by name, as LiteLLM has them: the openai
 	// package serves them with their default api_base and key variable.
