@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/openai/openai-go/v3"
+
+	"github.com/llmgateway/gateway/configs"
+	"github.com/llmgateway/gateway/internal/fakeanthropic"
+	"github.com/llmgateway/gateway/internal/fakevertex"
+)
+
+// vertexGateway runs a fake Vertex AI (token endpoint, Claude, embeddings)
+// and a gateway with the operator's vertex_ai deployments (Claude and an
+// embedding model, the service account key from the environment) and a
+// team deployment whose key's token_uri the api_base policy refuses.
+func vertexGateway(t *testing.T) (*gatewayProc, *fakevertex.Server) {
+	t.Helper()
+	fv := fakevertex.Start(t, fakevertex.Options{Anthropic: fakeanthropic.Options{CacheRead: 5, CacheWrite: 2}})
+	t.Setenv("VX_SA", fv.ServiceAccountJSON(""))
+	// 127.0.0.2 is loopback but not in team_api_base_allow: refused at
+	// dial time, before anything is sent.
+	t.Setenv("VX_TEAM_SA", fv.ServiceAccountJSON("http://127.0.0.2:9/token"))
+	t.Setenv("GATEWAY_MASTER_KEY", masterKey)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"gateway.yaml": "general_settings:\n  master_key: os.environ/GATEWAY_MASTER_KEY\n" + allowLoopback + `model_list:
+  - model_name: vx-claude
+    litellm_params:
+      model: vertex_ai/claude-sonnet-4@20250514
+      api_base: ` + fv.URL + `
+      vertex_location: us-east5
+      vertex_credentials: os.environ/VX_SA
+  - model_name: vx-embed
+    litellm_params:
+      model: vertex_ai/text-embedding-005
+      api_base: ` + fv.URL + `
+      vertex_project: ` + fv.Project() + `
+      vertex_credentials: os.environ/VX_SA
+`,
+		"teams.d/a.yaml": `team_id: ` + teamA + `
+team_alias: search
+keys:
+  - token: ` + configs.HashKey(keyA) + `
+    key_alias: a-ci
+`,
+		"models.d/a/models.yaml": `model_list:
+  - model_name: model_name_` + teamA + `_vx
+    litellm_params:
+      model: vertex_ai/claude-sonnet-4@20250514
+      api_base: ` + fv.URL + `
+      vertex_credentials: os.environ/VX_TEAM_SA
+    model_info: {id: vx-team-1, team_id: ` + teamA + `, team_public_model_name: team-vx}
+`,
+	})
+	g := startGateway(t, "--config", filepath.Join(dir, "gateway.yaml"), "--teams-dir", filepath.Join(dir, "teams.d"),
+		"--models-dir", filepath.Join(dir, "models.d"), "--state-dir", filepath.Join(dir, "state"))
+	return g, fv
+}
+
+// TestVertexAIEndToEnd: chat (unary and streamed, with usage and cache
+// tokens) to Claude on Vertex AI with openai-go, /v1/messages with
+// anthropic-sdk-go (bridged over chat), embeddings through :predict; one
+// token per deployment; a team deployment whose service account's
+// token_uri the api_base policy refuses gets a 403 saying so, with nothing
+// of the key.
+func TestVertexAIEndToEnd(t *testing.T) {
+	g, fv := vertexGateway(t)
+	ctx := context.Background()
+	c := openaiClient(g, keyA)
+
+	resp, err := c.Chat.Completions.New(ctx, userSays("vx-claude", "Hello?"))
+	if err != nil || len(resp.Choices) == 0 || resp.Choices[0].Message.Content == "" || resp.Usage.TotalTokens == 0 {
+		t.Fatalf("chat: %v %+v", err, resp)
+	}
+	if resp.Usage.PromptTokensDetails.CachedTokens != 5 {
+		t.Errorf("cached tokens %d, want 5", resp.Usage.PromptTokensDetails.CachedTokens)
+	}
+	last := fv.Last(t)
+	if last.Path != "/v1/projects/fake-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict" {
+		t.Errorf("upstream path %s", last.Path)
+	}
+	if !strings.HasPrefix(last.Header.Get("Authorization"), "Bearer ya29.fake-") || strings.Contains(string(last.Body), `"model"`) {
+		t.Errorf("upstream request: %v %s", last.Header, last.Body)
+	}
+
+	p := userSays("vx-claude", "Stream please")
+	p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	st := c.Chat.Completions.NewStreaming(ctx, p)
+	var acc openai.ChatCompletionAccumulator
+	for st.Next() {
+		acc.AddChunk(st.Current())
+	}
+	if st.Err() != nil || len(acc.Choices) == 0 || acc.Choices[0].Message.Content == "" || acc.Usage.TotalTokens == 0 {
+		t.Fatalf("stream: %v %+v", st.Err(), acc)
+	}
+	if !strings.HasSuffix(fv.Last(t).Path, ":streamRawPredict") {
+		t.Errorf("stream path %s", fv.Last(t).Path)
+	}
+
+	emb, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "vx-embed",
+		Input:      openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"hello world", "second text"}},
+		Dimensions: openai.Int(8)})
+	if err != nil || len(emb.Data) != 2 || len(emb.Data[1].Embedding) != 8 || emb.Usage.PromptTokens == 0 {
+		t.Fatalf("embeddings: %v %+v", err, emb)
+	}
+	if !strings.HasSuffix(fv.Last(t).Path, "/publishers/google/models/text-embedding-005:predict") {
+		t.Errorf("embeddings path %s", fv.Last(t).Path)
+	}
+
+	ac := anthropicClient(g, keyA, false)
+	msg, err := ac.Messages.New(ctx, messageParams("vx-claude", false))
+	if err != nil || msg.Model != "vx-claude" || len(msg.Content) == 0 || msg.Content[0].Text == "" {
+		t.Fatalf("messages: %v %+v", err, msg)
+	}
+	ms := ac.Messages.NewStreaming(ctx, messageParams("vx-claude", true))
+	var macc anthropic.Message
+	for ms.Next() {
+		if err := macc.Accumulate(ms.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms.Err() != nil || macc.StopReason != anthropic.StopReasonToolUse {
+		t.Fatalf("messages stream with a forced tool: %v %+v", ms.Err(), macc)
+	}
+
+	if n := fv.Issued(); n != 2 { // one per deployment (the cache is per deployment and key)
+		t.Errorf("%d access tokens for six calls to two deployments, want 2", n)
+	}
+
+	// The team deployment: its token_uri is refused at dial time.
+	_, err = c.Chat.Completions.New(ctx, userSays("team-vx", "Hello?"))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 403 {
+		t.Fatalf("team token_uri: %v", err)
+	}
+	raw := apiErr.RawJSON()
+	if !strings.Contains(raw, "token_uri") || !strings.Contains(raw, "not allowed for team deployments") {
+		t.Errorf("the refusal does not say why: %s", raw)
+	}
+	for _, leak := range []string{"PRIVATE KEY", fv.KeyID, "127.0.0.2", "ya29."} {
+		if strings.Contains(raw, leak) {
+			t.Errorf("the refusal leaks %q: %s", leak, raw)
+		}
+	}
+	if n := fv.Issued(); n != 2 {
+		t.Errorf("the refused team deployment got a token (%d issued)", n)
+	}
+	if logs := g.logsSoFar(t); strings.Contains(logs, "PRIVATE KEY") || strings.Contains(logs, "ya29.fake") {
+		t.Errorf("the log holds a secret:\n%s", logs)
+	}
+}
