@@ -156,12 +156,27 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 			}
 		case "properties":
 			props = v
+		case "anyOf", "oneOf":
+			v.ForEach(func(_, sub gjson.Result) bool {
+				if sub.Get("type").Str == "null" {
+					nullable = true
+				}
+				return true
+			})
 		}
 		return true
 	})
-	if typ != "" {
+	hasProps := props.IsObject() && len(props.Map()) > 0
+	switch {
+	case typ == "object" && !hasProps:
+		// A free-form object (a map): Gemini refuses an OBJECT without
+		// properties, so the schema says nothing of its type.
+	case typ != "":
 		key("type")
 		dst = appendString(dst, typ)
+	case s.Get("enum").IsArray() || s.Get("const").Type == gjson.String:
+		key("type") // Gemini takes enums on strings only
+		dst = append(dst, `"string"`...)
 	}
 	if nullable {
 		key("nullable")
@@ -247,7 +262,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 		}
 		return true
 	})
-	if props.IsObject() && len(props.Map()) > 0 {
+	if hasProps {
 		key("properties")
 		dst = append(dst, '{')
 		i := 0
