@@ -30,7 +30,10 @@
 //     "task_type"?, "title"?}] (1..250), "parameters"?:
 //     {"outputDimensionality"?: positive integer, "autoTruncate"?: bool}};
 //     it answers predictions[].embeddings.values (outputDimensionality
-//     values, 768 by default) with statistics.token_count.
+//     values, 768 by default) with statistics.token_count; a
+//     gemini-embedding model takes one instance per request.
+//   - Google's other methods (generateContent, ...) go, once the token and
+//     project are checked, to a fakegemini server (SetGemini).
 //
 // Failures on demand: SetFailure (Vertex endpoints: Google-shaped errors
 // for predict, Anthropic-shaped for Claude, a mid-stream error), and
@@ -118,6 +121,7 @@ type Server struct {
 	issued    atomic.Int64
 
 	mu         sync.Mutex
+	gemini     http.Handler
 	tokens     map[string]time.Time
 	reqs       []Request
 	fail       *Failure
@@ -189,6 +193,16 @@ func (s *Server) ServiceAccountJSON(tokenURI string) string {
 	return string(b)
 }
 
+// SetGemini makes the fake pass Google's generateContent,
+// streamGenerateContent and countTokens requests, once their token and
+// project are checked, to h (a fakegemini server whose AcceptToken is
+// s.ValidToken); nil answers them 404.
+func (s *Server) SetGemini(h http.Handler) {
+	s.mu.Lock()
+	s.gemini = h
+	s.mu.Unlock()
+}
+
 // Issued is the number of access tokens issued so far.
 func (s *Server) Issued() int { return int(s.issued.Load()) }
 
@@ -248,7 +262,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	s.mu.Lock()
 	s.reqs = append(s.reqs, Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
-	fail := s.fail
+	fail, gemini := s.fail, s.gemini
 	s.mu.Unlock()
 
 	if r.Method != http.MethodPost {
@@ -278,7 +292,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			googleError(w, fail.Status, fail.Message, fail.RetryAfter)
 			return
 		}
-		s.predict(w, body)
+		s.predict(w, body, model)
+	case publisher == "google" && gemini != nil:
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		gemini.ServeHTTP(w, r)
 	default:
 		googleError(w, 404, "Publisher Model `projects/"+project+"/locations/x/publishers/"+publisher+"/models/"+model+"` not found or method "+method+" not supported.", "")
 	}
@@ -387,7 +404,7 @@ func googleError(w http.ResponseWriter, status int, msg, retryAfter string) {
 }
 
 // predict answers a text-embedding :predict request.
-func (s *Server) predict(w http.ResponseWriter, body []byte) {
+func (s *Server) predict(w http.ResponseWriter, body []byte, model string) {
 	var req struct {
 		Instances  []map[string]json.RawMessage `json:"instances"`
 		Parameters *struct {
@@ -403,6 +420,10 @@ func (s *Server) predict(w http.ResponseWriter, body []byte) {
 	}
 	if len(req.Instances) == 0 || len(req.Instances) > 250 {
 		googleError(w, 400, "instances must hold 1 to 250 instances", "")
+		return
+	}
+	if strings.HasPrefix(model, "gemini-embedding") && len(req.Instances) > 1 {
+		googleError(w, 400, "Unable to submit request because "+model+" supports only one instance per request; send one input per request.", "")
 		return
 	}
 	dims := s.opts.Dimensions

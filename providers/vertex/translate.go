@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -247,14 +249,24 @@ func (p *Provider) embed(call *providers.Call) (*providers.Response, error) {
 	if werr != nil {
 		return nil, werr
 	}
-	dd := *d
-	up := *call
-	up.Deployment, up.Body = &dd, body
-	resp, err := p.predict.Complete(&up)
-	if err != nil {
-		return nil, err
+	var answer []byte
+	if OneInstance(d.UpstreamModel) && info.n > 1 {
+		a, err := p.predictEach(call, body, info.n)
+		if err != nil {
+			return nil, err
+		}
+		answer = a
+	} else {
+		dd := *d
+		up := *call
+		up.Deployment, up.Body = &dd, body
+		resp, err := p.predict.Complete(&up)
+		if err != nil {
+			return nil, err
+		}
+		answer = resp.Body
 	}
-	out, why := translateEmbedResponse(resp.Body, info, d.UpstreamModel)
+	out, why := translateEmbedResponse(answer, info, d.UpstreamModel)
 	if why != "" {
 		return nil, &wire.Error{Status: 502, Type: wire.TypeUpstream,
 			Message:  "the upstream of model " + strconv.Quote(d.PublicName()) + " answered 200 with " + why,
@@ -279,4 +291,67 @@ func (p *Provider) preparePredict(call *providers.Call, req *fasthttp.Request) e
 	}
 	d.APIKey = tok
 	return nil
+}
+
+// OneInstance reports whether a Vertex embedding model takes one instance
+// per :predict request (gemini-embedding-001 does; text-embedding-005
+// takes up to 250).
+func OneInstance(model string) bool { return strings.HasPrefix(model, "gemini-embedding") }
+
+// maxParallelPredict bounds the concurrent :predict calls of one request
+// split for a one-instance model.
+const maxParallelPredict = 4
+
+// predictEach sends each instance of body in its own :predict request
+// (at most maxParallelPredict at a time) and joins the answers'
+// predictions in order, as one answer. The first error is returned.
+func (p *Provider) predictEach(call *providers.Call, body []byte, n int) ([]byte, error) {
+	root := gjson.ParseBytes(body)
+	params := root.Get("parameters")
+	insts := root.Get("instances").Array()
+	preds := make([]string, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, maxParallelPredict)
+	var wg sync.WaitGroup
+	for i, inst := range insts {
+		one := make([]byte, 0, len(inst.Raw)+len(params.Raw)+32)
+		one = append(one, `{"instances":[`...)
+		one = append(one, inst.Raw...)
+		one = append(one, ']')
+		if params.Exists() {
+			one = append(one, `,"parameters":`...)
+			one = append(one, params.Raw...)
+		}
+		one = append(one, '}')
+		dd := *call.Deployment
+		up := *call
+		up.Deployment, up.Body = &dd, one
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			resp, err := p.predict.Complete(&up)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			preds[i] = gjson.GetBytes(resp.Body, "predictions.0").Raw
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := []byte(`{"predictions":[`)
+	for i, pr := range preds {
+		if pr == "" {
+			pr = "{}" // translateEmbedResponse says what is missing
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, pr...)
+	}
+	return append(out, "]}"...), nil
 }

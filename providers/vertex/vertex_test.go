@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/internal/fakeanthropic"
+	"github.com/llmgateway/gateway/internal/fakegemini"
 	"github.com/llmgateway/gateway/internal/fakevertex"
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/registry"
@@ -390,5 +392,75 @@ func BenchmarkEmbedTranslation(b *testing.B) {
 	for b.Loop() {
 		_, info, _ := translateEmbedRequest(req)
 		_, _ = translateEmbedResponse(answer, info, "text-embedding-005")
+	}
+}
+
+func TestGeminiChat(t *testing.T) {
+	t.Parallel()
+	fv, p, d := setup(t, "gemini-2.5-flash", fakevertex.Options{})
+	fg := fakegemini.Start(t, fakegemini.Options{AcceptToken: fv.ValidToken, CachedTokens: 4})
+	fv.SetGemini(fg)
+	body := []byte(`{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}],"stream_options":{"include_usage":true}}`)
+	resp, err := p.Complete(&providers.Call{Deployment: d, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(gjson.GetBytes(resp.Body, "choices.0.message.content").Str, "fake Gemini") {
+		t.Errorf("answer %s", resp.Body)
+	}
+	last := fg.Last(t)
+	if !last.Vertex || last.Path != "/v1/projects/fake-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("path %s", last.Path)
+	}
+	st, err := p.OpenStream(&providers.Call{Deployment: d, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var all []byte
+	for {
+		ev, err := st.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(append(all, ev...), '\n')
+	}
+	if !bytes.Contains(all, []byte(`"usage"`)) || !strings.Contains(fg.Last(t).Path, ":streamGenerateContent?alt=sse") {
+		t.Errorf("stream %s to %s", all, fg.Last(t).Path)
+	}
+	if fv.Issued() != 1 {
+		t.Errorf("%d tokens", fv.Issued())
+	}
+}
+
+func TestOneInstanceEmbeddingsAreSplit(t *testing.T) {
+	t.Parallel()
+	fv, p, d := setup(t, "gemini-embedding-001", fakevertex.Options{})
+	inputs := []string{"one", "two two", "three three three", "four", "five", "six"}
+	b, _ := json.Marshal(map[string]any{"model": "gemini-embedding-001", "input": inputs, "dimensions": 4})
+	resp, err := p.Forward(&providers.Call{Deployment: d, Endpoint: registry.EndpointEmbeddings, Body: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fv.Requests()); n != len(inputs) {
+		t.Errorf("%d :predict calls for %d inputs", n, len(inputs))
+	}
+	// Each embedding is its own input's (the fake derives values from the text).
+	for i, in := range inputs {
+		one, _ := json.Marshal(map[string]any{"input": in, "dimensions": 4})
+		r1, err := p.Forward(&providers.Call{Deployment: d, Endpoint: registry.EndpointEmbeddings, Body: one})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := gjson.GetBytes(resp.Body, "data."+strconv.Itoa(i)+".embedding").Raw, gjson.GetBytes(r1.Body, "data.0.embedding").Raw; got != want {
+			t.Errorf("embedding %d out of order: %s vs %s", i, got, want)
+		}
+	}
+	fv.SetFailure(&fakevertex.Failure{Status: 429, RetryAfter: "2"})
+	if _, err := p.Forward(&providers.Call{Deployment: d, Endpoint: registry.EndpointEmbeddings, Body: b}); err == nil {
+		t.Error("a failing part was not reported")
 	}
 }
