@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/internal/fakeanthropic"
+	"github.com/llmgateway/gateway/internal/fakegemini"
 	"github.com/llmgateway/gateway/internal/fakevertex"
 )
 
@@ -19,9 +20,11 @@ import (
 // and a gateway with the operator's vertex_ai deployments (Claude and an
 // embedding model, the service account key from the environment) and a
 // team deployment whose key's token_uri the api_base policy refuses.
-func vertexGateway(t *testing.T) (*gatewayProc, *fakevertex.Server) {
+func vertexGateway(t *testing.T) (*gatewayProc, *fakevertex.Server, *fakegemini.Server) {
 	t.Helper()
 	fv := fakevertex.Start(t, fakevertex.Options{Anthropic: fakeanthropic.Options{CacheRead: 5, CacheWrite: 2}})
+	fg := fakegemini.Start(t, fakegemini.Options{AcceptToken: fv.ValidToken, ToolArgs: `{"city":"Paris"}`})
+	fv.SetGemini(fg)
 	t.Setenv("VX_SA", fv.ServiceAccountJSON(""))
 	// 127.0.0.2 is loopback but not in team_api_base_allow: refused at
 	// dial time, before anything is sent.
@@ -35,6 +38,12 @@ func vertexGateway(t *testing.T) (*gatewayProc, *fakevertex.Server) {
       model: vertex_ai/claude-sonnet-4@20250514
       api_base: ` + fv.URL + `
       vertex_location: us-east5
+      vertex_credentials: os.environ/VX_SA
+  - model_name: vx-gemini
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+      api_base: ` + fv.URL + `
+      vertex_location: global
       vertex_credentials: os.environ/VX_SA
   - model_name: vx-embed
     litellm_params:
@@ -60,17 +69,18 @@ keys:
 	})
 	g := startGateway(t, "--config", filepath.Join(dir, "gateway.yaml"), "--teams-dir", filepath.Join(dir, "teams.d"),
 		"--models-dir", filepath.Join(dir, "models.d"), "--state-dir", filepath.Join(dir, "state"))
-	return g, fv
+	return g, fv, fg
 }
 
 // TestVertexAIEndToEnd: chat (unary and streamed, with usage and cache
-// tokens) to Claude on Vertex AI with openai-go, /v1/messages with
+// tokens) to Claude on Vertex AI and to Gemini on Vertex AI (tools, stream
+// usage) with openai-go, /v1/messages with
 // anthropic-sdk-go (bridged over chat), embeddings through :predict; one
 // token per deployment; a team deployment whose service account's
 // token_uri the api_base policy refuses gets a 403 saying so, with nothing
 // of the key.
 func TestVertexAIEndToEnd(t *testing.T) {
-	g, fv := vertexGateway(t)
+	g, fv, fg := vertexGateway(t)
 	ctx := context.Background()
 	c := openaiClient(g, keyA)
 
@@ -113,6 +123,33 @@ func TestVertexAIEndToEnd(t *testing.T) {
 		t.Errorf("embeddings path %s", fv.Last(t).Path)
 	}
 
+	// Gemini on Vertex AI: unary with a tool, and streamed with usage.
+	gp := userSays("vx-gemini", "Weather in Paris?")
+	gp.Tools = []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+		Name: "get_weather", Parameters: openai.FunctionParameters{"type": "object",
+			"properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}}})}
+	gp.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
+	gr, err := c.Chat.Completions.New(ctx, gp)
+	if err != nil || len(gr.Choices) == 0 || len(gr.Choices[0].Message.ToolCalls) == 0 ||
+		gr.Choices[0].Message.ToolCalls[0].Function.Name != "get_weather" {
+		t.Fatalf("gemini tools: %v %+v", err, gr)
+	}
+	if gl := fg.Last(t); !gl.Vertex || gl.Path != "/v1/projects/fake-project/locations/global/publishers/google/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("gemini path %s", gl.Path)
+	}
+	gs := c.Chat.Completions.NewStreaming(ctx, func() openai.ChatCompletionNewParams {
+		p := userSays("vx-gemini", "Stream please")
+		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+		return p
+	}())
+	var gacc openai.ChatCompletionAccumulator
+	for gs.Next() {
+		gacc.AddChunk(gs.Current())
+	}
+	if gs.Err() != nil || len(gacc.Choices) == 0 || gacc.Choices[0].Message.Content == "" || gacc.Usage.TotalTokens == 0 {
+		t.Fatalf("gemini stream: %v %+v", gs.Err(), gacc)
+	}
+
 	ac := anthropicClient(g, keyA, false)
 	msg, err := ac.Messages.New(ctx, messageParams("vx-claude", false))
 	if err != nil || msg.Model != "vx-claude" || len(msg.Content) == 0 || msg.Content[0].Text == "" {
@@ -129,8 +166,8 @@ func TestVertexAIEndToEnd(t *testing.T) {
 		t.Fatalf("messages stream with a forced tool: %v %+v", ms.Err(), macc)
 	}
 
-	if n := fv.Issued(); n != 2 { // one per deployment (the cache is per deployment and key)
-		t.Errorf("%d access tokens for six calls to two deployments, want 2", n)
+	if n := fv.Issued(); n != 3 { // one per deployment (the cache is per deployment and key)
+		t.Errorf("%d access tokens for eight calls to three deployments, want 3", n)
 	}
 
 	// The team deployment: its token_uri is refused at dial time.
@@ -148,7 +185,7 @@ func TestVertexAIEndToEnd(t *testing.T) {
 			t.Errorf("the refusal leaks %q: %s", leak, raw)
 		}
 	}
-	if n := fv.Issued(); n != 2 {
+	if n := fv.Issued(); n != 3 {
 		t.Errorf("the refused team deployment got a token (%d issued)", n)
 	}
 	if logs := g.logsSoFar(t); strings.Contains(logs, "PRIVATE KEY") || strings.Contains(logs, "ya29.fake") {

@@ -144,8 +144,18 @@ func (p *Provider) geminiURL(d *configs.Deployment, method string) (string, erro
 }
 
 // URL is the Vertex AI URL of method of d's model at publisher.
+// Credentials that cannot be used are reported first (a 401 saying
+// which litellm_params to set), not as a missing project.
 func (p *Provider) URL(d *configs.Deployment, publisher, method string) (string, error) {
-	project := Project(d, p.auth.Project)
+	var credErr error
+	project := Project(d, func(d *configs.Deployment) string {
+		v, err := p.auth.Project(d)
+		credErr = err
+		return v
+	})
+	if project == "" && credErr != nil {
+		return "", credErr
+	}
 	return BuildURL(d, project, publisher, method)
 }
 

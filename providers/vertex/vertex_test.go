@@ -326,7 +326,6 @@ func TestTeamWithoutCredentials(t *testing.T) {
 	d.Credentials.VertexCredentials = ""
 	d.ModelInfo.TeamID = "t1"
 	d.ModelInfo.Extra = map[string]any{configs.KeySetByField: configs.KeySetByTeam}
-	d.LiteLLMParams.VertexProject = "fake-project"
 	for _, model := range []string{"claude-sonnet-4@20250514", "text-embedding-005"} {
 		d.UpstreamModel = model
 		var err error

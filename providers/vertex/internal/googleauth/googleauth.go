@@ -197,13 +197,13 @@ type Auth struct {
 }
 
 // Project returns the project id of d's credentials without fetching a
-// token ("" when they name none or cannot be read).
-func (c *Cache) Project(d *configs.Deployment) string {
+// token ("" when they name none); the error is the credentials' problem.
+func (c *Cache) Project(d *configs.Deployment) (string, error) {
 	e, err := c.entry(d)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return e.project
+	return e.project, nil
 }
 
 // Token returns an access token for d (cached until Early before its
