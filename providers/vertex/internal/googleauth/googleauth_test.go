@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -266,4 +267,44 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("long message: %q", why)
 		}
 	})
+}
+
+func BenchmarkCachedToken(b *testing.B) {
+	fv := fakevertex.Start(b, fakevertex.Options{})
+	c := NewCache(providers.NewClient())
+	d := operator(fv.ServiceAccountJSON(""))
+	if _, err := c.Token(d); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		dd := *d
+		if _, err := c.Project(&dd); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Token(&dd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestEvictionBounds(t *testing.T) {
+	t.Parallel()
+	c := NewCache(providers.NewClient())
+	c.FindDefault = func(context.Context, ...string) (*google.Credentials, error) {
+		return &google.Credentials{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x", Expiry: time.Now().Add(time.Hour)})}, nil
+	}
+	for i := range maxEntries + 10 {
+		d := operator("")
+		d.ModelInfo.ID = "dep-" + strconv.Itoa(i)
+		if _, err := c.Token(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.RLock()
+	n, r := len(c.entries), len(c.recent)
+	c.mu.RUnlock()
+	if n > maxEntries || r > n {
+		t.Fatalf("%d entries, %d recent", n, r)
+	}
 }
