@@ -215,6 +215,13 @@ func (s *Server) ValidToken(tok string) bool {
 	return ok && time.Now().Before(exp)
 }
 
+// RevokeAll invalidates every issued token (a key deleted or disabled).
+func (s *Server) RevokeAll() {
+	s.mu.Lock()
+	clear(s.tokens)
+	s.mu.Unlock()
+}
+
 // SetFailure makes every following Vertex request (not token requests)
 // fail with f; nil answers normally again. Requests are checked first.
 func (s *Server) SetFailure(f *Failure) {

@@ -24,6 +24,7 @@
 package vertex
 
 import (
+	"errors"
 	"os"
 	"strings"
 
@@ -86,18 +87,38 @@ func IsClaude(model string) bool { return strings.HasPrefix(model, "claude") }
 // Complete serves chat: Claude models through the anthropic translation,
 // the others through the gemini one.
 func (p *Provider) Complete(call *providers.Call) (*providers.Response, error) {
+	var resp *providers.Response
+	var err error
 	if call.Deployment != nil && IsClaude(call.Deployment.UpstreamModel) {
-		return p.claude.Complete(call)
+		resp, err = p.claude.Complete(call)
+	} else {
+		resp, err = p.gemini.Complete(call)
 	}
-	return p.gemini.Complete(call)
+	return resp, p.check(call, err)
 }
 
 // OpenStream serves streamed chat as Complete does.
 func (p *Provider) OpenStream(call *providers.Call) (providers.Stream, error) {
+	var st providers.Stream
+	var err error
 	if call.Deployment != nil && IsClaude(call.Deployment.UpstreamModel) {
-		return p.claude.OpenStream(call)
+		st, err = p.claude.OpenStream(call)
+	} else {
+		st, err = p.gemini.OpenStream(call)
 	}
-	return p.gemini.OpenStream(call)
+	return st, p.check(call, err)
+}
+
+// check forgets the deployment's cached token when a call fails with 401
+// (Vertex AI refused the token: it was revoked, or the key deleted), so
+// the next call fetches a new one.
+func (p *Provider) check(call *providers.Call, err error) error {
+	if err != nil && call.Deployment != nil {
+		if we, ok := errors.AsType[*wire.Error](err); ok && we.Status == 401 {
+			p.auth.Forget(call.Deployment)
+		}
+	}
+	return err
 }
 
 // Forward serves /v1/embeddings (translated to :predict and back).
@@ -105,7 +126,8 @@ func (p *Provider) Forward(call *providers.Call) (*providers.Response, error) {
 	if call.EndpointOrChat() != registry.EndpointEmbeddings || call.Method != "" {
 		return nil, p.notServed(call)
 	}
-	return p.embed(call)
+	resp, err := p.embed(call)
+	return resp, p.check(call, err)
 }
 
 // ForwardStream: no endpoint of vertex_ai streams besides chat.

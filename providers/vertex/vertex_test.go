@@ -463,3 +463,19 @@ func TestOneInstanceEmbeddingsAreSplit(t *testing.T) {
 		t.Error("a failing part was not reported")
 	}
 }
+
+func TestRevokedTokenIsForgotten(t *testing.T) {
+	t.Parallel()
+	fv, p, d := setup(t, "claude-sonnet-4@20250514", fakevertex.Options{})
+	if _, err := p.Complete(&providers.Call{Deployment: d, Body: []byte(chatBody)}); err != nil {
+		t.Fatal(err)
+	}
+	fv.RevokeAll()
+	_, err := p.Complete(&providers.Call{Deployment: d, Body: []byte(chatBody)})
+	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Status != 401 || strings.Contains(we.Message+we.Internal, "ya29.") {
+		t.Fatalf("revoked token: %v", err)
+	}
+	if _, err := p.Complete(&providers.Call{Deployment: d, Body: []byte(chatBody)}); err != nil || fv.Issued() != 2 {
+		t.Fatalf("after a 401 a new token is fetched: issued %d, %v", fv.Issued(), err)
+	}
+}

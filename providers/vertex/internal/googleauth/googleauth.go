@@ -318,6 +318,25 @@ func (c *Cache) evictLocked(now int64) {
 	}
 }
 
+// Forget drops d's cached token source (Vertex AI refused its token: a
+// revoked key or a token revoked early), so the next call builds a new
+// one and fetches a fresh token.
+func (c *Cache) Forget(d *configs.Deployment) {
+	sl := slot{id: d.ModelInfo.ID, hostIdentity: d.MayUseHostIdentity(), teams: providers.TeamSupplied(d)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.recent[sl]
+	if e == nil {
+		return
+	}
+	delete(c.recent, sl)
+	for k, x := range c.entries {
+		if x == e {
+			delete(c.entries, k)
+		}
+	}
+}
+
 // Len is the number of cached sources (tests).
 func (c *Cache) Len() int {
 	c.mu.RLock()
