@@ -21,8 +21,19 @@ func appendTools(out []byte, tools, functions gjson.Result) ([]byte, *wire.Error
 	search := false
 	var werr *wire.Error
 	add := func(fn gjson.Result, param string) {
-		name := fn.Get("name")
-		if name.Str == "" {
+		var name, desc, params gjson.Result
+		fn.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "name":
+				name = v
+			case "description":
+				desc = v
+			case "parameters":
+				params = v
+			}
+			return true
+		})
+		if name.Type != gjson.String || name.Str == "" {
 			werr = invalid(param+".name", "%s.name is required", param)
 			return
 		}
@@ -32,29 +43,39 @@ func appendTools(out []byte, tools, functions gjson.Result) ([]byte, *wire.Error
 		n++
 		decls = append(decls, `{"name":`...)
 		decls = appendRawString(decls, name)
-		if d := fn.Get("description"); d.Str != "" {
+		if desc.Type == gjson.String && desc.Str != "" {
 			decls = append(decls, `,"description":`...)
-			decls = appendRawString(decls, d)
+			decls = appendRawString(decls, desc)
 		}
-		if p := fn.Get("parameters"); p.IsObject() && hasProperties(p) {
+		if params.IsObject() && hasProperties(params) {
 			decls = append(decls, `,"parameters":`...)
-			decls = appendSchema(decls, p, p, 0)
+			decls = appendSchema(decls, params, params, 0)
 		}
 		decls = append(decls, '}')
 	}
 	tools.ForEach(func(k, t gjson.Result) bool {
 		param := "tools[" + k.String() + "]"
-		switch typ := t.Get("type").Str; typ {
+		var typ, fn gjson.Result
+		t.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "type":
+				typ = v
+			case "function":
+				fn = v
+			}
+			return true
+		})
+		switch typ.Str {
 		case "function", "":
-			if !t.Get("function").IsObject() {
+			if !fn.IsObject() {
 				werr = invalid(param+".function", "%s.function is required", param)
 				return false
 			}
-			add(t.Get("function"), param+".function")
+			add(fn, param+".function")
 		case "web_search", "web_search_preview":
 			search = true
 		default:
-			werr = invalid(param+".type", "%s.type %q is not supported by Gemini models (function, web_search)", param, typ)
+			werr = invalid(param+".type", "%s.type %q is not supported by Gemini models (function, web_search)", param, truncate(typ.Str, 50))
 		}
 		return werr == nil
 	})
@@ -90,11 +111,47 @@ func appendTools(out []byte, tools, functions gjson.Result) ([]byte, *wire.Error
 // schema of another kind. Gemini refuses an OBJECT schema whose
 // properties are empty, so a function without parameters declares none.
 func hasProperties(s gjson.Result) bool {
-	if t := s.Get("type"); t.Str != "" && t.Str != "object" {
-		return true
+	ok := false
+	s.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			if v.Type == gjson.String && v.Str != "object" {
+				ok = true
+			}
+		case "properties":
+			ok = ok || nonEmptyObject(v)
+		case "anyOf", "oneOf", "$ref":
+			ok = true
+		}
+		return !ok
+	})
+	return ok
+}
+
+// nonEmptyObject reports whether v is an object with a member.
+func nonEmptyObject(v gjson.Result) bool {
+	if !v.IsObject() {
+		return false
 	}
-	p := s.Get("properties")
-	return p.IsObject() && len(p.Map()) > 0 || s.Get("anyOf").Exists() || s.Get("$ref").Exists()
+	found := false
+	v.ForEach(func(_, _ gjson.Result) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// nonEmptyArray reports whether v is an array with an element.
+func nonEmptyArray(v gjson.Result) bool {
+	if !v.IsArray() {
+		return false
+	}
+	found := false
+	v.ForEach(func(_, _ gjson.Result) bool {
+		found = true
+		return false
+	})
+	return found
 }
 
 // maxSchemaDepth bounds the nesting (and $ref expansion) of a schema.
@@ -110,28 +167,13 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 	if depth > maxSchemaDepth || !s.IsObject() {
 		return append(dst, `{"type":"object"}`...)
 	}
-	if ref := s.Get(`\$ref`); ref.Type == gjson.String {
-		if target, ok := resolveRef(root, ref.Str); ok && depth < maxSchemaDepth {
-			return appendSchema(dst, target, root, depth+1)
-		}
-		return append(dst, `{"type":"object"}`...)
-	}
-	dst = append(dst, '{')
-	n := 0
-	key := func(k string) {
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		n++
-		dst = append(dst, '"')
-		dst = append(dst, k...)
-		dst = append(dst, `":`...)
-	}
 	var typ string
-	nullable := false
-	var props gjson.Result
+	nullable, hasEnum := false, false
+	var props, ref gjson.Result
 	s.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
+		case "$ref":
+			ref = v
 		case "type":
 			switch {
 			case v.Type == gjson.String:
@@ -156,6 +198,10 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 			}
 		case "properties":
 			props = v
+		case "enum":
+			hasEnum = v.IsArray()
+		case "const":
+			hasEnum = hasEnum || v.Type == gjson.String
 		case "anyOf", "oneOf":
 			v.ForEach(func(_, sub gjson.Result) bool {
 				if sub.Get("type").Str == "null" {
@@ -166,7 +212,24 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 		}
 		return true
 	})
-	hasProps := props.IsObject() && len(props.Map()) > 0
+	if ref.Type == gjson.String {
+		if target, ok := resolveRef(root, ref.Str); ok && depth < maxSchemaDepth {
+			return appendSchema(dst, target, root, depth+1)
+		}
+		return append(dst, `{"type":"object"}`...)
+	}
+	dst = append(dst, '{')
+	n := 0
+	key := func(k string) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, `":`...)
+	}
+	hasProps := nonEmptyObject(props)
 	switch {
 	case typ == "object" && !hasProps:
 		// A free-form object (a map): Gemini refuses an OBJECT without
@@ -174,7 +237,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 	case typ != "":
 		key("type")
 		dst = appendString(dst, typ)
-	case s.Get("enum").IsArray() || s.Get("const").Type == gjson.String:
+	case hasEnum:
 		key("type") // Gemini takes enums on strings only
 		dst = append(dst, `"string"`...)
 	}
@@ -225,7 +288,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 				dst = appendSchema(dst, it, root, depth+1)
 			}
 		case "anyOf", "oneOf":
-			if v.IsArray() && len(v.Array()) > 0 {
+			if nonEmptyArray(v) {
 				key("anyOf")
 				dst = append(dst, '[')
 				i := 0

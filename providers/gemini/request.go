@@ -69,7 +69,7 @@ func translateRequest(body []byte, model string, stream bool) ([]byte, reqInfo, 
 		info.includeUsage = f.streamOptions.Get("include_usage").Bool()
 	}
 	msgs := f.messages
-	if !msgs.IsArray() || len(msgs.Array()) == 0 {
+	if !nonEmptyArray(msgs) {
 		return nil, info, invalid("messages", "messages must be a non-empty array")
 	}
 	b := &reqBuilder{model: model}
@@ -182,8 +182,17 @@ func (b *reqBuilder) message(m gjson.Result, i int, scratch []byte) ([]byte, *wi
 	if !m.IsObject() {
 		return scratch, invalid(param, "%s must be an object", param)
 	}
-	role := m.Get("role").Str
-	c := m.Get("content")
+	var roleV, c gjson.Result
+	m.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			roleV = v
+		case "content":
+			c = v
+		}
+		return true
+	})
+	role := roleV.Str
 	switch role {
 	case "system", "developer":
 		return b.systemText(c, param, scratch)
