@@ -265,26 +265,36 @@ func (c *Cache) entry(d *configs.Deployment) (*entry, error) {
 	}
 	sum := sha256.Sum256([]byte(v))
 	id := sl.id + "\x00" + string(sum[:]) + "\x00" + strconv.FormatBool(sl.hostIdentity) + strconv.FormatBool(sl.teams)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[id]; e != nil && e.fileStamp == stamp {
-		e.lastUsed.Store(now)
+	c.mu.RLock()
+	e = c.entries[id]
+	c.mu.RUnlock()
+	if e == nil || e.fileStamp != stamp {
+		// Built outside the lock (ADC may ask the metadata server); a
+		// source fetches no token until asked, so of concurrent first
+		// calls' sources only the one stored is ever used.
+		built, err := c.build(d, v)
+		if err != nil {
+			return nil, err
+		}
+		built.fileStamp, built.cred = stamp, v
+		c.mu.Lock()
+		if x := c.entries[id]; x != nil && x.fileStamp == stamp {
+			built = x // another call stored one first
+		} else {
+			if len(c.entries) >= maxEntries {
+				c.evictLocked(now)
+			}
+			c.entries[id] = built
+		}
+		c.recent[sl] = built
+		c.mu.Unlock()
+		e = built
+	} else {
+		c.mu.Lock()
 		c.recent[sl] = e
-		return e, nil
+		c.mu.Unlock()
 	}
-	// Built under the lock (no network for a key; ADC may ask the
-	// metadata server once): concurrent first calls share one source.
-	e, err := c.build(d, v)
-	if err != nil {
-		return nil, err
-	}
-	e.fileStamp, e.cred = stamp, v
 	e.lastUsed.Store(now)
-	if len(c.entries) >= maxEntries {
-		c.evictLocked(now)
-	}
-	c.entries[id] = e
-	c.recent[sl] = e
 	return e, nil
 }
 
