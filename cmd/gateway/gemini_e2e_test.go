@@ -154,6 +154,22 @@ func TestGeminiWithTheOpenAISDK(t *testing.T) {
 		t.Errorf("embeddings cost nothing")
 	}
 
+	// A blocked prompt: a 200 with content_filter, unary and streamed.
+	fake.Update(func(o *fakegemini.Options) { o.BlockPrompt = "SAFETY" })
+	comp, err = c.Chat.Completions.New(ctx, userSays("g-gemini", "something bad"))
+	if err != nil || len(comp.Choices) != 1 || comp.Choices[0].FinishReason != "content_filter" || comp.Choices[0].Message.Content != "" {
+		t.Fatalf("blocked prompt: %v %+v", err, comp)
+	}
+	st = c.Chat.Completions.NewStreaming(ctx, userSays("g-gemini", "something bad"))
+	acc = openai.ChatCompletionAccumulator{}
+	for st.Next() {
+		acc.AddChunk(st.Current())
+	}
+	if st.Err() != nil || len(acc.Choices) == 0 || acc.Choices[0].FinishReason != "content_filter" {
+		t.Fatalf("blocked prompt, streamed: %v %+v", st.Err(), acc)
+	}
+	fake.Update(func(o *fakegemini.Options) { o.BlockPrompt = "" })
+
 	// Google's errors: the status kept, 429's retry delay as retry-after,
 	// the key never echoed.
 	var apiErr *openai.Error

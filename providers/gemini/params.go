@@ -564,6 +564,9 @@ const (
 // with includeThoughts for Gemini 2.5, a thinking level for Gemini 3.
 func thinkingConfig(f *fields, model string) (string, *wire.Error) {
 	m := strings.TrimPrefix(model, "models/")
+	if strings.HasPrefix(m, "gemini-1.") || strings.HasPrefix(m, "gemini-2.0") || strings.HasPrefix(m, "gemini-pro") {
+		return "", nil // models without thinking refuse a thinkingConfig: the effort is dropped
+	}
 	gemini3 := strings.HasPrefix(m, "gemini-3")
 	if re := f.reasoningEffort; re.Exists() && re.Type != gjson.Null {
 		effort := re.Str

@@ -232,8 +232,9 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 			} else {
 				out = appendInt(out, k.Int())
 			}
+			finish := finishReason(cv.Get("finishReason").Str)
 			out = append(out, `,"message":{"role":"assistant","content":`...)
-			if c.hasText || c.nTools == 0 {
+			if c.hasText || (c.nTools == 0 && finish != "content_filter") {
 				out = append(out, '"')
 				out = append(out, c.text...)
 				out = append(out, '"')
@@ -250,7 +251,6 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 				out = append(out, c.tools...)
 				out = append(out, ']')
 			}
-			finish := finishReason(cv.Get("finishReason").Str)
 			if c.nTools > 0 && finish == "stop" {
 				finish = "tool_calls"
 			}
