@@ -34,6 +34,7 @@ import (
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/providers/registry"
+	"github.com/llmgateway/gateway/providers/vertex"
 	"github.com/llmgateway/gateway/spend"
 	"github.com/llmgateway/gateway/wire"
 )
@@ -329,6 +330,7 @@ func newProviders(client *providers.Client) map[string]providers.Provider {
 		"azure":     azure.New(client),
 		"mock":      mock.New(),
 		"anthropic": anthropic.New(client),
+		"vertex_ai": vertex.New(client),
 		"gemini":    gemini.New(client),
 	}
 	// OpenAI-compatible hosts by name: registry entries the openai

@@ -118,6 +118,10 @@ var Table = []Spec{
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
 		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always,
 		Params: []string{"api_version"}, EnvKey: "ANTHROPIC_API_KEY"},
+	// Vertex AI: Google's models (Gemini API) and Anthropic's (rawPredict)
+	// with a service account's OAuth2 token; embeddings with :predict.
+	{Name: "vertex_ai", Auth: AuthGoogleOAuth, Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always,
+		Params: []string{"vertex_project", "vertex_location", "vertex_credentials"}},
 	// Google AI Studio's Gemini API (providers/gemini translates chat and
 	// embeddings); GEMINI_API_KEY for the operator's deployments only.
 	{Name: "gemini", DefaultAPIBase: "https://generativelanguage.googleapis.com", Auth: AuthGoogAPIKey,
