@@ -185,8 +185,42 @@ func (t *target) statusError(status int, retryAfter, body []byte) *wire.Error {
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(string(retryAfter))); err == nil && n > 0 {
 		e.RetryAfter = n
+	} else if n := googleRetryDelay(body); n > 0 {
+		e.RetryAfter = n
 	}
 	return e
+}
+
+// googleRetryDelay is the delay, in whole seconds rounded up, of a Google
+// API error's google.rpc.RetryInfo detail ({"error": {"details": [{"@type":
+// "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "6.2s"}]}}),
+// which Google sends instead of a Retry-After header; 0 when absent.
+func googleRetryDelay(body []byte) int {
+	details := gjson.GetBytes(body, "error.details")
+	if !details.IsArray() {
+		return 0
+	}
+	n := 0
+	details.ForEach(func(_, d gjson.Result) bool {
+		var typ, delay string
+		d.ForEach(func(k, v gjson.Result) bool { // "@type" is special in gjson paths
+			switch k.Str {
+			case "@type":
+				typ = v.Str
+			case "retryDelay":
+				delay = v.Str
+			}
+			return true
+		})
+		if !strings.HasSuffix(typ, "google.rpc.RetryInfo") {
+			return true
+		}
+		if dur, err := time.ParseDuration(delay); err == nil && dur > 0 {
+			n = int((dur + time.Second - 1) / time.Second)
+		}
+		return false
+	})
+	return n
 }
 
 // hasErrorMessage reports whether body is an error envelope.

@@ -73,7 +73,8 @@ func TestREADMEListsEveryProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header := map[Auth]string{AuthBearer: "`Authorization: Bearer`", AuthAPIKey: "`api-key`", AuthXAPIKey: "`x-api-key`", AuthNone: "none"}
+	header := map[Auth]string{AuthBearer: "`Authorization: Bearer`", AuthAPIKey: "`api-key`", AuthXAPIKey: "`x-api-key`", AuthNone: "none",
+		AuthGoogAPIKey: "`x-goog-api-key`", AuthSigV4: "AWS SigV4", AuthGoogleOAuth: "Google OAuth2 `Authorization: Bearer`"}
 	rows := 0
 	for _, line := range strings.Split(string(readme), "\n") {
 		if strings.HasPrefix(line, "| `") && strings.Contains(line, "/` |") {
