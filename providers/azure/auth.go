@@ -96,6 +96,10 @@ type Auth struct {
 // params to set: it may not use the gateway's own identity. provider
 // names the provider in messages ("Azure OpenAI").
 func ResolveAuth(d *configs.Deployment, envKeys []string, provider string) (Auth, error) {
+	return resolveAuth(d, envKeys, provider, getenv)
+}
+
+func resolveAuth(d *configs.Deployment, envKeys []string, provider string, getenv func(string) string) (Auth, error) {
 	if d.APIKey != "" {
 		return Auth{Method: MethodAPIKey, Key: d.APIKey}, nil
 	}
