@@ -169,7 +169,7 @@ func BenchmarkPrepare(b *testing.B) {
 		LiteLLMParams: configs.LiteLLMParams{APIBase: up.AzureBase()}}
 	ent := &configs.Deployment{ModelName: "gpt", UpstreamModel: "dep",
 		LiteLLMParams: configs.LiteLLMParams{APIBase: up.AzureBase(), TenantID: entra.Tenant(), ClientID: entra.Client(), AzureAuthorityHost: entra.URL},
-		Credentials: configs.Credentials{ClientSecret: entra.Secret()}}
+		Credentials:   configs.Credentials{ClientSecret: entra.Secret()}}
 	for _, bc := range []struct {
 		name string
 		d    *configs.Deployment
