@@ -189,11 +189,19 @@ func (t *Tokens) sweep(now time.Time) {
 
 // newCredential makes the azidentity credential for a. Its HTTP requests
 // go through the deployment's net/http client (the api_base policy for a
-// team's), retried once at most.
+// team's; a managed identity's through the operator's), retried once at
+// most.
 func (t *Tokens) newCredential(d *configs.Deployment, a *Auth) (azcore.TokenCredential, error) {
 	opts := azcore.ClientOptions{
 		Transport: &transport{client: t.client.HTTPFor(d)},
 		Retry:     policy.RetryOptions{MaxRetries: 1, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: time.Second},
+	}
+	if a.Method == MethodManagedIdentity {
+		// The host's own endpoint (IMDS or IDENTITY_ENDPOINT), never one
+		// from litellm_params, and only ever for the operator's
+		// deployments: the operator's client (the team policy refuses
+		// link-local addresses such as IMDS's).
+		opts.Transport = &transport{client: t.client.HTTPFor(nil)}
 	}
 	switch a.Method {
 	case MethodClientSecret:
@@ -212,8 +220,8 @@ func (t *Tokens) newCredential(d *configs.Deployment, a *Auth) (azcore.TokenCred
 	case MethodManagedIdentity:
 		// The managed identity endpoint (IMDS) retries more by default;
 		// a call cannot wait that long.
-		opts.Retry = policy.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 2 * time.Second,
-			TryTimeout: 10 * time.Second}
+		opts.Retry = policy.RetryOptions{MaxRetries: 1, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: time.Second,
+			TryTimeout: 5 * time.Second}
 		mo := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
 		if a.ManagedID != "" {
 			mo.ID = azidentity.ClientID(a.ManagedID)
