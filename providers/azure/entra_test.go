@@ -345,3 +345,16 @@ func TestPrepareHeaders(t *testing.T) {
 		t.Errorf("Key = %q", h.Key(d))
 	}
 }
+
+// FuzzFirstSentence: the quoted part of Entra ID's description is short
+// and never a panic.
+func FuzzFirstSentence(f *testing.F) {
+	f.Add("AADSTS7000215: Invalid client secret provided. Ensure the secret... Trace ID: x")
+	f.Add("no period\nsecond line")
+	f.Add("\xff\xfe. ")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got := azure.FirstSentence(s); len(got) > 303 {
+			t.Fatalf("%d bytes", len(got))
+		}
+	})
+}

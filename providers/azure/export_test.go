@@ -20,3 +20,6 @@ var ResolveAuthEnv = resolveAuth
 
 // SetNow replaces the token cache's clock.
 func (t *Tokens) SetNow(now func() time.Time) { t.now = now }
+
+// FirstSentence is firstSentence.
+var FirstSentence = firstSentence
