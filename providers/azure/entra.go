@@ -290,8 +290,10 @@ func tokenError(d *configs.Deployment, a *Auth, err error, f *fetch, ctxErr erro
 		body, _ := runtime.Payload(res)
 		code := gjson.GetBytes(body, "error").String()
 		desc := firstSentence(gjson.GetBytes(body, "error_description").String())
-		if desc == "" {
-			desc = firstSentence(gjson.GetBytes(body, "error.message").String()) // the managed identity endpoints' shape
+		for _, path := range []string{"error.message", "message"} { // the managed identity endpoints' shapes
+			if desc == "" {
+				desc = firstSentence(gjson.GetBytes(body, path).String())
+			}
 		}
 		internal := "token endpoint answered " + strconv.Itoa(res.StatusCode) + ": " + scrub(string(body))
 		if res.Request != nil {
