@@ -109,7 +109,7 @@ func govSetup(t *testing.T, up *fakeUpstream, c govConfig, stateDir string) []st
     litellm_params: {model: openai/gov-unpriced-model, api_base: ` + up.url + `/v1}
     model_info: {id: gov-5, team_id: ` + govTeam + `, team_public_model_name: unpriced}
   - model_name: gov-old-azure
-    litellm_params: {model: azure/old, api_base: ` + up.url + `, api_version: 2024-06-01}
+    litellm_params: {model: azure/old, api_base: ` + up.url + `, api_version: 2024-06-01, api_key: os.environ/GOV_UPSTREAM_KEY}
     model_info: {id: gov-4, team_id: ` + govTeam + `, team_public_model_name: old-azure, base_model: azure/gpt-4o-mini}
 `,
 	})

@@ -328,6 +328,7 @@ func newProviders(client *providers.Client) map[string]providers.Provider {
 	provs := map[string]providers.Provider{
 		"openai":    openai.New(client),
 		"azure":     azure.New(client),
+		"azure_ai":  azure.NewAI(client),
 		"mock":      mock.New(),
 		"anthropic": anthropic.New(client),
 		"vertex_ai": vertex.New(client),

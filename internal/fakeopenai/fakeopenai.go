@@ -18,6 +18,14 @@
 //     /openai/responses?api-version=... (2025-03-01-preview or later) and
 //     the v1 API at /openai/v1/{endpoint} (api-version absent, preview or
 //     latest; the deployment is the body's model).
+//   - Azure AI Foundry's model inference API (AIBase):
+//     /models/chat/completions and /models/embeddings?api-version=<dated>
+//     (the model is the body's), the key in api-key or
+//     Authorization: Bearer.
+//
+// With Options.Bearer set, the Azure and Foundry paths also accept
+// Authorization: Bearer <token> for a token Bearer accepts (a Microsoft
+// Entra ID token: fakeentra.Server.Valid).
 //
 // Chat, completions, embeddings and responses answer as the built-in mock
 // provider does (providers/mock); moderations, images, speech and
@@ -60,6 +68,9 @@ type Options struct {
 	// Deployments, when set, are the Azure deployment names that exist;
 	// another answers 404 DeploymentNotFound. Nil: every name exists.
 	Deployments []string
+	// Bearer, when set, accepts Authorization: Bearer <token> on the
+	// Azure and Foundry paths when it returns true (Entra ID auth).
+	Bearer func(token string) bool
 }
 
 // Request is one recorded request.
@@ -91,6 +102,7 @@ type Server struct {
 	Key string
 
 	deployments map[string]bool
+	bearer      func(string) bool
 
 	mu     sync.Mutex
 	reqs   []Request
@@ -111,7 +123,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	if err != nil {
 		tb.Fatalf("fakeopenai: %v", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), Key: opts.Key, stored: map[string][]byte{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), Key: opts.Key, stored: map[string][]byte{}, bearer: opts.Bearer}
 	if s.Key == "" {
 		s.Key = DefaultKey
 	}
@@ -137,6 +149,10 @@ func (s *Server) OpenAIBase() string { return s.URL + "/v1" }
 
 // AzureBase is the api_base of an azure deployment on this server.
 func (s *Server) AzureBase() string { return s.URL }
+
+// AIBase is the api_base of an azure_ai deployment on this server (a
+// Foundry resource's model inference endpoint).
+func (s *Server) AIBase() string { return s.URL + "/models" }
 
 // Requests returns the requests received so far, in order.
 func (s *Server) Requests() []Request {
@@ -203,6 +219,20 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		r.Dialect, rest = "openai", path[len("/v1/"):]
 	case strings.HasPrefix(path, "/openai/"):
 		r.Dialect = "azure"
+	case strings.HasPrefix(path, "/models/"):
+		r.Dialect, rest = "foundry", path[len("/models/"):]
+		if rest != string(registry.EndpointChat) && rest != string(registry.EndpointEmbeddings) {
+			s.record(r)
+			notFoundAzure(ctx)
+			return
+		}
+		if !dated(r.APIVersion) {
+			s.record(r)
+			ctx.SetStatusCode(400)
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"error":{"code":"BadRequest","message":"The api-version query parameter is missing or not supported. Supported versions: 2024-05-01-preview"}}`)
+			return
+		}
 	default:
 		s.record(r)
 		notFound(ctx, "Invalid URL ("+r.Method+" "+path+")")
@@ -332,8 +362,14 @@ func dated(v string) bool {
 
 // authorized checks the key as OpenAI (bearer) or Azure (api-key) does.
 func (s *Server) authorized(ctx *fasthttp.RequestCtx, r *Request) bool {
-	if r.Dialect == "azure" {
-		if r.Header["api-key"] == s.Key {
+	if r.Dialect == "azure" || r.Dialect == "foundry" {
+		bearer, isBearer := strings.CutPrefix(r.Header["authorization"], "Bearer ")
+		switch {
+		case r.Header["api-key"] == s.Key:
+			return true
+		case isBearer && s.bearer != nil && s.bearer(bearer):
+			return true
+		case isBearer && r.Dialect == "foundry" && bearer == s.Key:
 			return true
 		}
 		ctx.SetStatusCode(401)

@@ -23,11 +23,23 @@
 //
 // Azure OpenAI has no moderations endpoint.
 //
-// The key is the deployment's api_key. A deployment without one that is
-// the operator's own (configs.Deployment.OperatorCredentials) uses
-// AZURE_OPENAI_API_KEY, else AZURE_API_KEY, from the gateway's
-// environment, in LiteLLM's order; a team's deployment never reads the
-// environment.
+// Authentication (ResolveAuth, auth.go), first match winning: the
+// deployment's api_key (api-key header); its azure_ad_token
+// (Authorization: Bearer); tenant_id + client_id + client_secret
+// (Microsoft Entra ID client credentials at azure_authority_host, default
+// https://login.microsoftonline.com, the token cached and renewed before
+// it expires: entra.go). Only the operator's own deployments
+// (configs.Deployment.MayUseHostIdentity) may then fall back to the
+// gateway's environment: AZURE_OPENAI_API_KEY, else AZURE_API_KEY (in
+// LiteLLM's order), else the service principal of AZURE_TENANT_ID +
+// AZURE_CLIENT_ID + AZURE_CLIENT_SECRET, else the host's managed identity
+// (AZURE_CLIENT_ID selecting a user-assigned one). A team's deployment
+// without credentials of its own is refused with a 401 naming the params
+// to set; its token requests go through the same api_base policy as its
+// calls.
+//
+// The package also serves `azure_ai/<model>` (NewAI, ai.go): Azure AI
+// Foundry's model inference and serverless endpoints.
 package azure
 
 import (
@@ -61,24 +73,69 @@ var getenv = os.Getenv
 // (providers.Provider) and every other endpoint of its registry entry
 // (providers.Forwarder).
 func New(client *providers.Client) providers.Provider {
-	return &providers.HTTP{Client: client, Prepare: prepare, Key: key}
+	a := &authenticator{tokens: NewTokens(client), envKeys: EnvKeys, provider: "Azure OpenAI"}
+	return &providers.HTTP{Client: client, Prepare: a.prepare(prepareAzure), Key: a.key}
 }
 
-// key is the deployment's api_key, else the environment's for the
-// operator's own deployments.
-func key(d *configs.Deployment) string {
-	if d.APIKey != "" || !d.OperatorCredentials() {
-		return d.APIKey
+// authenticator adds a provider's auth headers to its requests.
+type authenticator struct {
+	tokens   *Tokens
+	envKeys  []string
+	provider string
+	// bearerKey reports whether an api key goes in Authorization: Bearer
+	// rather than api-key (azure_ai's serverless endpoints); nil: never.
+	bearerKey func(req *fasthttp.Request) bool
+}
+
+// key is what a call to d sends as its credential (the api key or the
+// token), for scrubbing upstream errors; it never asks for a token.
+func (a *authenticator) key(d *configs.Deployment) string {
+	au, err := ResolveAuth(d, a.envKeys, a.provider)
+	if err != nil {
+		return ""
 	}
-	for _, name := range EnvKeys {
-		if v := getenv(name); v != "" {
-			return v
+	switch au.Method {
+	case MethodAPIKey, MethodStaticToken:
+		return au.Key
+	}
+	return a.tokens.Current(d, &au)
+}
+
+// prepare is setURL (which sets the request's URI) followed by the auth
+// header: api-key, or Authorization: Bearer with a static or Entra ID
+// token.
+func (a *authenticator) prepare(setURL providers.Prepare) providers.Prepare {
+	return func(call *providers.Call, req *fasthttp.Request) error {
+		if err := setURL(call, req); err != nil {
+			return err
 		}
+		d := call.Deployment
+		au, err := ResolveAuth(d, a.envKeys, a.provider)
+		if err != nil {
+			return err
+		}
+		switch au.Method {
+		case MethodAPIKey:
+			if a.bearerKey != nil && a.bearerKey(req) {
+				req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+au.Key)
+			} else {
+				req.Header.Set("api-key", au.Key)
+			}
+		case MethodStaticToken:
+			req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+au.Key)
+		default:
+			tok, err := a.tokens.Token(d, &au, call.Deadline)
+			if err != nil {
+				return err
+			}
+			req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+tok)
+		}
+		return nil
 	}
-	return ""
 }
 
-func prepare(call *providers.Call, req *fasthttp.Request) error {
+// prepareAzure sets the Azure OpenAI URL of the call.
+func prepareAzure(call *providers.Call, req *fasthttp.Request) error {
 	d := call.Deployment
 	base := strings.TrimRight(d.LiteLLMParams.APIBase, "/")
 	if base == "" {
@@ -100,9 +157,6 @@ func prepare(call *providers.Call, req *fasthttp.Request) error {
 		return wire.Errorf(400, wire.TypeInvalidRequest, "%s has no stored objects to fetch or delete", ep)
 	}
 	req.SetRequestURI(URL(base, d.UpstreamModel, version, ep, call.ObjectID))
-	if k := key(d); k != "" {
-		req.Header.Set("api-key", k)
-	}
 	return nil
 }
 

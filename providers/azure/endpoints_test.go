@@ -96,7 +96,8 @@ func TestEndpoints(t *testing.T) {
 }
 
 // TestEnvironmentKey: AZURE_API_KEY (set in export_test.go) is the key of
-// the operator's deployments without one, never of a team's.
+// the operator's deployments without one, never of a team's (which is
+// refused with a 401 naming the params to set).
 func TestEnvironmentKey(t *testing.T) {
 	t.Parallel()
 	h := azure.New(providers.NewClient()).(*providers.HTTP)
@@ -114,7 +115,13 @@ func TestEnvironmentKey(t *testing.T) {
 			d.ModelInfo.Extra = map[string]any{configs.KeySetByField: tc.setBy}
 		}
 		req := fasthttp.AcquireRequest()
-		if err := h.Prepare(&providers.Call{Deployment: d}, req); err != nil {
+		err := h.Prepare(&providers.Call{Deployment: d}, req)
+		if tc.want == "" {
+			we, ok := errors.AsType[*wire.Error](err)
+			if !ok || we.Status != 401 || !strings.Contains(we.Message, "tenant_id + client_id + client_secret") {
+				t.Errorf("%s: %v, want a 401 naming the params", tc.name, err)
+			}
+		} else if err != nil {
 			t.Fatal(err)
 		}
 		if got := string(req.Header.Peek("api-key")); got != tc.want {

@@ -85,8 +85,9 @@ type Spec struct {
 	EnvKey string
 	// Family names the package that implements a provider declared here
 	// only ("openai": an OpenAI-compatible host by name, served by the
-	// openai package with this entry's api_base and key variable); ""
-	// for a provider with its own package of the same name.
+	// openai package with this entry's api_base and key variable;
+	// "azure": azure_ai, served by the azure package); "" for a provider
+	// with its own package of the same name.
 	Family string
 	// Params are the provider-specific litellm_params it reads (of
 	// ProviderParams); the others are common to every provider. A
@@ -112,7 +113,7 @@ var Table = []Spec{
 	// Azure OpenAI has no moderations endpoint (content filtering is
 	// built into every call instead).
 	{Name: "azure", DefaultAPIVersion: "2024-10-21", Auth: AuthAPIKey,
-		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage, Params: []string{"api_version", "stream_include_usage"}},
+		Endpoints: azureEndpoints, StreamUsage: azureStreamUsage, Params: append([]string{"api_version", "stream_include_usage"}, entraParams...)},
 	{Name: "mock", Auth: AuthNone, Endpoints: []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbeddings,
 		EndpointResponses}, StreamUsage: always, Free: true, Params: []string{"mock_response"}},
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
@@ -147,7 +148,19 @@ var Table = []Spec{
 	compatible("hosted_vllm", "", "HOSTED_VLLM_API_KEY", true, EndpointCompletions, EndpointEmbeddings),
 	compatible("lm_studio", "http://localhost:1234/v1", "LM_STUDIO_API_KEY", false, EndpointEmbeddings),
 	compatible("openai_like", "", "", false),
+
+	// Azure AI Foundry models (model inference and serverless endpoints),
+	// OpenAI's chat and embeddings wire with Azure's auth: served by the
+	// azure package. Streams report usage only when stream_include_usage
+	// is true (the model inference API takes stream_options as an extra
+	// parameter that not every model accepts).
+	{Name: "azure_ai", Family: "azure", Auth: AuthBearer, EnvKey: "AZURE_AI_API_KEY",
+		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings},
+		Params:    append([]string{"api_version", "stream_include_usage"}, entraParams...)},
 }
+
+// entraParams are the Microsoft Entra ID params of azure and azure_ai.
+var entraParams = []string{"tenant_id", "client_id", "client_secret", "azure_ad_token", "azure_authority_host"}
 
 // compatible is the entry of an OpenAI-compatible host: chat, and the
 // endpoints it serves besides.
@@ -223,7 +236,7 @@ func StreamUsage(provider, apiVersion string, includeUsage *bool) bool {
 		if !*includeUsage {
 			return false
 		}
-		if s, ok := Lookup(provider); ok && s.Family == "openai" {
+		if s, ok := Lookup(provider); ok && (s.Family == "openai" || s.Name == "azure_ai") {
 			return true // an OpenAI-compatible server said to accept it
 		}
 	}
