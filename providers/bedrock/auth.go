@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -145,7 +146,7 @@ func (p *Provider) credentialsFor(ctx context.Context, d *configs.Deployment, re
 			source = credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, c.AWSSessionToken)
 		} else {
 			// Only the operator's deployments reach here (checked above).
-			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithHTTPClient(p.client.HTTPFor(d)))
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithHTTPClient(p.chainHTTP(d)))
 			if err != nil {
 				return nil, err
 			}
@@ -177,6 +178,25 @@ func (p *Provider) credentialsFor(ctx context.Context, d *configs.Deployment, re
 		return aws.Credentials{}, credError(d, err)
 	}
 	return cr, nil
+}
+
+// chainHTTP is the HTTP client of the default credential chain's own
+// calls (instance metadata, SSO, STS): HTTPFor(d)'s dialer and TLS
+// settings in the SDK's buildable client, which the chain needs to apply
+// AWS_CA_BUNDLE. No proxy: every connection goes through the dialer.
+func (p *Provider) chainHTTP(d *configs.Deployment) config.HTTPClient {
+	hc := p.client.HTTPFor(d)
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		return hc
+	}
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.Proxy = nil
+		t.DialContext = tr.DialContext
+		if tr.TLSClientConfig != nil {
+			t.TLSClientConfig = tr.TLSClientConfig.Clone()
+		}
+	})
 }
 
 // credError is the *wire.Error of a failure to obtain credentials (the
@@ -309,16 +329,18 @@ func unreserved(c byte) bool {
 
 // sign sets req's SigV4 headers (Authorization, X-Amz-Date and, for
 // temporary credentials, X-Amz-Security-Token) for a POST of body to
-// rawURL. It signs host, content-length and x-amz-date (and the token):
+// rawURL, with a signer of its own: the SDK's signer caches derived
+// signing keys by access key id, date, region and service, not by secret,
+// so a shared one would keep signing with a rotated-out secret. It signs host, content-length and x-amz-date (and the token):
 // the headers fasthttp sends as signed.
-func sign(ctx context.Context, signer *v4.Signer, cr aws.Credentials, region, rawURL string, body []byte, now time.Time, req *fasthttp.Request) error {
+func sign(ctx context.Context, cr aws.Credentials, region, rawURL string, body []byte, now time.Time, req *fasthttp.Request) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, nil)
 	if err != nil {
 		return err
 	}
 	hreq.ContentLength = int64(len(body))
 	sum := sha256.Sum256(body)
-	if err := signer.SignHTTP(ctx, cr, hreq, hex.EncodeToString(sum[:]), signingService, region, now); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, cr, hreq, hex.EncodeToString(sum[:]), signingService, region, now); err != nil {
 		return err
 	}
 	for _, h := range [...]string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/configs"
@@ -27,7 +26,6 @@ import (
 // InvokeModel (Titan and Cohere, translated from and to OpenAI's).
 type Provider struct {
 	client *providers.Client
-	signer *v4.Signer
 	creds  credCache
 	// now is the signing clock (tests).
 	now func() time.Time
@@ -40,7 +38,7 @@ var (
 
 // New returns the bedrock provider over the shared client.
 func New(client *providers.Client) providers.Provider {
-	return &Provider{client: client, signer: v4.NewSigner(), now: time.Now}
+	return &Provider{client: client, now: time.Now}
 }
 
 // modelID is the Bedrock model id of d: its upstream model without
@@ -95,7 +93,7 @@ func (p *Provider) prepare(call *providers.Call, op string, body []byte, accept 
 	req.Header.SetContentType("application/json")
 	req.Header.Set(fasthttp.HeaderAccept, accept)
 	req.SetBodyRaw(body)
-	if err := sign(ctx, p.signer, cr, reg, rawURL, body, p.now(), req); err != nil {
+	if err := sign(ctx, cr, reg, rawURL, body, p.now(), req); err != nil {
 		fasthttp.ReleaseRequest(req)
 		return nil, scrubErr(wire.Errorf(500, wire.TypeInternal, "deployment %q is misconfigured: %s", d.PublicName(), err.Error()), d, &cr)
 	}

@@ -31,7 +31,7 @@ type reqInfo struct {
 // request holds the fields of an OpenAI chat request the translation
 // reads, found in one pass over its top level.
 type request struct {
-	messages, maxTokens, maxCompletionTokens, temperature, topP, topK, stop, n gjson.Result
+	messages, maxTokens, maxCompletionTokens, temperature, topP, topK, stop, n  gjson.Result
 	tools, toolChoice, reasoningEffort, thinking, responseFormat, streamOptions gjson.Result
 }
 
