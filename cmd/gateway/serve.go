@@ -30,6 +30,7 @@ import (
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/anthropic"
 	"github.com/llmgateway/gateway/providers/azure"
+	"github.com/llmgateway/gateway/providers/bedrock"
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
 	"github.com/llmgateway/gateway/providers/registry"
@@ -328,6 +329,7 @@ func newProviders(client *providers.Client) map[string]providers.Provider {
 		"azure":     azure.New(client),
 		"mock":      mock.New(),
 		"anthropic": anthropic.New(client),
+		"bedrock":   bedrock.New(client),
 	}
 	// OpenAI-compatible hosts by name: registry entries the openai
 	// package serves.
