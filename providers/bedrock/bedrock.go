@@ -16,6 +16,7 @@ import (
 
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/egress"
+	"github.com/llmgateway/gateway/metrics"
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/wire"
@@ -121,9 +122,26 @@ func (p *Provider) do(call *providers.Call, pr *prepared) (body []byte, inputTok
 	return bytes.Clone(b), n, nil
 }
 
+// observe records an upstream call's latency (for streams: to the
+// response headers) and, for a failure, its status.
+func observe(call *providers.Call, start time.Time, err *error) {
+	if !metrics.Enabled() || call == nil || call.Deployment == nil {
+		return
+	}
+	status := 200
+	if *err != nil {
+		status = 502
+		if we, ok := errors.AsType[*wire.Error](*err); ok {
+			status = we.Status
+		}
+	}
+	metrics.ObserveUpstream(call.Deployment.Provider, time.Since(start), status)
+}
+
 // Complete translates an OpenAI chat request to a Converse call and its
 // answer back to a chat.completion.
-func (p *Provider) Complete(call *providers.Call) (*providers.Response, error) {
+func (p *Provider) Complete(call *providers.Call) (_ *providers.Response, err error) {
+	defer observe(call, time.Now(), &err)
 	if call.Deployment == nil {
 		return nil, wire.Errorf(500, wire.TypeInternal, "upstream call without a deployment")
 	}
@@ -150,7 +168,8 @@ func (p *Provider) Complete(call *providers.Call) (*providers.Response, error) {
 
 // OpenStream translates an OpenAI chat request to a ConverseStream call;
 // its event-stream frames come back as chat.completion.chunk payloads.
-func (p *Provider) OpenStream(call *providers.Call) (providers.Stream, error) {
+func (p *Provider) OpenStream(call *providers.Call) (_ providers.Stream, err error) {
+	defer observe(call, time.Now(), &err)
 	d := call.Deployment
 	if d == nil {
 		return nil, wire.Errorf(500, wire.TypeInternal, "upstream call without a deployment")
@@ -192,9 +211,10 @@ func (p *Provider) OpenStream(call *providers.Call) (providers.Stream, error) {
 	mapErr := func(err error) error { return scrubErr(transportError(d, pr, err), d, &cr) }
 	st := newChatStream(rd, nil, mapErr, info, d.PublicName())
 	st.release = func() {
-		closeBody(rd, errors.Is(st.err, io.EOF))
+		closeBody(rd, st.ended.Load())
 		release()
 	}
+	st.onFail = func() { metrics.UpstreamStreamFailed(d.Provider) }
 	return &scrubbedStream{chatStream: st, d: d, cr: cr}, nil
 }
 
@@ -228,7 +248,8 @@ func closeBody(rd io.Reader, ended bool) {
 var errStreamClosed = errors.New("bedrock: the stream was closed before it ended")
 
 // Forward serves /v1/embeddings (InvokeModel, translated).
-func (p *Provider) Forward(call *providers.Call) (*providers.Response, error) {
+func (p *Provider) Forward(call *providers.Call) (_ *providers.Response, err error) {
+	defer observe(call, time.Now(), &err)
 	if call.EndpointOrChat() != registry.EndpointEmbeddings {
 		return nil, notServed(call)
 	}

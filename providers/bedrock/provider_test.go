@@ -3,6 +3,7 @@ package bedrock
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -161,8 +162,18 @@ func TestJSONModeAndReasoning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := gjson.GetBytes(res.Body, "choices.0.message.reasoning_content").Str; got == "" {
+	if got := gjson.GetBytes(res.Body, "choices.0.message.reasoning_content").Str; got == "" ||
+		gjson.GetBytes(res.Body, "choices.0.message.thinking_blocks.0.signature").Str != "sig" {
 		t.Fatalf("answer %s", res.Body)
+	}
+	// Cache points, thinking blocks given back, a tool round trip: the
+	// fake accepts the translation.
+	body, err := os.ReadFile("testdata/request/cache_and_thinking.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Complete(call(d, string(body))); err != nil {
+		t.Fatal(err)
 	}
 }
 

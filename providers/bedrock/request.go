@@ -430,13 +430,14 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 			return false
 		}
 		content := m.Get("content")
+		cc := m.Get("cache_control")
 		switch role := m.Get("role").Str; role {
 		case "system", "developer":
 			var b []byte
 			if b, werr = appendText(system, content, i); werr != nil {
 				return false
 			}
-			system = b
+			system = appendCachePoint(b, cc)
 		case "user":
 			b, e := appendUserContent(nil, content, i)
 			if e != nil {
@@ -446,9 +447,12 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 			if len(b) == 0 {
 				b = append(b, `{"text":"."}`...)
 			}
-			add(false, b)
+			add(false, appendCachePoint(b, cc))
 		case "assistant":
-			b, e := appendText(nil, content, i)
+			// Reasoning comes first, as the model gave it (with its
+			// signature: Bedrock needs it back alongside tool use).
+			b := appendThinkingBlocks(nil, m.Get("thinking_blocks"))
+			b, e := appendText(b, content, i)
 			if e != nil {
 				werr = e
 				return false
@@ -491,7 +495,7 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 			if len(b) == 0 {
 				b = append(b, `{"text":"."}`...)
 			}
-			add(true, b)
+			add(true, appendCachePoint(b, cc))
 		case "tool", "function":
 			id := m.Get("tool_call_id")
 			if id.Type != gjson.String || id.Str == "" {
@@ -511,7 +515,7 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 			}
 			b = append(b, t...)
 			b = append(b, "]}}"...)
-			add(false, b)
+			add(false, appendCachePoint(b, cc))
 		default:
 			werr = msgErr(i, "role", "is "+strconv.Quote(role)+"; use system, developer, user, assistant or tool")
 			return false
@@ -577,6 +581,7 @@ func appendText(b []byte, content gjson.Result, i int) ([]byte, *wire.Error) {
 				b = append(b, `{"text":`...)
 				b = append(b, t.Raw...)
 				b = append(b, '}')
+				b = appendCachePoint(b, p.Get("cache_control"))
 			}
 			return true
 		})
@@ -609,14 +614,17 @@ func appendUserContent(b []byte, content gjson.Result, i int) ([]byte, *wire.Err
 				b = append(b, `{"text":`...)
 				b = append(b, t.Raw...)
 				b = append(b, '}')
+				b = appendCachePoint(b, p.Get("cache_control"))
 			}
 		case "image_url":
 			u := p.Get("image_url.url")
 			if u.Type != gjson.String {
 				u = p.Get("image_url")
 			}
-			b, werr = appendImage(b, u.Str, i)
-			return werr == nil
+			if b, werr = appendImage(b, u.Str, i); werr != nil {
+				return false
+			}
+			b = appendCachePoint(b, p.Get("cache_control"))
 		default:
 			werr = msgErr(i, "content", "has a part of type "+strconv.Quote(typ)+", which the gateway does not send to Bedrock; use text or image_url parts")
 			return false
@@ -665,4 +673,46 @@ func appendImage(b []byte, url string, i int) ([]byte, *wire.Error) {
 	b = append(b, `","source":{"bytes":"`...)
 	b = append(b, data...)
 	return append(b, `"}}}`...), nil
+}
+
+// appendCachePoint appends a cache point block after the block(s) a
+// cache_control marks (Bedrock's prompt caching, as LiteLLM maps it).
+func appendCachePoint(b []byte, cc gjson.Result) []byte {
+	if !cc.IsObject() || len(b) == 0 {
+		return b
+	}
+	return append(comma(b), `{"cachePoint":{"type":"default"}}`...)
+}
+
+// appendThinkingBlocks appends an assistant message's thinking_blocks
+// (as the anthropic package and LiteLLM give them back) as reasoning
+// content blocks: thinking with its signature, redacted thinking as its
+// data.
+func appendThinkingBlocks(b []byte, blocks gjson.Result) []byte {
+	blocks.ForEach(func(_, t gjson.Result) bool {
+		switch t.Get("type").Str {
+		case "thinking":
+			text := t.Get("thinking")
+			if text.Type != gjson.String {
+				return true
+			}
+			b = comma(b)
+			b = append(b, `{"reasoningContent":{"reasoningText":{"text":`...)
+			b = append(b, text.Raw...)
+			if sig := t.Get("signature"); sig.Type == gjson.String && sig.Str != "" {
+				b = append(b, `,"signature":`...)
+				b = append(b, sig.Raw...)
+			}
+			b = append(b, "}}}"...)
+		case "redacted_thinking":
+			if data := t.Get("data"); data.Type == gjson.String && data.Str != "" {
+				b = comma(b)
+				b = append(b, `{"reasoningContent":{"redactedContent":`...)
+				b = append(b, data.Raw...)
+				b = append(b, "}}"...)
+			}
+		}
+		return true
+	})
+	return b
 }

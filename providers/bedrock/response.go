@@ -89,7 +89,7 @@ func translateResponse(body []byte, info reqInfo, id string, created int64) (out
 		return nil, "a JSON body that is not a Converse answer"
 	}
 	var text, reasoning strings.Builder
-	var toolCalls []byte
+	var toolCalls, thinking []byte
 	nText, nTools, nReason := 0, 0, 0
 	jsonArgs := ""
 	content.ForEach(func(_, blk gjson.Result) bool {
@@ -117,7 +117,20 @@ func translateResponse(body []byte, info reqInfo, id string, created int64) (out
 				toolCalls = append(toolCalls, "}}"...)
 				nTools++
 			case "reasoningContent":
-				reasoning.WriteString(v.Get("reasoningText.text").Str)
+				if rt := v.Get("reasoningText"); rt.IsObject() {
+					reasoning.WriteString(rt.Get("text").Str)
+					thinking = comma(thinking)
+					thinking = append(thinking, `{"type":"thinking","thinking":`...)
+					thinking = appendRawString(thinking, rt.Get("text"))
+					thinking = append(thinking, `,"signature":`...)
+					thinking = appendRawString(thinking, rt.Get("signature"))
+					thinking = append(thinking, '}')
+				} else if rc := v.Get("redactedContent"); rc.Type == gjson.String {
+					thinking = comma(thinking)
+					thinking = append(thinking, `{"type":"redacted_thinking","data":`...)
+					thinking = append(thinking, rc.Raw...)
+					thinking = append(thinking, '}')
+				}
 				nReason++
 			}
 			return true
@@ -161,6 +174,9 @@ func translateResponse(body []byte, info reqInfo, id string, created int64) (out
 	if nReason > 0 {
 		out = append(out, `,"reasoning_content":`...)
 		out = wire.AppendJSONString(out, reasoning.String())
+		out = append(out, `,"thinking_blocks":[`...)
+		out = append(out, thinking...)
+		out = append(out, ']')
 	}
 	out = append(out, `},"finish_reason":"`...)
 	out = append(out, finish...)

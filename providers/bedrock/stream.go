@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
@@ -215,8 +217,10 @@ type chatStream struct {
 	release func()
 	mapErr  func(error) error // a read error (timeout, reset) to a *wire.Error
 	name    string            // the deployment's public name
+	onFail  func()            // called when the stream fails (metrics)
 	err     error
-	closed  bool
+	ended   atomic.Bool // the body was read to its end (io.EOF)
+	once    sync.Once
 }
 
 func newChatStream(body io.Reader, release func(), mapErr func(error) error, info reqInfo, name string) *chatStream {
@@ -257,10 +261,14 @@ func (c *chatStream) Next() ([]byte, error) {
 // fail maps the error that ended the stream.
 func (c *chatStream) fail(err error) error {
 	if errors.Is(err, io.EOF) && c.st.stopped {
+		c.ended.Store(true)
 		if c.st.info.includeUsage && !c.st.usage { // no metadata event
 			c.st.usageChunk(usage{})
 		}
 		return io.EOF
+	}
+	if c.onFail != nil {
+		c.onFail()
 	}
 	if we, ok := errors.AsType[*wire.Error](err); ok {
 		return we
@@ -301,15 +309,14 @@ func (c *chatStream) Ready() bool {
 	return err == nil && int(binary.BigEndian.Uint32(b)) <= n
 }
 
-// Close releases the upstream connection.
+// Close releases the upstream connection (aborting an unfinished body);
+// safe to call more than once and while Next waits.
 func (c *chatStream) Close() {
-	if c.closed {
-		return
-	}
-	c.closed = true
-	if c.release != nil {
-		c.release()
-	}
+	c.once.Do(func() {
+		if c.release != nil {
+			c.release()
+		}
+	})
 }
 
 // exceptionError is the *wire.Error of an exception Bedrock reports (in
