@@ -19,6 +19,10 @@ import (
 // embeddings request (Titan embeds one text per call).
 const embedConcurrency = 4
 
+// cohereBatch is the most texts Bedrock's Cohere embed models take in
+// one call.
+const cohereBatch = 96
+
 // maxEmbedInputs bounds the inputs of one request.
 const maxEmbedInputs = 2048
 
@@ -88,16 +92,14 @@ func (p *Provider) embed(call *providers.Call) (*providers.Response, error) {
 	model := modelID(d)
 	vectors := make([]string, len(r.inputs)) // raw JSON arrays
 	var tokens int64
+	var mu sync.Mutex // guards vectors and tokens
 	switch base := baseModel(model); {
 	case strings.HasPrefix(base, "amazon.titan-embed"):
 		v2 := strings.Contains(base, "-v2")
 		if r.dimensions.Exists() && !v2 {
 			return nil, param400("dimensions", "dimensions is supported by amazon.titan-embed-text-v2 only")
 		}
-		var mu sync.Mutex
-		var firstErr error
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, embedConcurrency)
+		bodies := make([][]byte, len(r.inputs))
 		for i, text := range r.inputs {
 			body := append([]byte(nil), `{"inputText":`...)
 			body = wire.AppendJSONString(body, text)
@@ -105,43 +107,24 @@ func (p *Provider) embed(call *providers.Call) (*providers.Response, error) {
 				body = append(body, `,"dimensions":`...)
 				body = append(body, r.dimensions.Raw...)
 			}
-			body = append(body, '}')
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				mu.Lock()
-				failed := firstErr != nil
-				mu.Unlock()
-				if failed {
-					return
-				}
-				out, n, err := p.invoke(call, body)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-					return
-				}
-				e := gjson.GetBytes(out, "embedding")
-				if !e.IsArray() {
-					if firstErr == nil {
-						firstErr = badAnswer(call, "no embedding")
-					}
-					return
-				}
-				vectors[i] = e.Raw
-				if c := gjson.GetBytes(out, "inputTextTokenCount"); c.Type == gjson.Number {
-					n = c.Int()
-				}
-				tokens += n
-			}()
+			bodies[i] = append(body, '}')
 		}
-		wg.Wait()
-		if firstErr != nil {
-			return nil, firstErr
+		err := p.invokeAll(call, bodies, func(i int, out []byte, n int64) error {
+			e := gjson.GetBytes(out, "embedding")
+			if !e.IsArray() {
+				return badAnswer(call, "no embedding")
+			}
+			if c := gjson.GetBytes(out, "inputTextTokenCount"); c.Type == gjson.Number {
+				n = c.Int()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			vectors[i] = e.Raw
+			tokens += n
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	case strings.HasPrefix(base, "cohere.embed"):
 		if r.dimensions.Exists() {
@@ -151,43 +134,52 @@ func (p *Provider) embed(call *providers.Call) (*providers.Response, error) {
 		if inputType == "" {
 			inputType = "search_document"
 		}
-		body := append([]byte(nil), `{"texts":[`...)
-		for i, t := range r.inputs {
-			if i > 0 {
-				body = append(body, ',')
+		// Bedrock takes at most cohereBatch texts a call.
+		var bodies [][]byte
+		for from := 0; from < len(r.inputs); from += cohereBatch {
+			body := append([]byte(nil), `{"texts":[`...)
+			for i, t := range r.inputs[from:min(from+cohereBatch, len(r.inputs))] {
+				if i > 0 {
+					body = append(body, ',')
+				}
+				body = wire.AppendJSONString(body, t)
 			}
-			body = wire.AppendJSONString(body, t)
+			body = append(body, `],"input_type":`...)
+			body = wire.AppendJSONString(body, inputType)
+			bodies = append(bodies, append(body, '}'))
 		}
-		body = append(body, `],"input_type":`...)
-		body = wire.AppendJSONString(body, inputType)
-		body = append(body, '}')
-		out, n, err := p.invoke(call, body)
+		err := p.invokeAll(call, bodies, func(b int, out []byte, n int64) error {
+			from := b * cohereBatch
+			want := min(cohereBatch, len(r.inputs)-from)
+			embs := gjson.GetBytes(out, "embeddings")
+			if embs.IsObject() { // embedding_types: {"float": [...]}
+				embs = embs.Get("float")
+			}
+			got := make([]string, 0, want)
+			embs.ForEach(func(_, v gjson.Result) bool {
+				got = append(got, v.Raw)
+				return true
+			})
+			if len(got) != want {
+				return badAnswer(call, strconv.Itoa(len(got))+" embeddings for "+strconv.Itoa(want)+" texts")
+			}
+			// Cohere's answer has no token count; Bedrock's
+			// X-Amzn-Bedrock-Input-Token-Count header has it. Without
+			// the header the texts are counted with the gateway's
+			// tokenizer (cl100k: an estimate of Cohere's count).
+			if n == 0 {
+				for _, t := range r.inputs[from : from+want] {
+					n += pricing.CountText(model, t)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			copy(vectors[from:], got)
+			tokens += n
+			return nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		embs := gjson.GetBytes(out, "embeddings")
-		if embs.IsObject() { // embedding_types: {"float": [...]}
-			embs = embs.Get("float")
-		}
-		i := 0
-		embs.ForEach(func(_, v gjson.Result) bool {
-			if i < len(vectors) {
-				vectors[i] = v.Raw
-			}
-			i++
-			return true
-		})
-		if i != len(vectors) {
-			return nil, badAnswer(call, strconv.Itoa(i)+" embeddings for "+strconv.Itoa(len(vectors))+" texts")
-		}
-		// Cohere's answer has no token count; Bedrock's
-		// X-Amzn-Bedrock-Input-Token-Count header has it. Without the
-		// header the texts are counted with the gateway's tokenizer.
-		tokens = n
-		if tokens == 0 {
-			for _, t := range r.inputs {
-				tokens += pricing.CountText(model, t)
-			}
 		}
 	default:
 		return nil, wire.Errorf(400, wire.TypeInvalidRequest, "model %q is not a Bedrock embedding model the gateway translates; use amazon.titan-embed-text-v1/v2 or cohere.embed-english-v3 / cohere.embed-multilingual-v3", d.PublicName())
@@ -217,6 +209,56 @@ func (p *Provider) embed(call *providers.Call) (*providers.Response, error) {
 	out = appendInt(out, tokens)
 	out = append(out, "}}"...)
 	return &providers.Response{Status: 200, ContentType: "application/json", Body: out}, nil
+}
+
+// invokeAll makes one InvokeModel call per body, embedConcurrency at a
+// time, handing each answer to handle; the first error stops the calls
+// not yet started and is returned.
+func (p *Provider) invokeAll(call *providers.Call, bodies [][]byte, handle func(i int, out []byte, n int64) error) error {
+	if len(bodies) == 1 {
+		out, n, err := p.invoke(call, bodies[0])
+		if err != nil {
+			return err
+		}
+		return handle(0, out, n)
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	sem := make(chan struct{}, embedConcurrency)
+	for i, body := range bodies {
+		if failed() {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if failed() {
+				return
+			}
+			out, n, err := p.invoke(call, body)
+			if err == nil {
+				err = handle(i, out, n)
+			}
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // invoke makes one InvokeModel call.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -455,6 +456,23 @@ func TestEmbeddings(t *testing.T) {
 	}
 	if got := gjson.GetBytes(f.Requests()[5].Body, "input_type").Str; got != "search_document" {
 		t.Fatalf("input_type %q", got)
+	}
+
+	// More texts than Bedrock's Cohere models take in one call.
+	many := make([]string, 200)
+	for i := range many {
+		many[i] = `"text ` + strconv.Itoa(i) + `"`
+	}
+	before := len(f.Requests())
+	c = call(d, `{"model":"m","input":[`+strings.Join(many, ",")+`]}`)
+	c.Endpoint = registry.EndpointEmbeddings
+	res, err = p.Forward(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = gjson.ParseBytes(res.Body)
+	if b.Get("data.#").Int() != 200 || b.Get("data.199.index").Int() != 199 || len(f.Requests())-before != 3 || b.Get("usage.prompt_tokens").Int() != 600 {
+		t.Fatalf("%d calls; answer %.200s", len(f.Requests())-before, res.Body)
 	}
 
 	f.Fail(fakebedrock.Failure{Status: 429, Type: "ThrottlingException", Message: "slow down", RetryAfter: 2})

@@ -172,6 +172,20 @@ func (s *streamState) event(m *eventstream.Message) error {
 					d = appendRawString(d, t)
 					s.chunk(d, "")
 				}
+				// The signature ends a thinking block: a client that
+				// gives the block back (thinking with tool use) needs it.
+				if sig := v.Get("signature"); sig.Str != "" {
+					d = append(d[:0], `"thinking_blocks":[{"type":"thinking","thinking":"","signature":`...)
+					d = appendRawString(d, sig)
+					d = append(d, "}]"...)
+					s.chunk(d, "")
+				}
+				if rc := v.Get("redactedContent"); rc.Str != "" {
+					d = append(d[:0], `"thinking_blocks":[{"type":"redacted_thinking","data":`...)
+					d = appendRawString(d, rc)
+					d = append(d, "}]"...)
+					s.chunk(d, "")
+				}
 			}
 			return true
 		})
