@@ -1,8 +1,13 @@
 package bedrock
 
 import (
+	"context"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/valyala/fasthttp"
 )
 
 // BenchmarkTranslateRequest: an OpenAI chat request with tools and a
@@ -52,5 +57,24 @@ func BenchmarkStream(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// BenchmarkSign: SigV4 for one Converse call (a signer per call: see sign).
+func BenchmarkSign(b *testing.B) {
+	body, err := os.ReadFile("testdata/request/tools.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr := aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	u := "https://bedrock-runtime.us-east-1.amazonaws.com/model/" + escapePath("us.anthropic.claude-3-7-sonnet-20250219-v1:0") + "/converse"
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := fasthttp.AcquireRequest()
+		if err := sign(context.Background(), cr, "us-east-1", u, body, now, req); err != nil {
+			b.Fatal(err)
+		}
+		fasthttp.ReleaseRequest(req)
 	}
 }

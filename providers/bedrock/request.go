@@ -35,14 +35,6 @@ type request struct {
 	tools, toolChoice, reasoningEffort, thinking, responseFormat, streamOptions gjson.Result
 }
 
-// turn is one Converse message being built: consecutive OpenAI messages
-// of the same Converse role merge into one (Bedrock requires the roles to
-// alternate).
-type turn struct {
-	assistant bool
-	blocks    []byte // the content array's elements
-}
-
 // translateRequest turns an OpenAI chat completions request into a
 // Bedrock Converse request for model (the Bedrock model id; the URL names
 // it, the body does not). A request Bedrock cannot serve, or that is
@@ -411,15 +403,44 @@ func hasTool(tools gjson.Result, name string) bool {
 
 // translateMessages turns OpenAI messages into Converse messages (the
 // array's elements) and system blocks; used lists the tools the
-// assistant messages call.
+// assistant messages call. Messages are written straight into msgs:
+// consecutive messages of one Converse role merge into the turn still
+// open (Bedrock requires the roles to alternate).
 func translateMessages(messages gjson.Result) (msgs, system []byte, used []string, _ *wire.Error) {
-	var turns []turn
-	add := func(assistant bool, blocks []byte) {
-		if n := len(turns); n > 0 && turns[n-1].assistant == assistant {
-			turns[n-1].blocks = append(comma(turns[n-1].blocks), blocks...)
+	msgs = make([]byte, 0, len(messages.Raw)+64)
+	const (
+		none = iota
+		user
+		assistant
+	)
+	open := none
+	// turn opens a turn of role (closing the one open), or keeps the open
+	// one when it has that role.
+	turn := func(role int) {
+		if open == role {
 			return
 		}
-		turns = append(turns, turn{assistant: assistant, blocks: blocks})
+		if open == none && role == assistant { // Bedrock requires a user turn first
+			msgs = append(msgs, `{"role":"user","content":[{"text":"."}]}`...)
+		}
+		if open != none {
+			msgs = append(msgs, "]}"...)
+		}
+		msgs = comma(msgs)
+		if role == assistant {
+			msgs = append(msgs, `{"role":"assistant","content":[`...)
+		} else {
+			msgs = append(msgs, `{"role":"user","content":[`...)
+		}
+		open = role
+	}
+	// done ends a message's blocks: a message that gave none gets a "."
+	// (Bedrock refuses empty content), and cache_control a cache point.
+	done := func(mark int, cc gjson.Result) {
+		if len(msgs) == mark {
+			msgs = append(comma(msgs), `{"text":"."}`...)
+		}
+		msgs = appendCachePoint(msgs, cc)
 	}
 	var werr *wire.Error
 	i := -1
@@ -439,22 +460,19 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 			}
 			system = appendCachePoint(b, cc)
 		case "user":
-			b, e := appendUserContent(nil, content, i)
-			if e != nil {
-				werr = e
+			turn(user)
+			mark := len(msgs)
+			if msgs, werr = appendUserContent(msgs, content, i); werr != nil {
 				return false
 			}
-			if len(b) == 0 {
-				b = append(b, `{"text":"."}`...)
-			}
-			add(false, appendCachePoint(b, cc))
+			done(mark, cc)
 		case "assistant":
+			turn(assistant)
+			mark := len(msgs)
 			// Reasoning comes first, as the model gave it (with its
 			// signature: Bedrock needs it back alongside tool use).
-			b := appendThinkingBlocks(nil, m.Get("thinking_blocks"))
-			b, e := appendText(b, content, i)
-			if e != nil {
-				werr = e
+			msgs = appendThinkingBlocks(msgs, m.Get("thinking_blocks"))
+			if msgs, werr = appendText(msgs, content, i); werr != nil {
 				return false
 			}
 			tcs := m.Get("tool_calls")
@@ -471,51 +489,48 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 				args := tc.Get("function.arguments")
 				input := "{}"
 				if args.Type == gjson.String && !isBlank(args.Str) {
-					if v := gjson.Parse(args.Str); gjson.Valid(args.Str) && v.IsObject() {
+					if gjson.Valid(args.Str) && gjson.Parse(args.Str).IsObject() {
 						input = args.Str
 					} else {
 						werr = msgErr(i, "tool_calls", "has a tool call whose arguments are not a JSON object")
 						return false
 					}
 				}
-				b = comma(b)
-				b = append(b, `{"toolUse":{"toolUseId":`...)
-				b = append(b, id.Raw...)
-				b = append(b, `,"name":`...)
-				b = append(b, name.Raw...)
-				b = append(b, `,"input":`...)
-				b = append(b, input...)
-				b = append(b, "}}"...)
+				msgs = comma(msgs)
+				msgs = append(msgs, `{"toolUse":{"toolUseId":`...)
+				msgs = append(msgs, id.Raw...)
+				msgs = append(msgs, `,"name":`...)
+				msgs = append(msgs, name.Raw...)
+				msgs = append(msgs, `,"input":`...)
+				msgs = append(msgs, input...)
+				msgs = append(msgs, "}}"...)
 				used = append(used, name.Str)
 				return true
 			})
 			if werr != nil {
 				return false
 			}
-			if len(b) == 0 {
-				b = append(b, `{"text":"."}`...)
-			}
-			add(true, appendCachePoint(b, cc))
+			done(mark, cc)
 		case "tool", "function":
 			id := m.Get("tool_call_id")
 			if id.Type != gjson.String || id.Str == "" {
 				werr = msgErr(i, "tool_call_id", "is required for a tool message")
 				return false
 			}
-			b := append([]byte(nil), `{"toolResult":{"toolUseId":`...)
-			b = append(b, id.Raw...)
-			b = append(b, `,"content":[`...)
-			t, e := appendText(nil, content, i)
-			if e != nil {
-				werr = e
+			turn(user)
+			msgs = comma(msgs)
+			msgs = append(msgs, `{"toolResult":{"toolUseId":`...)
+			msgs = append(msgs, id.Raw...)
+			msgs = append(msgs, `,"content":[`...)
+			mark := len(msgs)
+			if msgs, werr = appendText(msgs, content, i); werr != nil {
 				return false
 			}
-			if len(t) == 0 {
-				t = append(t, `{"text":"."}`...)
+			if len(msgs) == mark {
+				msgs = append(msgs, `{"text":"."}`...)
 			}
-			b = append(b, t...)
-			b = append(b, "]}}"...)
-			add(false, appendCachePoint(b, cc))
+			msgs = append(msgs, "]}}"...)
+			msgs = appendCachePoint(msgs, cc)
 		default:
 			werr = msgErr(i, "role", "is "+strconv.Quote(role)+"; use system, developer, user, assistant or tool")
 			return false
@@ -525,23 +540,10 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 	if werr != nil {
 		return nil, nil, nil, werr
 	}
-	if len(turns) == 0 {
+	if open == none {
 		return nil, nil, nil, param400("messages", "messages must hold at least one user message")
 	}
-	if turns[0].assistant { // Bedrock requires a user turn first
-		msgs = append(msgs, `{"role":"user","content":[{"text":"."}]}`...)
-	}
-	for _, t := range turns {
-		msgs = comma(msgs)
-		if t.assistant {
-			msgs = append(msgs, `{"role":"assistant","content":[`...)
-		} else {
-			msgs = append(msgs, `{"role":"user","content":[`...)
-		}
-		msgs = append(msgs, t.blocks...)
-		msgs = append(msgs, "]}"...)
-	}
-	return msgs, system, used, nil
+	return append(msgs, "]}"...), system, used, nil
 }
 
 func msgErr(i int, field, what string) *wire.Error {
