@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgateway/gateway/configs"
@@ -485,4 +487,60 @@ func TestEmbeddings(t *testing.T) {
 	c.Endpoint = registry.EndpointResponses
 	_, err = p.Forward(c)
 	wantErr(t, err, 404, "does not serve")
+}
+
+// TestSessionToken: temporary keys send their session token, signed.
+func TestSessionToken(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.AddKey("ASIATEMPORARY0000001", "temp-secret-0123456789", "session-token-abcdef0123456789")
+	p := newProvider()
+	d := deployment(f, claude)
+	d.Credentials = configs.Credentials{AWSAccessKeyID: "ASIATEMPORARY0000001", AWSSecretAccessKey: "temp-secret-0123456789",
+		AWSSessionToken: "session-token-abcdef0123456789"}
+	if _, err := p.Complete(call(d, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	d.Credentials.AWSSessionToken = "another-token-abcdef0123456789"
+	_, err := p.Complete(call(d, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	we := wantErr(t, err, 403, "UnrecognizedClientException")
+	if strings.Contains(we.Message, "another-token") {
+		t.Fatal("token in message")
+	}
+}
+
+// TestCredCacheBounded: the cache never holds more than maxCreds
+// providers, and entries unused for an hour go first.
+func TestCredCacheBounded(t *testing.T) {
+	t.Parallel()
+	var c credCache
+	mk := func() (aws.CredentialsProvider, error) {
+		return credentials.NewStaticCredentialsProvider("a", "b", ""), nil
+	}
+	for i := range maxCreds + 50 {
+		if _, err := c.get("k"+strconv.Itoa(i), mk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(c.m); n > maxCreds {
+		t.Fatalf("%d entries", n)
+	}
+	for _, e := range c.m {
+		e.used.Store(time.Now().Add(-2 * time.Hour).Unix())
+	}
+	if _, err := c.get("fresh", mk); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.m); n != 1 {
+		t.Fatalf("%d entries after the idle ones expired, want 1", n)
+	}
+	// Another secret is another key.
+	d := &configs.Deployment{}
+	d.ModelInfo.ID = "x"
+	d.Credentials.AWSSecretAccessKey = "s1"
+	k1 := credKey(d, "us-east-1")
+	d.Credentials.AWSSecretAccessKey = "s2"
+	if credKey(d, "us-east-1") == k1 || strings.Contains(k1, "s1") {
+		t.Fatal("the key does not follow the secret, or shows it")
+	}
 }
