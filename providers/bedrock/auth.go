@@ -165,6 +165,7 @@ func (p *Provider) credentialsFor(ctx context.Context, d *configs.Deployment, re
 		}
 		ar := stscreds.NewAssumeRoleProvider(sts.New(opts), lp.AWSRoleName, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = session
+			o.Duration = time.Hour // boto3's default, as LiteLLM asks; every role allows it
 		})
 		return aws.NewCredentialsCache(ar, func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = 5 * time.Minute
