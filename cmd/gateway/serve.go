@@ -30,6 +30,7 @@ import (
 	"github.com/llmgateway/gateway/providers"
 	"github.com/llmgateway/gateway/providers/anthropic"
 	"github.com/llmgateway/gateway/providers/azure"
+	"github.com/llmgateway/gateway/providers/bedrock"
 	"github.com/llmgateway/gateway/providers/gemini"
 	"github.com/llmgateway/gateway/providers/mock"
 	"github.com/llmgateway/gateway/providers/openai"
@@ -333,6 +334,7 @@ func newProviders(client *providers.Client) map[string]providers.Provider {
 		"anthropic": anthropic.New(client),
 		"vertex_ai": vertex.New(client),
 		"gemini":    gemini.New(client),
+		"bedrock":   bedrock.New(client),
 	}
 	// OpenAI-compatible hosts by name: registry entries the openai
 	// package serves.

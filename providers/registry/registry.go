@@ -128,6 +128,14 @@ var Table = []Spec{
 	{Name: "gemini", DefaultAPIBase: "https://generativelanguage.googleapis.com", Auth: AuthGoogAPIKey,
 		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always, EnvKey: "GEMINI_API_KEY"},
 
+	// Amazon Bedrock: chat through the Converse API, embeddings through
+	// InvokeModel (Titan, Cohere), SigV4 with the deployment's AWS keys,
+	// a role assumed with them, or (operator deployments only) the host's
+	// default credential chain.
+	{Name: "bedrock", Auth: AuthSigV4, Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always,
+		Params: []string{"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
+			"aws_role_name", "aws_session_name", "aws_bedrock_runtime_endpoint", "aws_sts_endpoint"}},
+
 	// OpenAI-compatible hosts by name, as LiteLLM has them: the openai
 	// package serves them with their default api_base and key variable.
 	// stream_options.include_usage is asked only of those known to accept
