@@ -211,7 +211,7 @@ func TestModelValidation(t *testing.T) {
 	cases := map[string]string{
 		`{"model_name": "x", "litellm_params": {"model": "nope/x"}}`:                                         "unknown provider",
 		`{"model_name": "x", "litellm_params": {"model": "mock/"}}`:                                          "no upstream model",
-		`{"model_name": "x", "litellm_params": {"model": "x", "custom_llm_provider": "sagemaker"}}`:            "custom_llm_provider",
+		`{"model_name": "x", "litellm_params": {"model": "x", "custom_llm_provider": "sagemaker"}}`:          "custom_llm_provider",
 		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_base": "example.com"}}`:            "not an http(s) URL",
 		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_base": "http://169.254.169.254"}}`: "not allowed",
 		`{"model_name": "x", "litellm_params": {"model": "openai/x", "api_key": "os.environ/"}}`:             "only for the master key",
