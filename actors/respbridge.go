@@ -95,14 +95,13 @@ func (j *job) runResponsesBridge(ctx actor.Context, call *providers.Call, failed
 	j.unary(ctx, &providers.Response{Status: resp.Status, ContentType: "application/json", Body: out}, u, wire.Span{}, reply)
 }
 
-// responsesOptions adapts the Responses translation to d: providers that
-// translate chat to their own API (anthropic, and the clouds) read
-// max_tokens and map reasoning_effort; an OpenAI-compatible host gets
-// reasoning_effort only for a model known to take it (Codex sends a
-// reasoning effort with every request, which other models refuse).
+// responsesOptions adapts the Responses translation to d: reasoning_effort
+// goes only to a model known to take it (the registry's Reasoning, else
+// OpenAI's reasoning families): Codex sends a reasoning effort with every
+// request, which other models refuse.
 func responsesOptions(d *configs.Deployment) respbridge.Options {
-	if specOf(d).Family != "openai" {
-		return respbridge.Options{}
+	if r := specOf(d).Reasoning; r != nil {
+		return respbridge.Options{NoReasoning: !r(d.UpstreamModel)}
 	}
 	return respbridge.Options{NoReasoning: !respbridge.ReasoningModel(d.UpstreamModel)}
 }

@@ -89,6 +89,10 @@ type Spec struct {
 	// "azure": azure_ai, served by the azure package); "" for a provider
 	// with its own package of the same name.
 	Family string
+	// Reasoning reports whether the provider's chat takes reasoning_effort
+	// for an upstream model (the bridges drop it otherwise: Codex sends an
+	// effort with every call); nil: only OpenAI's reasoning families do.
+	Reasoning func(upstreamModel string) bool
 	// Params are the provider-specific litellm_params it reads (of
 	// ProviderParams); the others are common to every provider. A
 	// deployment setting one its provider does not read gets a warning.
@@ -118,15 +122,16 @@ var Table = []Spec{
 		EndpointResponses}, StreamUsage: always, Free: true, Params: []string{"mock_response"}},
 	{Name: "anthropic", DefaultAPIBase: "https://api.anthropic.com", DefaultAPIVersion: "2023-06-01", Auth: AuthXAPIKey,
 		Endpoints: []Endpoint{EndpointChat, EndpointMessages, EndpointCountTokens}, StreamUsage: always,
-		Params: []string{"api_version"}, EnvKey: "ANTHROPIC_API_KEY"},
+		Params: []string{"api_version"}, EnvKey: "ANTHROPIC_API_KEY", Reasoning: claudeThinks},
 	// Vertex AI: Google's models (Gemini API) and Anthropic's (rawPredict)
 	// with a service account's OAuth2 token; embeddings with :predict.
 	{Name: "vertex_ai", Auth: AuthGoogleOAuth, Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always,
-		Params: []string{"vertex_project", "vertex_location", "vertex_credentials"}},
+		Params: []string{"vertex_project", "vertex_location", "vertex_credentials"}, Reasoning: vertexReasons},
 	// Google AI Studio's Gemini API (providers/gemini translates chat and
 	// embeddings); GEMINI_API_KEY for the operator's deployments only.
 	{Name: "gemini", DefaultAPIBase: "https://generativelanguage.googleapis.com", Auth: AuthGoogAPIKey,
-		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always, EnvKey: "GEMINI_API_KEY"},
+		Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always, EnvKey: "GEMINI_API_KEY",
+		Reasoning: func(string) bool { return true }}, // the translation drops it where a model has no thinking
 
 	// Amazon Bedrock: chat through the Converse API, embeddings through
 	// InvokeModel (Titan, Cohere), SigV4 with the deployment's AWS keys,
@@ -134,7 +139,7 @@ var Table = []Spec{
 	// default credential chain.
 	{Name: "bedrock", Auth: AuthSigV4, Endpoints: []Endpoint{EndpointChat, EndpointEmbeddings}, StreamUsage: always,
 		Params: []string{"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
-			"aws_role_name", "aws_session_name", "aws_bedrock_runtime_endpoint", "aws_sts_endpoint"}},
+			"aws_role_name", "aws_session_name", "aws_bedrock_runtime_endpoint", "aws_sts_endpoint"}, Reasoning: bedrockReasons},
 
 	// OpenAI-compatible hosts by name, as LiteLLM has them: the openai
 	// package serves them with their default api_base and key variable.
@@ -190,6 +195,35 @@ var azureEndpoints = []Endpoint{EndpointChat, EndpointCompletions, EndpointEmbed
 	EndpointImages, EndpointSpeech, EndpointTranscriptions}
 
 func always(string) bool { return true }
+
+// claudeThinks reports whether a Claude model has extended thinking: every
+// one from Claude 3.7 on (claude-3-5-*, claude-3-* and older have none).
+func claudeThinks(model string) bool {
+	m := strings.ToLower(model)
+	for _, old := range []string{"claude-3-5", "claude-3-haiku", "claude-3-opus", "claude-3-sonnet", "claude-2", "claude-instant"} {
+		if strings.HasPrefix(m, old) {
+			return false
+		}
+	}
+	return true
+}
+
+// vertexReasons: Claude models as claudeThinks, Google's through the
+// Gemini translation (which drops it where a model has no thinking).
+func vertexReasons(model string) bool {
+	return !strings.HasPrefix(strings.ToLower(model), "claude") || claudeThinks(model)
+}
+
+// bedrockReasons: Anthropic models with extended thinking and OpenAI's
+// gpt-oss (Bedrock refuses it for the others).
+func bedrockReasons(model string) bool {
+	m := strings.ToLower(model)
+	if strings.Contains(m, "gpt-oss") {
+		return true
+	}
+	i := strings.Index(m, "anthropic.")
+	return i >= 0 && claudeThinks(m[i+len("anthropic."):])
+}
 
 // azureStreamUsage: Azure OpenAI accepts stream_options from api_version
 // 2024-10-21 on (the default one), and in its v1 API ("v1", "preview",

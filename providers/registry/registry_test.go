@@ -104,3 +104,24 @@ func TestREADMEListsEveryProvider(t *testing.T) {
 		t.Errorf("README's provider table has %d rows, the registry %d providers", rows, len(Table))
 	}
 }
+
+// Which models the bridges send reasoning_effort to.
+func TestReasoning(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		provider, model string
+		want            bool
+	}{
+		{"anthropic", "claude-sonnet-4-5", true}, {"anthropic", "claude-3-7-sonnet-latest", true},
+		{"anthropic", "claude-3-5-haiku-20241022", false}, {"anthropic", "claude-3-haiku-20240307", false},
+		{"bedrock", "us.anthropic.claude-sonnet-4-20250514-v1:0", true}, {"bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0", false},
+		{"bedrock", "meta.llama3-1-70b-instruct-v1:0", false}, {"bedrock", "openai.gpt-oss-120b-1:0", true},
+		{"vertex_ai", "claude-opus-4@20250514", true}, {"vertex_ai", "claude-3-5-sonnet-v2@20241022", false}, {"vertex_ai", "gemini-2.5-pro", true},
+		{"gemini", "gemini-2.0-flash", true},
+	} {
+		s, _ := Lookup(tc.provider)
+		if s.Reasoning == nil || s.Reasoning(tc.model) != tc.want {
+			t.Errorf("%s/%s: reasoning %v", tc.provider, tc.model, !tc.want)
+		}
+	}
+}
