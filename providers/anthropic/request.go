@@ -279,7 +279,7 @@ func appendStop(out []byte, stop gjson.Result) ([]byte, *wire.Error) {
 	case stop.Type == gjson.Null:
 		return out, nil
 	case stop.Type == gjson.String:
-		if isBlank(stop.Str) {
+		if wire.IsBlank(stop.Str) {
 			return out, nil
 		}
 		out = append(out, `,"stop_sequences":[`...)
@@ -295,7 +295,7 @@ func appendStop(out []byte, stop gjson.Result) ([]byte, *wire.Error) {
 				bad = true
 				return false
 			}
-			if isBlank(s.Str) {
+			if wire.IsBlank(s.Str) {
 				return true
 			}
 			if n > 0 {
@@ -591,7 +591,7 @@ func comma(b []byte) []byte {
 // blank: Anthropic refuses empty text blocks). trim cuts trailing white
 // space (a final assistant message).
 func appendTextBlock(b []byte, v gjson.Result, cc gjson.Result, trim bool) []byte {
-	if v.Type != gjson.String || isBlank(v.Str) {
+	if v.Type != gjson.String || wire.IsBlank(v.Str) {
 		return b
 	}
 	b = comma(b)
@@ -659,7 +659,7 @@ func markLast(b []byte, start int, cc, content gjson.Result) []byte {
 		return b
 	}
 	b = append(b[:len(b)-1], `,"cache_control":`...)
-	b = appendCompact(b, cc.Raw)
+	b = wire.AppendCompact(b, cc.Raw)
 	return append(b, '}')
 }
 
@@ -789,7 +789,7 @@ func appendAssistant(b []byte, m *message, i int, final bool) ([]byte, *wire.Err
 		args := tc.Get("function.arguments")
 		input := "{}"
 		switch {
-		case args.Type == gjson.String && !isBlank(args.Str):
+		case args.Type == gjson.String && !wire.IsBlank(args.Str):
 			if !gjson.Valid(args.Str) || !gjson.Parse(args.Str).IsObject() {
 				err = msgErr(i, field+".function.arguments", "is not a JSON object; Anthropic needs tool call arguments as an object")
 				return false
@@ -804,7 +804,7 @@ func appendAssistant(b []byte, m *message, i int, final bool) ([]byte, *wire.Err
 		b = append(b, `,"name":`...)
 		b = append(b, name.Raw...)
 		b = append(b, `,"input":`...)
-		b = appendCompact(b, input)
+		b = wire.AppendCompact(b, input)
 		b = append(b, '}')
 		return true
 	})

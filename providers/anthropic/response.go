@@ -129,11 +129,11 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 			}
 			toolCalls = comma(toolCalls)
 			toolCalls = append(toolCalls, `{"id":`...)
-			toolCalls = appendRawString(toolCalls, blk.Get("id"))
+			toolCalls = wire.AppendRawString(toolCalls, blk.Get("id"))
 			toolCalls = append(toolCalls, `,"type":"function","function":{"name":`...)
-			toolCalls = appendRawString(toolCalls, name)
+			toolCalls = wire.AppendRawString(toolCalls, name)
 			toolCalls = append(toolCalls, `,"arguments":`...)
-			toolCalls = wire.AppendJSONString(toolCalls, string(appendCompact(nil, raw)))
+			toolCalls = wire.AppendJSONString(toolCalls, string(wire.AppendCompact(nil, raw)))
 			toolCalls = append(toolCalls, "}}"...)
 			nTools++
 		case "thinking":
@@ -149,7 +149,7 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 		// response_format: the json tool's input is the answer.
 		toolCalls, nTools = nil, 0
 		text.Reset()
-		text.Write(appendCompact(nil, jsonArgs))
+		text.Write(wire.AppendCompact(nil, jsonArgs))
 		nText, textRaw = 2, "" // encode text
 		if finish == "tool_calls" {
 			finish = "stop"
@@ -158,11 +158,11 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 
 	out = make([]byte, 0, len(body)+256)
 	out = append(out, `{"id":`...)
-	out = appendRawString(out, id)
+	out = wire.AppendRawString(out, id)
 	out = append(out, `,"object":"chat.completion","created":`...)
 	out = appendInt(out, created)
 	out = append(out, `,"model":`...)
-	out = appendRawString(out, model)
+	out = wire.AppendRawString(out, model)
 	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
 	switch {
 	case nText == 1 && textRaw != "":

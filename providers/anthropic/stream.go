@@ -137,9 +137,9 @@ func (s *streamState) event(data []byte) error {
 			s.buf = append(s.buf, `"tool_calls":[{"index":`...)
 			s.buf = appendInt(s.buf, int64(s.nTools))
 			s.buf = append(s.buf, `,"id":`...)
-			s.buf = appendRawString(s.buf, blk.Get("id"))
+			s.buf = wire.AppendRawString(s.buf, blk.Get("id"))
 			s.buf = append(s.buf, `,"type":"function","function":{"name":`...)
-			s.buf = appendRawString(s.buf, name)
+			s.buf = wire.AppendRawString(s.buf, name)
 			s.buf = append(s.buf, `,"arguments":""}}]`...)
 			s.end("")
 			s.nTools++
@@ -150,7 +150,7 @@ func (s *streamState) event(data []byte) error {
 		case "redacted_thinking":
 			s.delta()
 			s.buf = append(s.buf, `"thinking_blocks":[`...)
-			s.buf = appendCompact(s.buf, blk.Raw) // one line: it goes into an SSE event
+			s.buf = wire.AppendCompact(s.buf, blk.Raw) // one line: it goes into an SSE event
 			s.buf = append(s.buf, ']')
 			s.end("")
 		}

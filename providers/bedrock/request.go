@@ -488,7 +488,7 @@ func translateMessages(messages gjson.Result) (msgs, system []byte, used []strin
 				}
 				args := tc.Get("function.arguments")
 				input := "{}"
-				if args.Type == gjson.String && !isBlank(args.Str) {
+				if args.Type == gjson.String && !wire.IsBlank(args.Str) {
 					if gjson.Valid(args.Str) && gjson.Parse(args.Str).IsObject() {
 						input = args.Str
 					} else {
@@ -560,7 +560,7 @@ func msgErr(i int, field, what string) *wire.Error {
 func appendText(b []byte, content gjson.Result, i int) ([]byte, *wire.Error) {
 	switch {
 	case content.Type == gjson.String:
-		if !isBlank(content.Str) {
+		if !wire.IsBlank(content.Str) {
 			b = comma(b)
 			b = append(b, `{"text":`...)
 			b = append(b, content.Raw...)
@@ -578,7 +578,7 @@ func appendText(b []byte, content gjson.Result, i int) ([]byte, *wire.Error) {
 				werr = msgErr(i, "content", "has a text part without text")
 				return false
 			}
-			if !isBlank(t.Str) {
+			if !wire.IsBlank(t.Str) {
 				b = comma(b)
 				b = append(b, `{"text":`...)
 				b = append(b, t.Raw...)
@@ -611,7 +611,7 @@ func appendUserContent(b []byte, content gjson.Result, i int) ([]byte, *wire.Err
 				werr = msgErr(i, "content", "has a text part without text")
 				return false
 			}
-			if !isBlank(t.Str) {
+			if !wire.IsBlank(t.Str) {
 				b = comma(b)
 				b = append(b, `{"text":`...)
 				b = append(b, t.Raw...)

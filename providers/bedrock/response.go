@@ -109,9 +109,9 @@ func translateResponse(body []byte, info reqInfo, id string, created int64) (out
 				}
 				toolCalls = comma(toolCalls)
 				toolCalls = append(toolCalls, `{"id":`...)
-				toolCalls = appendRawString(toolCalls, v.Get("toolUseId"))
+				toolCalls = wire.AppendRawString(toolCalls, v.Get("toolUseId"))
 				toolCalls = append(toolCalls, `,"type":"function","function":{"name":`...)
-				toolCalls = appendRawString(toolCalls, name)
+				toolCalls = wire.AppendRawString(toolCalls, name)
 				toolCalls = append(toolCalls, `,"arguments":`...)
 				toolCalls = wire.AppendJSONString(toolCalls, raw)
 				toolCalls = append(toolCalls, "}}"...)
@@ -121,9 +121,9 @@ func translateResponse(body []byte, info reqInfo, id string, created int64) (out
 					reasoning.WriteString(rt.Get("text").Str)
 					thinking = comma(thinking)
 					thinking = append(thinking, `{"type":"thinking","thinking":`...)
-					thinking = appendRawString(thinking, rt.Get("text"))
+					thinking = wire.AppendRawString(thinking, rt.Get("text"))
 					thinking = append(thinking, `,"signature":`...)
-					thinking = appendRawString(thinking, rt.Get("signature"))
+					thinking = wire.AppendRawString(thinking, rt.Get("signature"))
 					thinking = append(thinking, '}')
 				} else if rc := v.Get("redactedContent"); rc.Type == gjson.String {
 					thinking = comma(thinking)

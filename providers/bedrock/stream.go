@@ -129,9 +129,9 @@ func (s *streamState) event(m *eventstream.Message) error {
 		d = append(d, `"tool_calls":[{"index":`...)
 		d = appendInt(d, int64(s.nTools))
 		d = append(d, `,"id":`...)
-		d = appendRawString(d, tu.Get("toolUseId"))
+		d = wire.AppendRawString(d, tu.Get("toolUseId"))
 		d = append(d, `,"type":"function","function":{"name":`...)
-		d = appendRawString(d, name)
+		d = wire.AppendRawString(d, name)
 		d = append(d, `,"arguments":""}}]`...)
 		s.nTools++
 		s.chunk(d, "")
@@ -142,7 +142,7 @@ func (s *streamState) event(m *eventstream.Message) error {
 			case "text":
 				if v.Str != "" {
 					d = append(d[:0], `"content":`...)
-					d = appendRawString(d, v)
+					d = wire.AppendRawString(d, v)
 					s.chunk(d, "")
 				}
 			case "toolUse":
@@ -152,7 +152,7 @@ func (s *streamState) event(m *eventstream.Message) error {
 				}
 				if idx == s.jsonBlk {
 					d = append(d[:0], `"content":`...)
-					d = appendRawString(d, in)
+					d = wire.AppendRawString(d, in)
 					s.chunk(d, "")
 					return true
 				}
@@ -163,26 +163,26 @@ func (s *streamState) event(m *eventstream.Message) error {
 				d = append(d[:0], `"tool_calls":[{"index":`...)
 				d = appendInt(d, int64(n))
 				d = append(d, `,"function":{"arguments":`...)
-				d = appendRawString(d, in)
+				d = wire.AppendRawString(d, in)
 				d = append(d, "}}]"...)
 				s.chunk(d, "")
 			case "reasoningContent":
 				if t := v.Get("text"); t.Str != "" {
 					d = append(d[:0], `"reasoning_content":`...)
-					d = appendRawString(d, t)
+					d = wire.AppendRawString(d, t)
 					s.chunk(d, "")
 				}
 				// The signature ends a thinking block: a client that
 				// gives the block back (thinking with tool use) needs it.
 				if sig := v.Get("signature"); sig.Str != "" {
 					d = append(d[:0], `"thinking_blocks":[{"type":"thinking","thinking":"","signature":`...)
-					d = appendRawString(d, sig)
+					d = wire.AppendRawString(d, sig)
 					d = append(d, "}]"...)
 					s.chunk(d, "")
 				}
 				if rc := v.Get("redactedContent"); rc.Str != "" {
 					d = append(d[:0], `"thinking_blocks":[{"type":"redacted_thinking","data":`...)
-					d = appendRawString(d, rc)
+					d = wire.AppendRawString(d, rc)
 					d = append(d, "}]"...)
 					s.chunk(d, "")
 				}

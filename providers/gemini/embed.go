@@ -67,9 +67,9 @@ func translateEmbedRequest(body []byte, model string) ([]byte, embedInfo, *wire.
 			out = append(out, ',')
 		}
 		out = append(out, `{"model":`...)
-		out = appendString(out, m)
+		out = wire.AppendJSONString(out, m)
 		out = append(out, `,"content":{"parts":[{"text":`...)
-		out = appendRawString(out, t)
+		out = wire.AppendRawString(out, t)
 		out = append(out, `}]}`...)
 		if dims.Type == gjson.Number {
 			out = append(out, `,"outputDimensionality":`...)
@@ -119,7 +119,7 @@ func translateEmbedResponse(body []byte, info embedInfo) ([]byte, string) {
 			out = base64.StdEncoding.AppendEncode(out, raw)
 			out = append(out, '"')
 		} else {
-			out = appendCompact(out, vals.Raw)
+			out = wire.AppendCompact(out, vals.Raw)
 		}
 		out = append(out, '}')
 		i++
@@ -129,7 +129,7 @@ func translateEmbedResponse(body []byte, info embedInfo) ([]byte, string) {
 		return nil, "an embedding without values"
 	}
 	out = append(out, `],"model":`...)
-	out = appendString(out, info.model)
+	out = wire.AppendJSONString(out, info.model)
 	out = append(out, `,"usage":{"prompt_tokens":`...)
 	out = appendInt(out, info.tokens)
 	out = append(out, `,"total_tokens":`...)

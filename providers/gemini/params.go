@@ -42,10 +42,10 @@ func appendTools(out []byte, tools, functions gjson.Result) ([]byte, *wire.Error
 		}
 		n++
 		decls = append(decls, `{"name":`...)
-		decls = appendRawString(decls, name)
+		decls = wire.AppendRawString(decls, name)
 		if desc.Type == gjson.String && desc.Str != "" {
 			decls = append(decls, `,"description":`...)
-			decls = appendRawString(decls, desc)
+			decls = wire.AppendRawString(decls, desc)
 		}
 		if params.IsObject() && hasProperties(params) {
 			decls = append(decls, `,"parameters":`...)
@@ -236,7 +236,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 		// properties, so the schema says nothing of its type.
 	case typ != "":
 		key("type")
-		dst = appendString(dst, typ)
+		dst = wire.AppendJSONString(dst, typ)
 	case hasEnum:
 		key("type") // Gemini takes enums on strings only
 		dst = append(dst, `"string"`...)
@@ -250,7 +250,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 		case "description", "title", "pattern":
 			if v.Type == gjson.String {
 				key(k.Str)
-				dst = appendRawString(dst, v)
+				dst = wire.AppendRawString(dst, v)
 			}
 		case "minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties", "minimum", "maximum":
 			if v.Type == gjson.Number {
@@ -261,23 +261,23 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 			switch v.Str {
 			case "enum", "date-time", "int32", "int64", "float", "double":
 				key("format")
-				dst = appendRawString(dst, v)
+				dst = wire.AppendRawString(dst, v)
 			}
 		case "enum":
 			if v.IsArray() && allStrings(v) {
 				key("enum")
-				dst = appendCompact(dst, v.Raw)
+				dst = wire.AppendCompact(dst, v.Raw)
 			}
 		case "const":
 			if v.Type == gjson.String {
 				key("enum")
 				dst = append(dst, '[')
-				dst = appendRawString(dst, v)
+				dst = wire.AppendRawString(dst, v)
 				dst = append(dst, ']')
 			}
 		case "default", "example":
 			key(k.Str)
-			dst = appendCompact(dst, v.Raw)
+			dst = wire.AppendCompact(dst, v.Raw)
 		case "items":
 			it := v
 			if v.IsArray() { // a tuple: its first item's schema
@@ -316,7 +316,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 							dst = append(dst, ',')
 						}
 						i++
-						dst = appendRawString(dst, r)
+						dst = wire.AppendRawString(dst, r)
 					}
 					return true
 				})
@@ -334,7 +334,7 @@ func appendSchema(dst []byte, s, root gjson.Result, depth int) []byte {
 				dst = append(dst, ',')
 			}
 			i++
-			dst = appendRawString(dst, k)
+			dst = wire.AppendRawString(dst, k)
 			dst = append(dst, ':')
 			dst = appendSchema(dst, v, root, depth+1)
 			return true
@@ -408,7 +408,7 @@ func appendToolConfig(out []byte, choice, legacy gjson.Result) ([]byte, *wire.Er
 	out = append(out, '"')
 	if name != "" {
 		out = append(out, `,"allowedFunctionNames":[`...)
-		out = appendString(out, name)
+		out = wire.AppendJSONString(out, name)
 		out = append(out, ']')
 	}
 	return append(out, "}}"...), nil
@@ -474,7 +474,7 @@ func appendGenerationConfig(out []byte, f *fields, model string) ([]byte, *wire.
 	case st.Type == gjson.String:
 		key("stopSequences")
 		out = append(out, '[')
-		out = appendRawString(out, st)
+		out = wire.AppendRawString(out, st)
 		out = append(out, ']')
 	case st.IsArray():
 		if !allStrings(st) {
@@ -482,7 +482,7 @@ func appendGenerationConfig(out []byte, f *fields, model string) ([]byte, *wire.
 		}
 		if len(st.Array()) > 0 {
 			key("stopSequences")
-			out = appendCompact(out, st.Raw)
+			out = wire.AppendCompact(out, st.Raw)
 		}
 	case !st.Exists() || st.Type == gjson.Null:
 	default:
@@ -544,9 +544,9 @@ func appendJSONSchema(dst []byte, s gjson.Result) []byte {
 			dst = append(dst, ',')
 		}
 		n++
-		dst = appendRawString(dst, k)
+		dst = wire.AppendRawString(dst, k)
 		dst = append(dst, ':')
-		dst = appendCompact(dst, v.Raw)
+		dst = wire.AppendCompact(dst, v.Raw)
 		return true
 	})
 	return append(dst, '}')

@@ -218,7 +218,7 @@ func (b *reqBuilder) systemText(c gjson.Result, param string, scratch []byte) ([
 			b.system = append(b.system, ',')
 		}
 		b.system = append(b.system, `{"text":`...)
-		b.system = appendRawString(b.system, t)
+		b.system = wire.AppendRawString(b.system, t)
 		b.system = append(b.system, '}')
 	}
 	switch {
@@ -244,7 +244,7 @@ func (b *reqBuilder) systemText(c gjson.Result, param string, scratch []byte) ([
 
 func textPart(dst []byte, t gjson.Result) []byte {
 	dst = append(dst, `{"text":`...)
-	dst = appendRawString(dst, t)
+	dst = wire.AppendRawString(dst, t)
 	return append(dst, '}')
 }
 
@@ -300,9 +300,9 @@ func userPart(dst []byte, p gjson.Result, param string) ([]byte, *wire.Error) {
 			return mediaPart(dst, data, "", param+".input_audio")
 		}
 		dst = append(dst, `{"inlineData":{"mimeType":`...)
-		dst = appendString(dst, "audio/"+format)
+		dst = wire.AppendJSONString(dst, "audio/"+format)
 		dst = append(dst, `,"data":`...)
-		dst = appendString(dst, data)
+		dst = wire.AppendJSONString(dst, data)
 		return append(dst, "}}"...), nil
 	case "file":
 		f := p.Get("file")
@@ -339,9 +339,9 @@ func mediaPart(dst []byte, u, format, param string) ([]byte, *wire.Error) {
 			return dst, invalid(param, "%s: the data: URL names no mime type", param)
 		}
 		dst = append(dst, `{"inlineData":{"mimeType":`...)
-		dst = appendString(dst, mime)
+		dst = wire.AppendJSONString(dst, mime)
 		dst = append(dst, `,"data":`...)
-		dst = appendString(dst, data)
+		dst = wire.AppendJSONString(dst, data)
 		return append(dst, "}}"...), nil
 	case strings.HasPrefix(u, "gs://") || isGoogleFileURI(u):
 		mime := format
@@ -351,13 +351,13 @@ func mediaPart(dst []byte, u, format, param string) ([]byte, *wire.Error) {
 		dst = append(dst, `{"fileData":{`...)
 		if mime != "" {
 			dst = append(dst, `"mimeType":`...)
-			dst = appendString(dst, mime)
+			dst = wire.AppendJSONString(dst, mime)
 			dst = append(dst, ',')
 		} else if strings.HasPrefix(u, "gs://") {
 			return dst, invalid(param, "%s: the mime type of %q is not known from its name; set format (e.g. image/png)", param, truncate(u, 200))
 		}
 		dst = append(dst, `"fileUri":`...)
-		dst = appendString(dst, u)
+		dst = wire.AppendJSONString(dst, u)
 		return append(dst, "}}"...), nil
 	case strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://"):
 		return dst, invalid(param, "%s: Gemini models take images and files as base64 data: URLs, gs:// URIs or Gemini Files API URIs; the gateway does not fetch http(s) URLs", param)
@@ -472,7 +472,7 @@ func (b *reqBuilder) functionCall(dst []byte, fn gjson.Result, id, param string)
 	b.names["\x00last"] = name.Str // for the legacy function role
 	args := fn.Get("arguments")
 	dst = append(dst, `{"functionCall":{"name":`...)
-	dst = appendRawString(dst, name)
+	dst = wire.AppendRawString(dst, name)
 	dst = append(dst, `,"args":`...)
 	switch s := strings.TrimSpace(args.Str); {
 	case args.IsObject():
@@ -489,7 +489,7 @@ func (b *reqBuilder) functionCall(dst []byte, fn gjson.Result, id, param string)
 	dst = append(dst, '}')
 	if _, sig, ok := strings.Cut(id, thoughtSep); ok && sig != "" {
 		dst = append(dst, `,"thoughtSignature":`...)
-		dst = appendString(dst, sig)
+		dst = wire.AppendJSONString(dst, sig)
 	}
 	return append(dst, '}'), nil
 }
@@ -531,7 +531,7 @@ func (b *reqBuilder) toolResult(m, c gjson.Result, role, param string, scratch [
 		text = c.Raw
 	}
 	scratch = append(scratch[:0], `{"functionResponse":{"name":`...)
-	scratch = appendString(scratch, name)
+	scratch = wire.AppendJSONString(scratch, name)
 	scratch = append(scratch, `,"response":`...)
 	// The response must be an object: a JSON object answer as is, any
 	// other text wrapped (as LiteLLM does).
@@ -539,7 +539,7 @@ func (b *reqBuilder) toolResult(m, c gjson.Result, role, param string, scratch [
 		scratch = append(scratch, t...)
 	} else {
 		scratch = append(scratch, `{"content":`...)
-		scratch = appendString(scratch, text)
+		scratch = wire.AppendJSONString(scratch, text)
 		scratch = append(scratch, '}')
 	}
 	scratch = append(scratch, "}}"...)

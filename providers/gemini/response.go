@@ -157,14 +157,14 @@ func appendToolCall(dst []byte, fc, sig gjson.Result, index int) []byte {
 		id += thoughtSep + sig.Str
 	}
 	dst = append(dst, `"id":`...)
-	dst = appendString(dst, id)
+	dst = wire.AppendJSONString(dst, id)
 	dst = append(dst, `,"type":"function","function":{"name":`...)
-	dst = appendRawString(dst, fc.Get("name"))
+	dst = wire.AppendRawString(dst, fc.Get("name"))
 	dst = append(dst, `,"arguments":`...)
 	args := fc.Get("args")
 	if args.IsObject() {
 		var compact []byte
-		compact = appendCompact(compact, args.Raw)
+		compact = wire.AppendCompact(compact, args.Raw)
 		dst = wire.AppendJSONString(dst, wire.View(compact))
 	} else {
 		dst = append(dst, `"{}"`...)
@@ -203,17 +203,17 @@ func translateResponse(body []byte, info reqInfo, created int64) (out []byte, wh
 	out = make([]byte, 0, len(body)+256)
 	out = append(out, `{"id":`...)
 	if idV.Str != "" {
-		out = appendString(out, "chatcmpl-"+idV.Str)
+		out = wire.AppendJSONString(out, "chatcmpl-"+idV.Str)
 	} else {
-		out = appendString(out, newID("chatcmpl-"))
+		out = wire.AppendJSONString(out, newID("chatcmpl-"))
 	}
 	out = append(out, `,"object":"chat.completion","created":`...)
 	out = appendInt(out, created)
 	out = append(out, `,"model":`...)
 	if modelV.Str != "" {
-		out = appendRawString(out, modelV)
+		out = wire.AppendRawString(out, modelV)
 	} else {
-		out = appendString(out, info.model)
+		out = wire.AppendJSONString(out, info.model)
 	}
 	out = append(out, `,"choices":[`...)
 	n := 0

@@ -39,14 +39,14 @@ func newStreamState(info reqInfo, name string, created int64) *streamState {
 
 func (s *streamState) setHead(model gjson.Result) {
 	s.head = append(s.head[:0], `{"id":`...)
-	s.head = appendString(s.head, s.id)
+	s.head = wire.AppendJSONString(s.head, s.id)
 	s.head = append(s.head, `,"object":"chat.completion.chunk","created":`...)
 	s.head = appendInt(s.head, s.created)
 	s.head = append(s.head, `,"model":`...)
 	if model.Str != "" {
-		s.head = appendRawString(s.head, model)
+		s.head = wire.AppendRawString(s.head, model)
 	} else {
-		s.head = appendString(s.head, s.info.model)
+		s.head = wire.AppendJSONString(s.head, s.info.model)
 	}
 	s.head = append(s.head, `,"choices":`...)
 }
@@ -212,7 +212,7 @@ func (s *streamState) part(idx int64, p gjson.Result) {
 		} else {
 			s.buf = append(s.buf, `"content":`...)
 		}
-		s.buf = appendRawString(s.buf, text)
+		s.buf = wire.AppendRawString(s.buf, text)
 		s.end("")
 	}
 }

@@ -367,7 +367,7 @@ func (r *request) appendSystemValue(out []byte, first bool, s gjson.Result) ([]b
 		if i > 0 {
 			out = append(out, `\n\n`...)
 		}
-		out = appendStrBody(out, t)
+		out = wire.AppendRawStringBody(out, t)
 	}
 	return append(out, `"}`...), false, nil
 }
@@ -623,9 +623,9 @@ func (r *request) appendImage(out []byte, src gjson.Result, at string) ([]byte, 
 			return nil, wire.BadRequest("%s.source.base64.data: Field required", at)
 		}
 		out = append(out, `{"type":"image_url","image_url":{"url":"data:`...)
-		out = appendStrBody(out, mt)
+		out = wire.AppendRawStringBody(out, mt)
 		out = append(out, `;base64,`...)
-		out = appendStrBody(out, data)
+		out = wire.AppendRawStringBody(out, data)
 		return append(out, `"}}`...), nil
 	case "url":
 		u := r.t.get(src, "url")
@@ -691,7 +691,7 @@ func (r *request) appendDocument(out []byte, src, title gjson.Result, at string)
 			out = append(out, `"document.pdf"`...)
 		}
 		out = append(out, `,"file_data":"data:application/pdf;base64,`...)
-		out = appendStrBody(out, data)
+		out = wire.AppendRawStringBody(out, data)
 		return append(out, `"}}`...), nil
 	case "url", "file":
 		return nil, wire.BadRequest("%s.source: a document with a %q source %s; send the PDF as base64 or the text itself", at, st, notChat)
@@ -742,7 +742,7 @@ func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wir
 	c := b.content
 	switch {
 	case c.Type == gjson.String:
-		out = appendStrBody(out, c)
+		out = wire.AppendRawStringBody(out, c)
 	case c.IsArray():
 		n := 0
 		images := 0
@@ -760,7 +760,7 @@ func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wir
 				if n > 0 {
 					out = append(out, `\n`...)
 				}
-				out = appendStrBody(out, t)
+				out = wire.AppendRawStringBody(out, t)
 				n++
 			case "image":
 				r.pendingImages = append(r.pendingImages, p)
@@ -786,7 +786,7 @@ func (r *request) appendToolResult(out []byte, i, j int, b *block) ([]byte, *wir
 					if n > 0 {
 						out = append(out, `\n`...)
 					}
-					out = appendStrBody(out, tt)
+					out = wire.AppendRawStringBody(out, tt)
 					n++
 				}
 			default:
@@ -825,7 +825,7 @@ func (r *request) appendAssistant(out []byte, first bool, i int, blocks []gjson.
 			if t.Type != gjson.String {
 				return nil, first, wire.BadRequest("messages.%d.content.%d.text: Field required", i, j)
 			}
-			out = appendStrBody(out, t)
+			out = wire.AppendRawStringBody(out, t)
 			texts++
 		case "tool_use", "thinking", "redacted_thinking":
 		case "tool_result", "image", "document", "search_result":

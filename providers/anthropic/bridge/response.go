@@ -54,7 +54,7 @@ func ResponseFromChat(chat []byte, model string) ([]byte, *wire.Error) {
 	if r := reasoningOf(msg); r.Type == gjson.String && r.Str != "" {
 		next()
 		out = append(out, `{"type":"thinking","thinking":`...)
-		out = appendStr(out, r)
+		out = wire.AppendRawString(out, r)
 		out = append(out, `,"signature":""}`...)
 	}
 	refusal := msg.Get("refusal")
@@ -66,7 +66,7 @@ func ResponseFromChat(chat []byte, model string) ([]byte, *wire.Error) {
 	} else if refusal.Type == gjson.String && refusal.Str != "" {
 		next()
 		out = append(out, `{"type":"text","text":`...)
-		out = appendStr(out, refusal)
+		out = wire.AppendRawString(out, refusal)
 		out = append(out, `}`...)
 	}
 	calls := msg.Get("tool_calls").Array()
@@ -85,14 +85,14 @@ func ResponseFromChat(chat []byte, model string) ([]byte, *wire.Error) {
 			// and Anthropic itself take back: a text block before the call.
 			next()
 			out = append(out, `{"type":"text","text":"The arguments of the tool call below were not valid JSON, so its input is empty; they were: `...)
-			out = appendStrBody(out, args)
+			out = wire.AppendRawStringBody(out, args)
 			out = append(out, `"}`...)
 		}
 		next()
 		out = append(out, `{"type":"tool_use","id":`...)
 		out = appendToolID(out, c.Get("id"), id, k)
 		out = append(out, `,"name":`...)
-		out = appendStr(out, fn.Get("name"))
+		out = wire.AppendRawString(out, fn.Get("name"))
 		out = append(out, `,"input":`...)
 		out = append(out, input...)
 		out = append(out, '}')
@@ -187,7 +187,7 @@ func appendMessageID(out []byte, id gjson.Result) []byte {
 // the call's position when the upstream sent none.
 func appendToolID(out []byte, id, chatID gjson.Result, k int) []byte {
 	if id.Type == gjson.String && id.Str != "" {
-		return appendStr(out, id)
+		return wire.AppendRawString(out, id)
 	}
 	out = append(out, `"toolu_`...)
 	out = wire.AppendJSONStringBody(out, strings.TrimPrefix(chatID.String(), "chatcmpl-"))

@@ -326,7 +326,7 @@ func (s *stream) toolDelta(call gjson.Result, fn ...gjson.Result) {
 		s.out = strconv.AppendInt(s.out, int64(block), 10)
 		s.out = append(s.out, `,"content_block":{"type":"tool_use","id":`...)
 		if id.Type == gjson.String && id.Str != "" {
-			s.out = appendStr(s.out, id)
+			s.out = wire.AppendRawString(s.out, id)
 		} else {
 			s.out = append(s.out, `"toolu_`...)
 			s.out = wire.AppendJSONStringBody(s.out, s.msgID)
@@ -335,7 +335,7 @@ func (s *stream) toolDelta(call gjson.Result, fn ...gjson.Result) {
 			s.out = append(s.out, '"')
 		}
 		s.out = append(s.out, `,"name":`...)
-		s.out = appendStr(s.out, f.Get("name"))
+		s.out = wire.AppendRawString(s.out, f.Get("name"))
 		s.out = append(s.out, `,"input":{}}}`...)
 		s.done()
 	}
@@ -356,7 +356,7 @@ func (s *stream) fragment(block int, args gjson.Result) {
 	s.event(`{"type":"content_block_delta","index":`)
 	s.out = strconv.AppendInt(s.out, int64(block), 10)
 	s.out = append(s.out, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	s.out = appendStr(s.out, args)
+	s.out = wire.AppendRawString(s.out, args)
 	s.out = append(s.out, `}}`...)
 	s.done()
 }

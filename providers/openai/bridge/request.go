@@ -118,13 +118,13 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 	}
 	var msgs []chatMsg
 	if instructions.Type == gjson.String && instructions.Str != "" {
-		msgs = append(msgs, chatMsg{role: "system", content: appendStr(nil, instructions)})
+		msgs = append(msgs, chatMsg{role: "system", content: wire.AppendRawString(nil, instructions)})
 	} else if instructions.Exists() && instructions.Type != gjson.Null && instructions.Type != gjson.String {
 		return nil, false, badParam("instructions", "instructions must be a string")
 	}
 	switch {
 	case input.Type == gjson.String:
-		msgs = append(msgs, chatMsg{role: "user", content: appendStr(nil, input)})
+		msgs = append(msgs, chatMsg{role: "user", content: wire.AppendRawString(nil, input)})
 	case input.IsArray():
 		var err *wire.Error
 		if msgs, err = inputItems(msgs, input); err != nil {
@@ -256,7 +256,7 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 	}
 	if nonEmpty(user) {
 		out = append(out, `,"user":`...)
-		out = appendStr(out, user)
+		out = wire.AppendRawString(out, user)
 	}
 	if f := text.Get("format"); f.IsObject() {
 		switch f.Get("type").Str {
@@ -268,10 +268,10 @@ func RequestToChat(body []byte, o Options) (chat []byte, stream bool, werr *wire
 				return nil, false, badParam("text.format.name", "text.format.name must be a non-empty string")
 			}
 			out = append(out, `,"response_format":{"type":"json_schema","json_schema":{"name":`...)
-			out = appendStr(out, name)
+			out = wire.AppendRawString(out, name)
 			if d := f.Get("description"); nonEmpty(d) {
 				out = append(out, `,"description":`...)
-				out = appendStr(out, d)
+				out = wire.AppendRawString(out, d)
 			}
 			if s := f.Get("schema"); s.IsObject() {
 				out = append(out, `,"schema":`...)
@@ -349,7 +349,7 @@ func appendToolChoice(out []byte, tc gjson.Result) ([]byte, *wire.Error) {
 			return nil, badParam("tool_choice.name", "tool_choice.name must be a non-empty string")
 		}
 		out = append(out, `,"tool_choice":{"type":"function","function":{"name":`...)
-		out = appendStr(out, name)
+		out = wire.AppendRawString(out, name)
 		return append(out, `}}`...), nil
 	case "allowed_tools":
 		// The chat API cannot narrow the tools per call: its mode stays.
@@ -422,7 +422,7 @@ func messageItem(msgs []chatMsg, it *members, param string) ([]chatMsg, *wire.Er
 	m := chatMsg{role: r}
 	switch {
 	case content.Type == gjson.String:
-		m.content = appendStr(nil, content)
+		m.content = wire.AppendRawString(nil, content)
 	case content.IsArray():
 		var err *wire.Error
 		if m.content, m.textParts, err = contentParts(content, r, param+".content"); err != nil {
@@ -478,7 +478,7 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			}
 			n++
 			parts = append(parts, `{"type":"image_url","image_url":{"url":`...)
-			parts = appendStr(parts, u)
+			parts = wire.AppendRawString(parts, u)
 			if d := pm.detail; d.Str == "low" || d.Str == "high" || d.Str == "auto" {
 				parts = append(parts, `,"detail":`...)
 				parts = append(parts, d.Raw...)
@@ -497,10 +497,10 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			}
 			n++
 			parts = append(parts, `{"type":"file","file":{"file_data":`...)
-			parts = appendStr(parts, data)
+			parts = wire.AppendRawString(parts, data)
 			if f := pm.filename; nonEmpty(f) {
 				parts = append(parts, `,"filename":`...)
-				parts = appendStr(parts, f)
+				parts = wire.AppendRawString(parts, f)
 			}
 			parts = append(parts, `}}`...)
 			return true
@@ -517,13 +517,13 @@ func contentParts(content gjson.Result, role, param string) ([]byte, bool, *wire
 			textOnly = append(textOnly, `\n`...)
 		}
 		texts++
-		textOnly = appendStrBody(textOnly, t)
+		textOnly = wire.AppendRawStringBody(textOnly, t)
 		if n > 0 {
 			parts = append(parts, ',')
 		}
 		n++
 		parts = append(parts, `{"type":"text","text":`...)
-		parts = appendStr(parts, t)
+		parts = wire.AppendRawString(parts, t)
 		parts = append(parts, '}')
 		return true
 	})
@@ -562,11 +562,11 @@ func functionCall(msgs []chatMsg, it *members, param string) ([]chatMsg, *wire.E
 		m.calls = append(m.calls, ',')
 	}
 	m.calls = append(m.calls, `{"id":`...)
-	m.calls = appendStr(m.calls, callID)
+	m.calls = wire.AppendRawString(m.calls, callID)
 	m.calls = append(m.calls, `,"type":"function","function":{"name":`...)
 	m.calls = appendName(m.calls, it.ns, name)
 	m.calls = append(m.calls, `,"arguments":`...)
-	m.calls = appendStr(m.calls, args)
+	m.calls = wire.AppendRawString(m.calls, args)
 	m.calls = append(m.calls, `}}`...)
 	return msgs, nil
 }
@@ -575,7 +575,7 @@ func functionCall(msgs []chatMsg, it *members, param string) ([]chatMsg, *wire.E
 // string as is, text parts joined.
 func toolOutput(v gjson.Result, param string) ([]byte, *wire.Error) {
 	if v.Type == gjson.String {
-		return appendStr(nil, v), nil
+		return wire.AppendRawString(nil, v), nil
 	}
 	if !v.IsArray() {
 		return nil, badParam(param, param+" must be a string or a list of input_text parts")
@@ -594,7 +594,7 @@ func toolOutput(v gjson.Result, param string) ([]byte, *wire.Error) {
 			out = append(out, `\n`...)
 		}
 		k++
-		out = appendStrBody(out, t)
+		out = wire.AppendRawStringBody(out, t)
 		return true
 	})
 	if err != nil {
@@ -610,7 +610,7 @@ func (m *chatMsg) append(out []byte) []byte {
 	out = append(out, '"')
 	if m.role == "tool" {
 		out = append(out, `,"tool_call_id":`...)
-		out = appendStr(out, m.toolID)
+		out = wire.AppendRawString(out, m.toolID)
 	}
 	out = append(out, `,"content":`...)
 	if m.content != nil {
@@ -663,7 +663,7 @@ func appendFunctionTool(out []byte, t *members, ns gjson.Result, param string) (
 	out = appendName(out, ns, name)
 	if d := t.description; nonEmpty(d) {
 		out = append(out, `,"description":`...)
-		out = appendStr(out, d)
+		out = wire.AppendRawString(out, d)
 	}
 	out = append(out, `,"parameters":`...)
 	if p := t.parameters; p.IsObject() {
@@ -682,12 +682,12 @@ func appendFunctionTool(out []byte, t *members, ns gjson.Result, param string) (
 // <namespace>__<name> when ns is a non-empty string.
 func appendName(out []byte, ns, name gjson.Result) []byte {
 	if !nonEmpty(ns) {
-		return appendStr(out, name)
+		return wire.AppendRawString(out, name)
 	}
 	out = append(out, '"')
-	out = appendStrBody(out, ns)
+	out = wire.AppendRawStringBody(out, ns)
 	out = append(out, nsSep...)
-	out = appendStrBody(out, name)
+	out = wire.AppendRawStringBody(out, name)
 	return append(out, '"')
 }
 

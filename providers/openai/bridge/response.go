@@ -139,7 +139,7 @@ func EchoOf(req []byte, model string) *Echo {
 		v.ForEach(func(_, t gjson.Result) bool {
 			if t.Get("type").Str == "namespace" {
 				if ns := t.Get("name"); nonEmpty(ns) {
-					namespaces = append(namespaces, string(appendStrBody(nil, ns))+nsSep)
+					namespaces = append(namespaces, string(wire.AppendRawStringBody(nil, ns))+nsSep)
 				}
 			}
 			return true
@@ -355,7 +355,7 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		reasoning = msg.Get("reasoning")
 	}
 	if nonEmpty(reasoning) {
-		items = appendReasoningItem(items, "rs_"+sfx, appendStrBody(nil, reasoning))
+		items = appendReasoningItem(items, "rs_"+sfx, wire.AppendRawStringBody(nil, reasoning))
 	}
 	finish := choice.Get("finish_reason").Str
 	status, incomplete := statusOf(finish)
@@ -373,7 +373,7 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		if len(items) > 0 {
 			items = append(items, ',')
 		}
-		items = appendMessageItem(items, "msg_"+sfx, itemStatus, appendStrBody(nil, content), refusal)
+		items = appendMessageItem(items, "msg_"+sfx, itemStatus, wire.AppendRawStringBody(nil, content), refusal)
 	}
 	k := 0
 	msg.Get("tool_calls").ForEach(func(_, c gjson.Result) bool {
@@ -393,13 +393,13 @@ func ResponseFromChat(chat []byte, echo *Echo) ([]byte, *wire.Error) {
 		args := fn.Get("arguments")
 		var a []byte
 		if args.Type == gjson.String {
-			a = appendStrBody(nil, args)
+			a = wire.AppendRawStringBody(nil, args)
 		} else if args.Exists() && args.Type != gjson.Null {
 			a = wire.AppendJSONStringBody(nil, args.Raw) // an object, from a lax upstream
 		} else {
 			a = []byte("{}")
 		}
-		items = echo.appendCallItem(items, fcID(callID), itemStatus, callID, appendStrBody(nil, name), a)
+		items = echo.appendCallItem(items, fcID(callID), itemStatus, callID, wire.AppendRawStringBody(nil, name), a)
 		return true
 	})
 	u := readUsage(root.Get("usage")).append(nil)

@@ -349,7 +349,7 @@ func (s *stream) toolDelta(tc gjson.Result) {
 		s.calls = append(s.calls, call{index: index, callID: callID, itemID: fcID(callID), outIdx: s.newItem(), open: true})
 		c = &s.calls[len(s.calls)-1]
 		if nonEmpty(name) {
-			c.name = appendStrBody(nil, name)
+			c.name = wire.AppendRawStringBody(nil, name)
 		}
 		s.begin("response.output_item.added")
 		s.outputIndex(c.outIdx)
@@ -357,7 +357,7 @@ func (s *stream) toolDelta(tc gjson.Result) {
 		s.out = s.echo.appendCallItem(s.out, c.itemID, "in_progress", c.callID, c.name, nil)
 		s.close()
 	} else if len(c.name) == 0 && nonEmpty(name) {
-		c.name = appendStrBody(nil, name)
+		c.name = wire.AppendRawStringBody(nil, name)
 	}
 	if nonEmpty(args) && len(args.Raw) >= 2 && args.Raw[0] == '"' {
 		s.begin("response.function_call_arguments.delta")
