@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
+	"github.com/llmgateway/gateway/internal/goldenfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,38 +19,11 @@ import (
 	"github.com/llmgateway/gateway/wire"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 const testCreated = 1700000000
 
-// golden compares got with the file path (rewriting it under -update).
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
+func golden(t *testing.T, path string, got []byte) { t.Helper(); goldenfile.Check(t, path, got) }
 
-// indent pretty-prints one JSON document, failing on invalid JSON.
-func indent(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("output is not valid JSON: %v\n%s", err, b)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
+func indent(t *testing.T, b []byte) []byte { t.Helper(); return goldenfile.Indent(t, b) }
 
 func inputs(t *testing.T, dir, ext string) []string {
 	t.Helper()

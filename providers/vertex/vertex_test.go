@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
+	"github.com/llmgateway/gateway/internal/goldenfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,28 +23,10 @@ import (
 	"github.com/llmgateway/gateway/wire"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
+// golden compares got, indented, with the file at path (-update rewrites it).
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, got, "", "  "); err != nil {
-		t.Fatalf("%s: output is not JSON: %v\n%s", path, err, got)
-	}
-	buf.WriteByte('\n')
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, buf.Bytes(), want)
-	}
+	goldenfile.Check(t, path, goldenfile.Indent(t, got))
 }
 
 func dep(model, base, creds string) *configs.Deployment {

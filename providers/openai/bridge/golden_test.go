@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
+	"github.com/llmgateway/gateway/internal/goldenfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,36 +16,13 @@ import (
 	"github.com/llmgateway/gateway/wire"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // golden compares got with testdata/<name>, or writes it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
-func indent(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, b)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
+func indent(t *testing.T, b []byte) []byte { t.Helper(); return goldenfile.Indent(t, b) }
 
 // inputs lists testdata/<dir>/*.in.<ext> by case name.
 func inputs(t *testing.T, dir, ext string) []string {
