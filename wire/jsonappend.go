@@ -1,6 +1,10 @@
 package wire
 
-import "github.com/tidwall/gjson"
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
 
 // The translators (providers and bridges) write JSON by appending to byte
 // slices. Values taken from a parsed input are copied as their raw JSON
@@ -69,4 +73,27 @@ func IsBlank(s string) bool {
 		}
 	}
 	return true
+}
+
+// AppendCacheUsage appends the OpenAI usage object of an upstream whose
+// input count leaves out its cache reads and writes (Anthropic's
+// input_tokens, Bedrock's inputTokens), as LiteLLM reports it: the prompt
+// counts every input token, cached ones included;
+// prompt_tokens_details.cached_tokens and cache_read_input_tokens are the
+// cache reads, cache_creation_input_tokens the cache writes.
+func AppendCacheUsage(b []byte, input, output, cacheRead, cacheWrite int64) []byte {
+	prompt := input + cacheRead + cacheWrite
+	b = append(b, `{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, prompt, 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, output, 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, prompt+output, 10)
+	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+	b = strconv.AppendInt(b, cacheRead, 10)
+	b = append(b, `},"cache_creation_input_tokens":`...)
+	b = strconv.AppendInt(b, cacheWrite, 10)
+	b = append(b, `,"cache_read_input_tokens":`...)
+	b = strconv.AppendInt(b, cacheRead, 10)
+	return append(b, '}')
 }

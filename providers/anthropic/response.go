@@ -51,20 +51,7 @@ func (c *usage) read(u gjson.Result) {
 // appendUsage appends the OpenAI usage object (LiteLLM's shape): the
 // prompt counts every input token, cached ones included.
 func appendUsage(b []byte, u usage) []byte {
-	prompt := u.input + u.cacheRead + u.cacheWrite
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, prompt)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.output)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, prompt+u.output)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, u.cacheRead)
-	b = append(b, `},"cache_creation_input_tokens":`...)
-	b = appendInt(b, u.cacheWrite)
-	b = append(b, `,"cache_read_input_tokens":`...)
-	b = appendInt(b, u.cacheRead)
-	return append(b, '}')
+	return wire.AppendCacheUsage(b, u.input, u.output, u.cacheRead, u.cacheWrite)
 }
 
 // translateResponse turns an Anthropic Messages answer into an OpenAI

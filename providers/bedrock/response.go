@@ -54,20 +54,7 @@ func (u *usage) read(v gjson.Result) {
 // reads; cache_creation_input_tokens the cache writes. Bedrock's
 // inputTokens, like Anthropic's input_tokens, leaves both out.
 func appendUsage(b []byte, u usage) []byte {
-	prompt := u.input + u.cacheRead + u.cacheWrite
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, prompt)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.output)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, prompt+u.output)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, u.cacheRead)
-	b = append(b, `},"cache_creation_input_tokens":`...)
-	b = appendInt(b, u.cacheWrite)
-	b = append(b, `,"cache_read_input_tokens":`...)
-	b = appendInt(b, u.cacheRead)
-	return append(b, '}')
+	return wire.AppendCacheUsage(b, u.input, u.output, u.cacheRead, u.cacheWrite)
 }
 
 // newID is a chat completion id (Converse answers have none).
