@@ -23,16 +23,33 @@ func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed 
 		reply(&ChatResult{Err: werr})
 		return
 	}
+	j.runOverChat(ctx, call, chat, stream, overChat{
+		stream: func(s providers.Stream) providers.Stream { return bridge.StreamFromChat(s, j.chat.Model) },
+		unary:  func(body []byte) ([]byte, *wire.Error) { return bridge.ResponseFromChat(body, j.chat.Model) },
+	}, failed, reply)
+}
+
+// overChat makes a bridged endpoint's answer from the provider's chat
+// answer (unary) or stream.
+type overChat struct {
+	stream func(providers.Stream) providers.Stream
+	unary  func(chatCompletion []byte) ([]byte, *wire.Error)
+}
+
+// runOverChat sends chat (a bridge's translation of call's body, with
+// the upstream's model already) to the provider's chat and answers with
+// oc's translation of its answer. A provider that reports no stream usage
+// is not asked for it; the gateway then counts the chat's prompt and the
+// streamed text (and a unary answer without usage) with the tokenizer.
+func (j *job) runOverChat(ctx actor.Context, call *providers.Call, chat []byte, stream bool, oc overChat, failed func() *finished, reply func(*ChatResult)) {
 	if stream && !StreamUsageSupported(j.dep) {
 		// The provider cannot report a stream's usage: no include_usage.
 		if b, err := sjson.DeleteBytes(chat, "stream_options"); err == nil {
 			chat = b
 		}
 	}
-	// The body's model is the upstream's already (runEndpoint rewrote it,
-	// and the translation keeps it).
 	c := *call
-	c.Endpoint, c.Body, c.Header = "", chat, nil // anthropic-beta means nothing to chat
+	c.Endpoint, c.Body, c.Header = "", chat, nil // a client's anthropic-beta means nothing to chat
 	if stream {
 		s, err := j.provider.OpenStream(&c)
 		if err == nil {
@@ -44,14 +61,14 @@ func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed 
 			return
 		}
 		if StreamUsageSupported(j.dep) {
-			reply(j.streamResult(ctx, bridge.StreamFromChat(s, j.chat.Model)))
+			reply(j.streamResult(ctx, oc.stream(s)))
 			return
 		}
 		// The upstream reports no stream usage, so the translated events
 		// carry zeros: the gateway counts the chat's prompt and the text
 		// it streamed instead, as for a chat stream without usage.
 		tap := &textTap{Stream: s}
-		res := j.streamResult(ctx, bridge.StreamFromChat(tap, j.chat.Model))
+		res := j.streamResult(ctx, oc.stream(tap))
 		done := res.Done
 		res.Done = func(u Usage) Usage {
 			if u.PromptTokens == 0 && u.CompletionTokens == 0 {
@@ -82,7 +99,7 @@ func (j *job) runMessagesBridge(ctx actor.Context, call *providers.Call, failed 
 		u.CompletionTokens = pricing.CountCompletion(j.dep.UpstreamModel, resp.Body)
 		u.Reported = true
 	}
-	out, werr := bridge.ResponseFromChat(resp.Body, j.chat.Model)
+	out, werr := oc.unary(resp.Body)
 	if werr != nil {
 		j.report = failed()
 		reply(&ChatResult{Err: werr})

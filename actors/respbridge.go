@@ -2,10 +2,8 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/tidwall/sjson"
 
 	"github.com/llmgateway/gateway/configs"
-	"github.com/llmgateway/gateway/pricing"
 	"github.com/llmgateway/gateway/providers"
 	respbridge "github.com/llmgateway/gateway/providers/openai/bridge"
 	"github.com/llmgateway/gateway/wire"
@@ -30,69 +28,11 @@ func (j *job) runResponsesBridge(ctx actor.Context, call *providers.Call, failed
 		reply(&ChatResult{Err: werr})
 		return
 	}
-	if stream && !StreamUsageSupported(j.dep) {
-		if b, err := sjson.DeleteBytes(chat, "stream_options"); err == nil {
-			chat = b
-		}
-	}
 	echo := respbridge.EchoOf(call.Body, j.chat.Model)
-	c := *call
-	c.Endpoint, c.Body, c.Header = "", chat, nil
-	if stream {
-		s, err := j.provider.OpenStream(&c)
-		if err == nil {
-			s, err = firstEvent(s, j.rc.StreamFirstByteTimeout, j.chat.Model)
-		}
-		if err != nil {
-			j.report = failed()
-			reply(&ChatResult{Err: asWireError(err)})
-			return
-		}
-		if StreamUsageSupported(j.dep) {
-			reply(j.streamResult(ctx, respbridge.StreamFromChat(s, echo)))
-			return
-		}
-		// No stream usage upstream: the events carry zeros, and the
-		// gateway counts the chat's prompt and the streamed text.
-		tap := &textTap{Stream: s}
-		res := j.streamResult(ctx, respbridge.StreamFromChat(tap, echo))
-		done := res.Done
-		res.Done = func(u Usage) Usage {
-			if u.PromptTokens == 0 && u.CompletionTokens == 0 {
-				u.Reported, u.Text = false, tap.text
-				j.countBody = chat
-			}
-			return done(u)
-		}
-		reply(res)
-		return
-	}
-	c.Abort = j.chat.Abort
-	resp, err := j.provider.Complete(&c)
-	if err != nil {
-		j.report = failed()
-		reply(&ChatResult{Err: asWireError(err)})
-		return
-	}
-	comp, why := wire.ParseCompletion(resp.Body)
-	if why != "" {
-		j.report = failed()
-		reply(&ChatResult{Err: malformedAnswer(j.dep, resp, why)})
-		return
-	}
-	u := usageFrom(comp.Usage)
-	if !u.Reported {
-		u.PromptTokens = pricing.CountPrompt(j.dep.UpstreamModel, chat)
-		u.CompletionTokens = pricing.CountCompletion(j.dep.UpstreamModel, resp.Body)
-		u.Reported = true
-	}
-	out, werr := respbridge.ResponseFromChat(resp.Body, echo)
-	if werr != nil {
-		j.report = failed()
-		reply(&ChatResult{Err: werr})
-		return
-	}
-	j.unary(ctx, &providers.Response{Status: resp.Status, ContentType: "application/json", Body: out}, u, wire.Span{}, reply)
+	j.runOverChat(ctx, call, chat, stream, overChat{
+		stream: func(s providers.Stream) providers.Stream { return respbridge.StreamFromChat(s, echo) },
+		unary:  func(body []byte) ([]byte, *wire.Error) { return respbridge.ResponseFromChat(body, echo) },
+	}, failed, reply)
 }
 
 // responsesOptions adapts the Responses translation to d: reasoning_effort
