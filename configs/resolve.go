@@ -44,6 +44,8 @@ func (b *builder) resolveSettings(gw *GatewayFile) Settings {
 	s.MetricsKey = b.settingSecret(g, "metrics_key", g.MetricsKey, s.SaltKeys(),
 		"GET /metrics shows its per-team series to the master key only")
 
+	b.usageSettings(g, &s)
+
 	timeout, timeoutAt, timeoutName := b.requestTimeout(gw) // routersettings.go
 	if why := CheckFinite(timeout, MaxTimeoutSeconds); why != "" {
 		b.problems.errorf(timeoutAt, "%s %s; use a number of seconds up to %d (default %d)", timeoutName, why, MaxTimeoutSeconds, DefaultTimeout)
@@ -125,7 +127,11 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value string, salt Sal
 		}
 		return v
 	default:
-		b.problems.warnf(at, "%s is a plaintext secret in the file; use os.environ/NAME (e.g. os.environ/GATEWAY_%s) instead", name, strings.ToUpper(name))
+		env := "GATEWAY_" + strings.ToUpper(name)
+		if name == "database_url" {
+			env = "DATABASE_URL" // LiteLLM's name
+		}
+		b.problems.warnf(at, "%s is a plaintext secret in the file; use os.environ/NAME (e.g. os.environ/%s) instead", name, env)
 		return value
 	}
 }

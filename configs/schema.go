@@ -44,6 +44,21 @@ type GeneralSettings struct {
 	// LiteLLM has them; router_settings' win when both are set.
 	BackgroundHealthChecks *bool    `yaml:"background_health_checks"`
 	HealthCheckInterval    *float64 `yaml:"health_check_interval"`
+	// DatabaseURL, LiteLLM's setting (usually os.environ/DATABASE_URL):
+	// a postgres:// URL puts the usage log, spend totals and budget
+	// periods in PostgreSQL; absent, they stay in --state-dir.
+	DatabaseURL string `yaml:"database_url"`
+	// SpendLogsRetention is how long per-request rows and rollups are
+	// kept (a duration such as 30d, 12h, 2w; default 30d).
+	SpendLogsRetention string `yaml:"spend_logs_retention"`
+	// AlertingWebhookURL receives a JSON POST when a key crosses its
+	// soft_budget (os.environ/NAME allowed; it is a secret URL).
+	AlertingWebhookURL string `yaml:"alerting_webhook_url"`
+	// BudgetResetCalendar: budget_duration 1d, 1w and 1mo reset at
+	// midnight, on Monday and on the 1st in BudgetResetTimezone (LiteLLM's
+	// calendar resets) instead of rolling periods from the first spend.
+	BudgetResetCalendar bool   `yaml:"budget_reset_calendar"`
+	BudgetResetTimezone string `yaml:"budget_reset_timezone"`
 }
 
 // RouterSettings holds routing defaults, as LiteLLM's router_settings
@@ -302,7 +317,21 @@ type Settings struct {
 	MaxConfigFileBytes int64
 	// Router is the routing configuration (router.go).
 	Router Router
+	// DatabaseURL is the resolved general_settings.database_url ("" =
+	// the embedded store in --state-dir). A secret: never logged.
+	DatabaseURL string
+	// SpendLogsRetention bounds the usage log's age (default 30 days).
+	SpendLogsRetention time.Duration
+	// AlertingWebhookURL is the resolved soft-budget webhook ("" = none).
+	AlertingWebhookURL string
+	// BudgetReset is where calendar budget periods start (nil: rolling
+	// periods, the default).
+	BudgetReset *time.Location
 }
+
+// DefaultSpendLogsRetention is general_settings.spend_logs_retention's
+// default.
+const DefaultSpendLogsRetention = 30 * 24 * time.Hour
 
 // Snapshot is one immutable, validated view of the whole configuration.
 // Nothing in it may be modified after Build returns it.
