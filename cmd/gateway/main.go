@@ -4,7 +4,7 @@
 //	gateway check [flags]     validate the configuration offline
 //	gateway encrypt           print the enc:v2: form of a secret read on stdin
 //	gateway rotate-salt       re-encrypt every enc: value for a new salt key
-//	gateway version           print the version
+//	gateway version           print the module version and commit
 package main
 
 import (
@@ -13,11 +13,42 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, when set at build time with -ldflags "-X main.version=...",
+// replaces the module version the build recorded.
+var version = ""
+
+// versionString is "gateway <module version> (commit <hash>[, modified])",
+// from what the Go toolchain recorded in the binary: the module version
+// ("(devel)" for a build of a checkout) and the VCS commit when the build
+// had one ("unknown" otherwise: go run, or a build outside git).
+func versionString(info *debug.BuildInfo, ok bool) string {
+	v, commit, modified := "unknown", "unknown", false
+	if ok && info != nil {
+		if info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if version != "" {
+		v = version
+	}
+	out := "gateway " + v + " (commit " + commit
+	if modified {
+		out += ", modified"
+	}
+	return out + ")"
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -27,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cmd = "help" // the commands, not only serve's flags
 	}
 	switch cmd {
 	case "serve":
@@ -40,7 +73,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "check":
 		return check(args, stdout, stderr)
 	case "version":
-		fmt.Fprintf(stdout, "gateway %s\n", version)
+		fmt.Fprintln(stdout, versionString(debug.ReadBuildInfo()))
 		return 0
 	case "help", "-h", "--help":
 		usage(stdout)
@@ -63,7 +96,9 @@ commands:
   rotate-salt
             re-encrypt every enc: value from the salt key to a new one
             (GATEWAY_SALT_KEY_NEW); see "gateway rotate-salt -h"
-  version   print the version
+  version   print the module version and the commit it was built from
+
+"gateway <command> -h" prints a command's flags.
 `)
 }
 
