@@ -257,3 +257,28 @@ func isYAML(name string) bool {
 	ext := strings.ToLower(path.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
 }
+
+// MissingDirs warns about a teams or models directory that does not exist
+// (the gateway then runs without teams, or without their models): a
+// mistyped --teams-dir or --models-dir otherwise shows only as the
+// problems it causes (an alias naming a model that is not loaded).
+func MissingDirs(teamsDir, modelsDir string) []Problem {
+	var out []Problem
+	for _, d := range []struct{ dir, flag, what string }{
+		{teamsDir, "--teams-dir", "no teams are configured: only the master key and the global models can be used"},
+		{modelsDir, "--models-dir", "no team or global model is loaded from it"},
+	} {
+		if d.dir == "" {
+			continue
+		}
+		if fi, err := os.Stat(d.dir); err != nil || !fi.IsDir() {
+			why := "does not exist"
+			if err == nil {
+				why = "is not a directory"
+			}
+			out = append(out, Problem{Pos: Pos{File: d.dir}, Warning: true,
+				Message: fmt.Sprintf("the directory %s %s; %s (create it, or pass %s with the right path)", d.dir, why, d.what, d.flag)})
+		}
+	}
+	return out
+}

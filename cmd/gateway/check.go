@@ -89,6 +89,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return v, ok
 	}
 	snap, problems := configs.Build(in, env)
+	problems = append(configs.MissingDirs(*teamsDir, *modelsDir), problems...)
 	if snap != nil {
 		problems = append(problems, pricing.UnpricedWarnings(snap)...)
 		slices.SortStableFunc(problems, func(a, b configs.Problem) int {

@@ -215,6 +215,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	// Every configuration that goes live (start-up, rescans, API writes)
 	// is told to these listeners, in this order; the store's status is
 	// the last. The actors may refuse one; the others cannot.
+	logProblems(log, configs.MissingDirs(f.teamsDir, f.modelsDir))
 	store, problems, err := confstore.Open(confstore.Options{
 		ConfigPath: f.config,
 		TeamsDir:   f.teamsDir,
