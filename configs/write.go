@@ -18,3 +18,7 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// SyncDir is syncDir for the configuration's other writers (confstore
+// removing a folder a write left empty).
+func SyncDir(dir string) error { return syncDir(dir) }

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -55,6 +57,7 @@ func (s *Store) Mutate(w Write, fn func(cur *configs.Snapshot, files *Files) ([]
 	for _, sw := range swaps {
 		sw.Commit()
 	}
+	s.removeEmptyModelDirs(steps)
 	s.commit(next)
 	s.opts.Log.Info("audit", "endpoint", w.Endpoint, "actor", w.Actor, "team", w.TeamID, "object", w.ObjectID, "files", len(changes))
 	return snap, nil
@@ -197,4 +200,26 @@ func plan(changes []Change, files *Files, teamsDir string) ([]Change, error) {
 		out[i] = st.Change
 	}
 	return out, nil
+}
+
+// removeEmptyModelDirs removes the folders under the models directory that
+// a write's removals left empty (models.d/<team_id>/ after the team's last
+// model was deleted); the models directory itself stays. A folder that
+// still holds anything (a file, or a hand-made subfolder) is kept.
+func (s *Store) removeEmptyModelDirs(steps []Change) {
+	root := s.opts.ModelsDir
+	if root == "" {
+		return
+	}
+	for _, c := range steps {
+		if c.Data != nil {
+			continue
+		}
+		for dir := filepath.Dir(c.Path); isUnder(dir, root) && filepath.Clean(dir) != filepath.Clean(root); dir = filepath.Dir(dir) {
+			if os.Remove(dir) != nil { // not empty (or gone): stop here
+				break
+			}
+			_ = configs.SyncDir(filepath.Dir(dir))
+		}
+	}
 }

@@ -167,6 +167,13 @@ func TestSeedFlowEndToEnd(t *testing.T) {
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Errorf("model file still on disk: %v", err)
 	}
+	// The team's model folder, empty now, is gone; models.d stays.
+	if _, err := os.Stat(filepath.Dir(file)); !os.IsNotExist(err) {
+		t.Errorf("the empty model folder %s is still there: %v", filepath.Dir(file), err)
+	}
+	if _, err := os.Stat(filepath.Dir(filepath.Dir(file))); err != nil {
+		t.Errorf("models.d was removed: %v", err)
+	}
 	code, _, raw := g.do(t, "POST", "/v1/chat/completions", teamKey, map[string]any{"model": "my-team-model", "messages": []any{map[string]any{"role": "user", "content": "hi"}}})
 	if code != 400 {
 		t.Errorf("deleted model still callable: %d %s", code, raw)
