@@ -140,6 +140,8 @@ type Usage struct {
 	// Text is a stream's completion text so far (streams only; Done uses
 	// it when Reported is false and drops it).
 	Text []byte
+	// Cost is set by a stream's Done: what the call was charged (USD).
+	Cost float64
 }
 
 // finished is sent to a team actor when a call it admitted ends.

@@ -370,6 +370,7 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 					u.CompletionTokens = pricing.CountText(j.dep.UpstreamModel, string(u.Text))
 				}
 				u.Text = nil
+				u.Cost = j.cost(u)
 				accounted = u
 				st := j.state
 				if st == nil {
@@ -377,7 +378,7 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 				}
 				st.inFlight.Add(-1)
 				j.env.router.report(j.dep, st, j.rc, outcome{tokens: u.PromptTokens + u.CompletionTokens})
-				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: j.cost(u)})
+				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: u.Cost})
 			})
 			return accounted
 		}}

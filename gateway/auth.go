@@ -51,5 +51,6 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*actors.Route, *wire.Er
 	} else {
 		setLogTeam(ctx, r.TeamID)
 	}
+	reqInfo(ctx).key = r.Key
 	return r, nil
 }

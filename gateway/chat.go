@@ -33,6 +33,7 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 	}
 	model := req.Model
 	setLogModel(ctx, model)
+	setLogRequest(ctx, &req)
 	if req.Body != nil {
 		body = req.Body
 	}
@@ -52,9 +53,7 @@ func (s *Server) chatCompletions(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, werr)
 		return
 	}
-	if res.Deployment != nil {
-		setLogDeployment(ctx, res.Deployment.ModelInfo.ID)
-	}
+	setLogResult(ctx, res)
 	if msg.Abort != nil && msg.Abort.Aborted() {
 		ctx.SetConnectionClose() // the client is gone
 	}
@@ -117,6 +116,10 @@ type chatRequest struct {
 	// ModelAt is where the body's "model" value is, for the worker's
 	// rewrite (zero: not in the body, the path named the model).
 	ModelAt wire.Span
+	// User and Metadata are the body's "user" and "metadata" (raw JSON),
+	// for the usage log; zero when absent.
+	User     gjson.Result
+	Metadata gjson.Result
 }
 
 // parseChat reads only what routing needs from the body: model and stream.
@@ -170,6 +173,12 @@ func parseRequest(body []byte, pathModel any, need requiredField) (req chatReque
 			return true
 		case "timeout":
 			timeout = v
+			return true
+		case "user":
+			req.User = v
+			return true
+		case "metadata":
+			req.Metadata = v
 			return true
 		case "stream":
 			stream = v

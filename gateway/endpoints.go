@@ -86,6 +86,7 @@ func (s *Server) endpoint(a api) fasthttp.RequestHandler {
 			req, werr = parseRequest(msg.Body, ctx.UserValue("model"), a.need)
 			msg.Model, msg.ModelAt, msg.Stream = req.Model, req.ModelAt, req.Stream
 			msg.Fallbacks, msg.Timeout = req.Fallbacks, req.Timeout
+			setLogRequest(ctx, &req)
 			if req.Body != nil {
 				msg.Body = req.Body
 			}
@@ -126,9 +127,7 @@ func (s *Server) run(ctx *fasthttp.RequestCtx, a *api, route *actors.Route, msg 
 
 // answer writes the team actor's answer to msg.
 func (s *Server) answer(ctx *fasthttp.RequestCtx, a *api, route *actors.Route, msg *actors.Chat, res *actors.ChatResult) {
-	if res.Deployment != nil {
-		setLogDeployment(ctx, res.Deployment.ModelInfo.ID)
-	}
+	setLogResult(ctx, res)
 	if msg.Abort != nil && msg.Abort.Aborted() {
 		ctx.SetConnectionClose()
 	}

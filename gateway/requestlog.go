@@ -6,14 +6,19 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/usage"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -35,6 +40,18 @@ type requestInfo struct {
 	tokensIn     int64
 	tokensOut    int64
 	start        time.Time
+
+	// For the usage log (usage.Record): the key, the body's user and
+	// metadata, and what the team actor answered.
+	key        *configs.Key
+	user       string
+	metadata   []byte
+	tags       []string
+	res        *actors.ChatResult
+	cost       float64
+	cached     int64
+	errType    string
+	hasRequest bool // an LLM call: it gets a usage record
 }
 
 const requestInfoKey = "gateway.request"
@@ -117,6 +134,7 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 			return // logged by streamEnded
 		}
 		metrics.Tokens(info.team, model, info.tokensIn, info.tokensOut)
+		s.record(info, end, status, info.tokensIn, info.tokensOut, info.cached, info.cost)
 		s.opts.AccessLog.Log(&accesslog.Line{
 			Time:       end,
 			RequestID:  info.id,
@@ -145,6 +163,99 @@ func setLogModel(ctx *fasthttp.RequestCtx, model string)   { reqInfo(ctx).model 
 func setLogDeployment(ctx *fasthttp.RequestCtx, id string) { reqInfo(ctx).deployment = id }
 func setLogTeam(ctx *fasthttp.RequestCtx, team string)     { reqInfo(ctx).team = team }
 
+// setLogRequest records what the usage log keeps of an LLM call's body:
+// its "user" (else metadata.user_id) and its metadata (bounded), with
+// metadata.tags. Copies: a stream's record is written after ctx is gone.
+func setLogRequest(ctx *fasthttp.RequestCtx, req *chatRequest) {
+	info := reqInfo(ctx)
+	info.hasRequest = true
+	if req.User.Type == gjson.String {
+		info.user = boundedString(req.User.Str)
+	}
+	if m := req.Metadata; m.IsObject() {
+		if info.user == "" {
+			if u := m.Get("user_id"); u.Type == gjson.String {
+				info.user = boundedString(u.Str)
+			}
+		}
+		if len(m.Raw) <= usage.MaxMetadata {
+			info.metadata = []byte(m.Raw)
+		} else {
+			info.metadata = []byte(`{"truncated":true}`)
+		}
+		if t := m.Get("tags"); t.IsArray() {
+			t.ForEach(func(_, v gjson.Result) bool {
+				if v.Type == gjson.String && v.Str != "" && len(info.tags) < usage.MaxTags {
+					info.tags = append(info.tags, boundedString(v.Str))
+				}
+				return true
+			})
+		}
+	}
+}
+
+// boundedString is s cut to 256 bytes (on a rune boundary), copied.
+func boundedString(s string) string {
+	if len(s) > 256 {
+		s = s[:256]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return strings.Clone(s)
+}
+
+// setLogResult records what the team actor answered: the deployment, and
+// for a unary answer its cost and cached tokens.
+func setLogResult(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
+	info := reqInfo(ctx)
+	info.res = res
+	if res.Deployment != nil {
+		info.deployment = res.Deployment.ModelInfo.ID
+	}
+	if res.Stream == nil && res.Err == nil {
+		info.cost, info.cached = res.Cost, res.Usage.CacheReadTokens
+	}
+}
+
+// setLogError records the type of the error a call was answered with.
+func setLogError(ctx *fasthttp.RequestCtx, e *wire.Error) {
+	if v, ok := ctx.UserValue(requestInfoKey).(*requestInfo); ok {
+		v.errType = e.Type
+	}
+}
+
+// record hands the call's usage record to the usage log (never blocking).
+func (s *Server) record(info *requestInfo, end time.Time, status int, in, out, cached int64, cost float64) {
+	w := s.opts.Usage
+	if w == nil || !info.hasRequest {
+		return
+	}
+	r := &usage.Record{RequestID: info.id, Start: info.start, End: end, TeamID: info.team, Route: info.route,
+		Model: info.model, DeploymentID: info.deployment, Status: status, ErrorType: info.errType,
+		PromptTokens: in, CompletionTokens: out, CachedTokens: cached, Cost: cost,
+		Latency: info.latency, Stream: info.stream, User: info.user, Metadata: info.metadata, Tags: info.tags}
+	if info.stream {
+		r.TTFT = info.latency
+	}
+	if status < 200 || status > 299 {
+		r.Cost = 0 // a refused or failed unary call costs nothing
+	}
+	if k := info.key; k != nil {
+		r.KeyID, r.KeyAlias, r.KeyUserID = k.SpendID(), k.KeyAlias, k.UserID
+	}
+	if res := info.res; res != nil {
+		r.Retries, r.Fallbacks = res.Retries, res.Fallbacks
+		if d := res.Deployment; d != nil {
+			r.ModelGroup, r.Provider = d.PublicName(), d.Provider
+		}
+	}
+	if info.team == "master" {
+		r.TeamID = ""
+	}
+	w.Record(r)
+}
+
 // setLogTokens records a unary call's usage (prompt = in, completion = out)
 // for the log line and the token metrics.
 func setLogTokens(ctx *fasthttp.RequestCtx, u actors.Usage) {
@@ -167,6 +278,11 @@ func (s *Server) setLogStream(ctx *fasthttp.RequestCtx) *requestInfo {
 func (s *Server) streamEnded(info *requestInfo, u actors.Usage) {
 	metrics.Tokens(info.team, info.metricModel(), u.PromptTokens, u.CompletionTokens)
 	end := time.Now()
+	status := 200
+	if u.Failed {
+		status, info.errType = 502, wire.TypeUpstream
+	}
+	s.record(info, end, status, u.PromptTokens, u.CompletionTokens, u.CacheReadTokens, u.Cost)
 	s.opts.AccessLog.Log(&accesslog.Line{
 		Time:       end,
 		RequestID:  info.id,

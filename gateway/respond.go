@@ -11,6 +11,7 @@ import (
 
 // writeError writes an error in the OpenAI envelope.
 func writeError(ctx *fasthttp.RequestCtx, e *wire.Error) {
+	setLogError(ctx, e)
 	ctx.Response.Reset()
 	ctx.SetStatusCode(e.Status)
 	ctx.SetContentType("application/json")
@@ -34,6 +35,7 @@ func writeJSON(ctx *fasthttp.RequestCtx, v any) {
 
 // writeAnthropicError writes an error in Anthropic's shape (/v1/messages).
 func writeAnthropicError(ctx *fasthttp.RequestCtx, e *wire.Error) {
+	setLogError(ctx, e)
 	ctx.Response.Reset()
 	ctx.SetStatusCode(e.Status)
 	ctx.SetContentType("application/json")

@@ -16,6 +16,7 @@ import (
 	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/confstore"
 	"github.com/llmgateway/gateway/metrics"
+	"github.com/llmgateway/gateway/usage"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -32,6 +33,9 @@ type Options struct {
 	Log *slog.Logger
 	// AccessLog writes one line per request (default: through Log).
 	AccessLog *accesslog.Logger
+	// Usage receives one record per LLM call (the usage log); nil: none.
+	// Record must never block.
+	Usage interface{ Record(*usage.Record) }
 	// MaxRequestBody caps request bodies, in bytes (default 8 MiB).
 	MaxRequestBody int
 	// MaxConns caps concurrent connections (default 10,000).
