@@ -12,7 +12,7 @@ func TestSetLogRequest(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		body, user, meta string
-		tags              int
+		tags             int
 	}{
 		{`{"model":"m","messages":[],"user":"u-1","metadata":{"tags":["a","b",3]}}`, "u-1", `{"tags":["a","b",3]}`, 2},
 		{`{"model":"m","messages":[],"metadata":{"user_id":"claude-user"}}`, "claude-user", `{"user_id":"claude-user"}`, 0},
