@@ -80,7 +80,8 @@ func (s *Server) routes(t routeTable) {
 	t.GET("/health/readiness", s.readiness)
 	t.GET("/config/status", s.configStatus)
 	t.POST("/config/reload", s.configReload)
-	s.mgmtRoutes(t) // management API: gateway/mgmt_*.go
+	s.mgmtRoutes(t)  // management API: gateway/mgmt_*.go
+	s.usageRoutes(t) // the usage log's reports: gateway/usage_api.go
 	t.GET("/metrics", s.metrics)
 	t.ANY("/debug/pprof/{path:*}", s.pprof)
 	r.NotFound = s.notFound

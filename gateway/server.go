@@ -36,6 +36,9 @@ type Options struct {
 	// Usage receives one record per LLM call (the usage log); nil: none.
 	// Record must never block.
 	Usage interface{ Record(*usage.Record) }
+	// Reports is the usage log's store, for the report routes (/spend/logs,
+	// /team/daily/activity, ...); nil: they answer 503.
+	Reports usage.Store
 	// MaxRequestBody caps request bodies, in bytes (default 8 MiB).
 	MaxRequestBody int
 	// MaxConns caps concurrent connections (default 10,000).

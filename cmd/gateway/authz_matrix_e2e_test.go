@@ -282,6 +282,13 @@ func mxRows() []mxRow {
 			return mxReq{path: "/team/new", body: map[string]any{"team_id": f.fresh("mx-new-team")}}
 		}},
 		{"GET", "/team/info", authed(200, 200, 200, 404, 404), get("/team/info?team_id=" + mxTeam)},
+		// The usage log's reports: a team's own calls for its keys, another
+		// team's as missing; a user's activity only through the caller's
+		// own team; the global report for the master only.
+		{"GET", "/spend/logs", authed(200, 200, 200, 404, 404), get("/spend/logs?team_id=" + mxTeam)},
+		{"GET", "/team/daily/activity", authed(200, 200, 200, 404, 404), get("/team/daily/activity?team_ids=" + mxTeam)},
+		{"GET", "/user/daily/activity", authed(200, 200, 200, 200, 200), get("/user/daily/activity?user_id=mx-user")},
+		{"GET", "/global/spend/report", authed(200, 403, 403, 403, 403), get("/global/spend/report?group_by=team")},
 		{"GET", "/team/list", authed(200, 200, 200, 200, 200), get("/team/list")},
 		{"POST", "/team/update", authed(200, 403, 403, 403, 403), freshTeamReq("/team/update", "team_id", false)},
 		{"POST", "/team/delete", authed(200, 403, 403, 403, 403), freshTeamReq("/team/delete", "team_ids", true)},
