@@ -207,11 +207,22 @@ type GetSpend struct {
 type SpendInfo struct {
 	TeamSpend     float64
 	BudgetResetAt *time.Time // nil when the budget never resets
+	Team          Live
 	Keys          map[string]KeySpend
+}
+
+// Live is a team's or a key's use of its limits now: calls in flight, and
+// the requests and tokens of the current 60 s window where an rpm or tpm
+// limit is set (-1 where none is: those windows are kept only for a
+// limit).
+type Live struct {
+	InFlight int64
+	RPM, TPM int64
 }
 
 // KeySpend is one key's spend in its current budget period.
 type KeySpend struct {
 	Spend         float64
 	BudgetResetAt *time.Time
+	Live          Live
 }

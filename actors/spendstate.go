@@ -3,6 +3,7 @@ package actors
 import (
 	"time"
 
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/spend"
 )
 
@@ -53,6 +54,7 @@ func (t *teamActor) spendInfo(msg *GetSpend) *SpendInfo {
 	}
 	out.TeamSpend = t.team.spend
 	out.BudgetResetAt = timePtr(t.team.resetAt)
+	out.Team = t.team.live(now, &team.Limits)
 	for _, tok := range msg.KeyTokens {
 		k, ok := t.byToken[tok]
 		if !ok {
@@ -62,7 +64,7 @@ func (t *teamActor) spendInfo(msg *GetSpend) *SpendInfo {
 		if l.roll(now, &k.Limits) {
 			t.report(l, k.SpendID(), 0, true)
 		}
-		out.Keys[tok] = KeySpend{Spend: l.spend, BudgetResetAt: timePtr(l.resetAt)}
+		out.Keys[tok] = KeySpend{Spend: l.spend, BudgetResetAt: timePtr(l.resetAt), Live: l.live(now, &k.Limits)}
 	}
 	return out
 }
@@ -73,4 +75,19 @@ func timePtr(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// live is l's use of lim now.
+func (l *limiter) live(now time.Time, lim *configs.Limits) Live {
+	out := Live{InFlight: l.inFlight, RPM: -1, TPM: -1}
+	ns := now.UnixNano()
+	if lim.RPMLimit != nil {
+		l.rpm.evict(ns)
+		out.RPM = l.rpm.sum
+	}
+	if lim.TPMLimit != nil {
+		l.tpm.evict(ns)
+		out.TPM = l.tpm.sum
+	}
+	return out
 }

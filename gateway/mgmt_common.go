@@ -176,7 +176,7 @@ func (s *Server) spend(teamID string, tokens []string) *actors.SpendInfo {
 
 func (s *Server) teamObject(snap *configs.Snapshot, t *configs.Team) manage.TeamObject {
 	sp := s.spend(t.TeamID, nil)
-	return manage.TeamView(t, snap.TeamDeployments[t.TeamID], manage.Spend{Spend: sp.TeamSpend, BudgetResetAt: sp.BudgetResetAt}, time.Now())
+	return manage.TeamView(t, snap.TeamDeployments[t.TeamID], manage.Spend{Spend: sp.TeamSpend, BudgetResetAt: sp.BudgetResetAt, Live: liveOf(sp.Team)}, time.Now())
 }
 
 func (s *Server) keyObjects(t *configs.Team, keys []*configs.Key) []manage.KeyObject {
@@ -188,7 +188,19 @@ func (s *Server) keyObjects(t *configs.Team, keys []*configs.Key) []manage.KeyOb
 	out := make([]manage.KeyObject, 0, len(keys))
 	for _, k := range keys {
 		ks := sp.Keys[k.Token]
-		out = append(out, manage.KeyView(t.TeamID, k, manage.Spend{Spend: ks.Spend, BudgetResetAt: ks.BudgetResetAt}, time.Now()))
+		out = append(out, manage.KeyView(t.TeamID, k, manage.Spend{Spend: ks.Spend, BudgetResetAt: ks.BudgetResetAt, Live: liveOf(ks.Live)}, time.Now()))
+	}
+	return out
+}
+
+// liveOf renders a team's or a key's live use of its limits.
+func liveOf(l actors.Live) *manage.LiveUsage {
+	out := &manage.LiveUsage{ParallelRequests: l.InFlight}
+	if l.RPM >= 0 {
+		out.RPM = &l.RPM
+	}
+	if l.TPM >= 0 {
+		out.TPM = &l.TPM
 	}
 	return out
 }

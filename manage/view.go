@@ -12,6 +12,18 @@ import (
 type Spend struct {
 	Spend         float64
 	BudgetResetAt *time.Time
+	// Live is what the team or key uses now against its limits (nil:
+	// unknown, e.g. its team actor did not answer).
+	Live *LiveUsage
+}
+
+// LiveUsage is a team's or a key's use of its limits at the moment it is
+// read: calls in flight, and the rpm and tpm used in the current 60 s
+// window (counted only where that limit is set: nil otherwise).
+type LiveUsage struct {
+	ParallelRequests int64  `json:"parallel_requests"`
+	RPM              *int64 `json:"rpm_current"`
+	TPM              *int64 `json:"tpm_current"`
 }
 
 // TeamObject is a team as LiteLLM answers it (/team/new, /team/info's
@@ -36,6 +48,7 @@ type TeamObject struct {
 	ModelAliases        map[string]string `json:"model_aliases"`
 	Spend               float64           `json:"spend"`
 	BudgetResetAt       *time.Time        `json:"budget_reset_at"`
+	LiveUsage           *LiveUsage        `json:"live_usage,omitempty"`
 	ModelID             *string           `json:"model_id"`
 	LiteLLMModelTable   ModelTable        `json:"litellm_model_table"`
 	CreatedAt           *time.Time        `json:"created_at"`
@@ -90,6 +103,7 @@ func TeamView(t *configs.Team, deps []*configs.Deployment, sp Spend, now time.Ti
 		ModelAliases:        t.ModelAliases,
 		Spend:               sp.Spend,
 		BudgetResetAt:       resetAt(t.BudgetDuration, sp.BudgetResetAt, now),
+		LiveUsage:           sp.Live,
 		LiteLLMModelTable:   ModelTable{ModelAliases: AliasMap(t, deps), CreatedBy: t.CreatedBy, UpdatedBy: t.UpdatedBy},
 		CreatedAt:           t.CreatedAt,
 		CreatedBy:           t.CreatedBy,
@@ -158,6 +172,7 @@ type KeyObject struct {
 	SetBy         map[string]string `json:"set_by,omitempty"`
 	Spend         float64           `json:"spend"`
 	BudgetResetAt *time.Time        `json:"budget_reset_at"`
+	LiveUsage     *LiveUsage        `json:"live_usage,omitempty"`
 	CreatedAt     *time.Time        `json:"created_at"`
 	CreatedBy     string            `json:"created_by"`
 	UpdatedAt     *time.Time        `json:"updated_at"`
@@ -181,6 +196,7 @@ func KeyView(teamID string, k *configs.Key, sp Spend, now time.Time) KeyObject {
 		SetBy:               k.SetBy,
 		Spend:               sp.Spend,
 		BudgetResetAt:       resetAt(k.BudgetDuration, sp.BudgetResetAt, now),
+		LiveUsage:           sp.Live,
 		CreatedAt:           k.CreatedAt,
 		CreatedBy:           k.CreatedBy,
 		UpdatedAt:           k.UpdatedAt,

@@ -416,6 +416,12 @@ func TestGovernanceExactRPMUnderConcurrency(t *testing.T) {
 	if up.count() != 100 {
 		t.Fatalf("the upstream saw %d calls, want 100", up.count())
 	}
+	// /team/info shows the live use of the limits: the 100 requests of the
+	// current window, none in flight, no tpm window without a tpm_limit.
+	live := g.ok(t, "GET", "/team/info?team_id="+govTeam, masterKey, nil)["team_info"].(map[string]any)["live_usage"].(map[string]any)
+	if live["rpm_current"] != 100.0 || live["parallel_requests"] != 0.0 || live["tpm_current"] != nil {
+		t.Fatalf("live_usage %v", live)
+	}
 }
 
 func TestGovernanceBudgetExceededAndReset(t *testing.T) {
