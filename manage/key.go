@@ -50,10 +50,10 @@ func (m *ModelBudgetJSON) UnmarshalJSON(b []byte) error {
 		TimePeriod  *string  `json:"time_period"`
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
-		return fmt.Errorf("model_max_budget: each model's value is a number or {\"budget_limit\": 5, \"time_period\": \"1d\"}")
+		return &FieldError{"model_max_budget", "model_max_budget: each model's value is a number or {\"budget_limit\": 5, \"time_period\": \"1d\"}"}
 	}
 	if o.BudgetLimit == nil {
-		return fmt.Errorf("model_max_budget: an entry has no budget_limit; write {\"budget_limit\": 5, \"time_period\": \"1d\"}")
+		return &FieldError{"model_max_budget", "model_max_budget: an entry has no budget_limit; write {\"budget_limit\": 5, \"time_period\": \"1d\"}"}
 	}
 	m.BudgetLimit = *o.BudgetLimit
 	if o.TimePeriod != nil {
