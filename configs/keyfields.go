@@ -80,6 +80,23 @@ func routeGroupNames() []string {
 // are /chat/completions) and a trailing slash.
 func NormalizeRoute(path string) string {
 	p := path
+	for i := 0; i < 8; i++ { // /v1/v1/x too: the result is stable
+		q := stripRoutePrefix(p)
+		if len(q) > 1 {
+			q = strings.TrimRight(q, "/")
+			if q == "" {
+				q = "/"
+			}
+		}
+		if q == p {
+			break
+		}
+		p = q
+	}
+	return p
+}
+
+func stripRoutePrefix(p string) string {
 	switch {
 	case strings.HasPrefix(p, "/openai/deployments/"):
 		rest := p[len("/openai/deployments/"):]
@@ -93,9 +110,6 @@ func NormalizeRoute(path string) string {
 	}
 	if strings.HasPrefix(p, "/v1/") {
 		p = p[len("/v1"):]
-	}
-	if len(p) > 1 {
-		p = strings.TrimSuffix(p, "/")
 	}
 	return p
 }
@@ -141,10 +155,10 @@ func routeMatch(pattern, p string) bool {
 // per-model limits.
 func (b *builder) checkKeyFields(k *Key, prefix string) {
 	if why := CheckTags(k.Tags); why != "" {
-		b.problems.fieldErrorf(b.posOf(k, "tags", k.Source), "tags", "%stags %s; use at most %d non-empty tags of at most %d characters", prefix, why, MaxTags, MaxTagLen)
+		b.problems.fieldErrorf(b.posOf(k, "tags", k.Source), "tags", "%stags%s; use at most %d non-empty tags of at most %d characters", prefix, spaced(why), MaxTags, MaxTagLen)
 	}
 	if _, why := MetadataTags(k.Metadata); why != "" {
-		b.problems.fieldErrorf(b.posOf(k, "metadata", k.Source), "metadata", "%smetadata.tags %s; use a list of at most %d non-empty strings of at most %d characters", prefix, why, MaxTags, MaxTagLen)
+		b.problems.fieldErrorf(b.posOf(k, "metadata", k.Source), "metadata", "%smetadata.tags%s; use a list of at most %d non-empty strings of at most %d characters", prefix, spaced(why), MaxTags, MaxTagLen)
 	}
 	if len(k.AllowedRoutes) > MaxAllowedRoutes {
 		b.problems.fieldErrorf(b.posOf(k, "allowed_routes", k.Source), "allowed_routes", "%sallowed_routes has %d entries, more than %d", prefix, len(k.AllowedRoutes), MaxAllowedRoutes)
@@ -276,4 +290,13 @@ func MergedTags(team *Team, key *Key, request []string) []string {
 	}
 	add(request)
 	return out
+}
+
+// spaced puts a space before a problem that does not start with an index
+// ("tags[1] is empty", "tags has 70 tags").
+func spaced(why string) string {
+	if strings.HasPrefix(why, "[") {
+		return why
+	}
+	return " " + why
 }

@@ -50,10 +50,10 @@ func (b *builder) checkTeam(t *Team) {
 		b.checkKeyFields(k, prefix)
 	}
 	if why := CheckTags(t.Tags); why != "" {
-		b.problems.fieldErrorf(b.posOf(t, "tags", t.Source), "tags", "tags %s; use at most %d non-empty tags of at most %d characters", why, MaxTags, MaxTagLen)
+		b.problems.fieldErrorf(b.posOf(t, "tags", t.Source), "tags", "tags%s; use at most %d non-empty tags of at most %d characters", spaced(why), MaxTags, MaxTagLen)
 	}
 	if _, why := MetadataTags(t.Metadata); why != "" {
-		b.problems.fieldErrorf(b.posOf(t, "metadata", t.Source), "metadata", "metadata.tags %s; use a list of at most %d non-empty strings of at most %d characters", why, MaxTags, MaxTagLen)
+		b.problems.fieldErrorf(b.posOf(t, "metadata", t.Source), "metadata", "metadata.tags%s; use a list of at most %d non-empty strings of at most %d characters", spaced(why), MaxTags, MaxTagLen)
 	}
 	if len(t.Guardrails) > 0 {
 		// Kept loadable (a LiteLLM team file may carry them), but said
