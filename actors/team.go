@@ -387,13 +387,14 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	}
 	remReq, remTok := int64(-1), int64(-1)
 	var key *limiter
+	limitModel := t.limitModel(msg.Key, msg.Model, resolved)
 	if team != nil {
 		if werr := t.allow(msg.Model, resolved, msg.Key); werr != nil {
 			msg.answer(ctx, &ChatResult{Err: werr})
 			return
 		}
 		var werr *wire.Error
-		key, remReq, remTok, werr = t.admit(msg.Key, t.limitModel(msg.Key, msg.Model, resolved))
+		key, remReq, remTok, werr = t.admit(msg.Key, limitModel)
 		if werr != nil {
 			msg.answer(ctx, &ChatResult{Err: werr})
 			return
@@ -439,7 +440,7 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	j.deadline = time.Now().Add(j.timeout)
 	if msg.Key != nil {
 		j.keyToken = msg.Key.SpendID()
-		j.limitModel = t.limitModel(msg.Key, msg.Model, resolved)
+		j.limitModel = limitModel
 		if sb := msg.Key.SoftBudget; sb != nil && key != nil && key.spend >= *sb {
 			j.softBudget = *sb
 			j.softOver = true
