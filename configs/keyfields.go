@@ -49,6 +49,7 @@ func CheckTags(tags []string) string {
 // CheckAllowedRoute returns the problem with one allowed_routes entry,
 // or "".
 func CheckAllowedRoute(r string) string {
+	r = strings.TrimPrefix(r, "LiteLLMRoutes.") // LiteLLM's enum spelling
 	switch {
 	case r == "":
 		return "is empty"
@@ -122,7 +123,7 @@ func RouteAllowed(allowed []string, path string) bool {
 	}
 	p := NormalizeRoute(path)
 	for _, a := range allowed {
-		if g, ok := RouteGroups[a]; ok {
+		if g, ok := RouteGroups[strings.TrimPrefix(a, "LiteLLMRoutes.")]; ok {
 			for _, r := range g {
 				if routeMatch(r, p) {
 					return true

@@ -80,6 +80,7 @@ func TestRouteAllowed(t *testing.T) {
 		{[]string{"management_routes"}, "/key/generate", true},
 		{[]string{"management_routes"}, "/v1/chat/completions", false},
 		{[]string{"openai_routes"}, "/v1/responses/resp_1", true},
+		{[]string{"LiteLLMRoutes.info_routes"}, "/team/info", true},
 	} {
 		if got := RouteAllowed(c.allowed, c.path); got != c.want {
 			t.Errorf("RouteAllowed(%v, %s) = %v", c.allowed, c.path, got)
