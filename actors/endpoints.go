@@ -168,7 +168,7 @@ func (j *job) unary(ctx actor.Context, resp *providers.Response, u Usage, modelA
 		u.PromptTokens = pricing.CountText(j.dep.UpstreamModel, string(j.chat.Body))
 	}
 	cost := j.cost(u)
-	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
+	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, limitModel: j.limitModel, usage: u, cost: cost}
 	out := resp.Body
 	if modelAt != (wire.Span{}) {
 		if rewritten, err := wire.SetModelAt(out, modelAt, j.chat.Model); err == nil {
@@ -180,7 +180,7 @@ func (j *job) unary(ctx actor.Context, resp *providers.Response, u Usage, modelA
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
 	reply(&ChatResult{Body: out, ContentType: resp.ContentType, Cost: cost, Usage: u,
-		RemainingRequests: j.remReq, RemainingTokens: remTok})
+		RemainingRequests: j.remReq, RemainingTokens: remTok, SoftBudgetExceeded: j.softOver, SoftBudget: j.softBudget})
 }
 
 // countsTokens: the endpoints whose requests the gateway counts when the
@@ -207,9 +207,9 @@ func (j *job) runBridge(ctx actor.Context, call *providers.Call, failed func() *
 		j.runResponsesBridge(ctx, call, failed, reply)
 	case provreg.EndpointCountTokens:
 		n := j.countTokens(call.Body)
-		j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken}
+		j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, limitModel: j.limitModel}
 		reply(&ChatResult{Body: []byte(`{"input_tokens":` + strconv.FormatInt(n, 10) + `}`), ContentType: "application/json",
-			RemainingRequests: j.remReq, RemainingTokens: j.remTok})
+			RemainingRequests: j.remReq, RemainingTokens: j.remTok, SoftBudgetExceeded: j.softOver, SoftBudget: j.softBudget})
 	default:
 		j.report = failed()
 		reply(&ChatResult{Err: unsupported(j.chat.Model, call.Endpoint, []*configs.Deployment{j.dep})})

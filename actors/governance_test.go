@@ -159,7 +159,7 @@ func TestNextReset(t *testing.T) {
 		{"", start, time.Time{}},
 	}
 	for _, c := range cases {
-		if got := nextReset(start, c.dur, c.now); !got.Equal(c.want) {
+		if got := nextReset(start, c.dur, c.now, nil); !got.Equal(c.want) {
 			t.Errorf("nextReset(%s, now %s) = %s, want %s", c.dur, c.now, got, c.want)
 		}
 	}

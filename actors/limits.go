@@ -20,6 +20,14 @@ const neverResetRetry = 86400
 // to its team actor and is only touched inside Receive.
 type limiter struct {
 	who string // "Team=<id>" or "Key=<name>", for messages
+	// field prefixes the limit names in messages ("model_" for a key's
+	// per-model limits, with model naming the model).
+	field, model string
+	// calendar is general_settings' budget reset time zone when
+	// budget_reset_calendar is true (nil: rolling periods).
+	calendar *time.Location
+	// softAlerted: the soft budget alert of the current period was sent.
+	softAlerted bool
 
 	rpm      window // admissions, one entry each (only with an rpm_limit)
 	tpm      window // tokens, merged per second (only with a tpm_limit)
@@ -37,21 +45,41 @@ type limiter struct {
 func (l *limiter) roll(now time.Time, lim *configs.Limits) (newPeriod bool) {
 	if lim.BudgetDuration != l.duration {
 		l.duration = lim.BudgetDuration
-		l.resetAt = nextReset(l.periodStart, l.duration, now)
+		l.resetAt = nextReset(l.periodStart, l.duration, now, l.calendar)
 	}
 	if !l.resetAt.IsZero() && !now.Before(l.resetAt) {
 		l.spend = 0
-		l.resetAt = nextReset(l.periodStart, l.duration, now)
+		l.softAlerted = false
+		l.resetAt = nextReset(l.periodStart, l.duration, now, l.calendar)
 		return true
 	}
 	return false
 }
 
-// nextReset is the first start + k*duration (k >= 1) after now; zero for
-// no duration (or an invalid one, which validation already refused).
-func nextReset(start time.Time, duration string, now time.Time) time.Time {
+// setCalendar switches the limiter between rolling and calendar periods
+// (general_settings.budget_reset_calendar): the current period's end is
+// recomputed, its spend kept.
+func (l *limiter) setCalendar(loc *time.Location, now time.Time) {
+	if l.calendar == loc {
+		return
+	}
+	l.calendar = loc
+	if l.duration != "" {
+		l.resetAt = nextReset(l.periodStart, l.duration, now, loc)
+	}
+}
+
+// nextReset is the end of the budget period that holds now: with a
+// calendar time zone, LiteLLM's calendar resets for 1d, 1w and 1mo
+// (configs.CalendarReset); otherwise the first start + k*duration (k >= 1)
+// after now. Zero for no duration (or an invalid one, which validation
+// already refused).
+func nextReset(start time.Time, duration string, now time.Time, calendar *time.Location) time.Time {
 	if duration == "" {
 		return time.Time{}
+	}
+	if at, ok := configs.CalendarReset(duration, now, calendar); ok {
+		return at
 	}
 	months, d, err := configs.ParseBudgetDuration(duration)
 	if err != nil {
@@ -78,13 +106,17 @@ func nextReset(start time.Time, duration string, now time.Time) time.Time {
 // check returns the error that refuses a new call under lim, or nil.
 func (l *limiter) check(now time.Time, lim *configs.Limits) *wire.Error {
 	if lim.MaxBudget != nil && l.spend >= *lim.MaxBudget {
-		e := wire.Errorf(429, wire.TypeBudget, "Budget has been exceeded for %s: spend %s USD >= max_budget %s USD; ",
-			l.who, usd(l.spend), usd(*lim.MaxBudget))
+		budget := "max_budget"
+		if l.field != "" {
+			budget = "model_max_budget[" + l.model + "]"
+		}
+		e := wire.Errorf(429, wire.TypeBudget, "Budget has been exceeded for %s: spend %s USD >= %s %s USD; ",
+			l.who, usd(l.spend), budget, usd(*lim.MaxBudget))
 		if l.resetAt.IsZero() {
-			e.Message += "this budget never resets (no budget_duration); ask an admin to raise max_budget"
+			e.Message += "this budget never resets (no budget_duration); ask an admin to raise " + budget
 			e.RetryAfter = neverResetRetry
 		} else {
-			e.Message += "the budget resets at " + l.resetAt.UTC().Format(time.RFC3339) + "; retry then, or ask an admin to raise max_budget"
+			e.Message += "the budget resets at " + l.resetAt.UTC().Format(time.RFC3339) + "; retry then, or ask an admin to raise " + budget
 			e.RetryAfter = retrySeconds(l.resetAt.Sub(now))
 		}
 		e.Limit = "budget"
@@ -116,11 +148,15 @@ func (l *limiter) check(now time.Time, lim *configs.Limits) *wire.Error {
 
 func (l *limiter) windowError(now time.Time, free int64, field string, limit int64, what string) *wire.Error {
 	at := time.Unix(0, free)
+	kind := strings.TrimSuffix(field, "_limit")
+	if l.field != "" {
+		field = l.field + field + "[" + l.model + "]"
+	}
 	e := wire.Errorf(429, wire.TypeRateLimit,
 		"Rate limit exceeded for %s: %s %d %s per minute reached; it resets at %s; retry then, or ask an admin to raise %s",
 		l.who, field, limit, what, at.UTC().Format(time.RFC3339), field)
 	e.RetryAfter = retrySeconds(at.Sub(now))
-	e.Limit = strings.TrimSuffix(field, "_limit")
+	e.Limit = kind
 	return e
 }
 
@@ -184,7 +220,7 @@ func (l *limiter) restore(rec *spend.Record, created *time.Time, now time.Time, 
 	case l.duration == "":
 		l.resetAt = time.Time{}
 	case l.resetAt.IsZero():
-		l.resetAt = nextReset(l.periodStart, l.duration, now)
+		l.resetAt = nextReset(l.periodStart, l.duration, now, l.calendar)
 	}
 	return fresh
 }

@@ -112,6 +112,11 @@ type ChatResult struct {
 	// limit applies.
 	RemainingRequests int64
 	RemainingTokens   int64
+	// SoftBudgetExceeded: the key's spend had reached its soft_budget
+	// (SoftBudget, USD) when the call was admitted; the gateway answers
+	// x-litellm-key-soft-budget.
+	SoftBudgetExceeded bool
+	SoftBudget         float64
 	// Retries is how many times the call was retried
 	// (x-litellm-attempted-retries), Fallbacks how many fallback models it
 	// tried (x-litellm-attempted-fallbacks).
@@ -152,6 +157,7 @@ type finished struct {
 	at           time.Time // when the call ended (the team's clock)
 	deploymentID string
 	keyToken     string // "" for calls without a virtual key
+	limitModel   string // the model of the key's per-model limits, if any
 	usage        Usage
 	cost         float64
 }

@@ -47,6 +47,7 @@ type env struct {
 	unpriced  sync.Map // models warned about as unpriced
 	router    *router  // deployments' shared health and counters
 	health    func()   // starts the background health checks (WithHealthChecks)
+	alerter   Alerter  // soft budget alerts (default: a webhook sender)
 }
 
 // firstUnpriced reports whether model is reported unpriced for the first
@@ -66,6 +67,9 @@ func newEnv(provs map[string]providers.Provider, log *slog.Logger, opts []Option
 	e := &env{providers: provs, log: log, now: time.Now}
 	for _, o := range opts {
 		o(e)
+	}
+	if e.alerter == nil {
+		e.alerter = NewWebhookSender(log, 0)
 	}
 	e.router = newRouter(e.now)
 	if e.health != nil {

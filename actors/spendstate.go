@@ -32,6 +32,7 @@ func (t *teamActor) loadSpend() {
 	for tok, r := range stored.Keys {
 		t.loadedKey[tok] = &keyRecord{rec: r}
 	}
+	t.team.calendar = t.cfg.settings.BudgetReset
 	if t.team.restore(stored.Team, team.CreatedAt, now, &team.Limits) {
 		t.report(t.team, "", 0, false)
 	}

@@ -55,6 +55,9 @@ type teamActor struct {
 	keyCfg    map[string]*configs.Key // by spend id, from the team file
 	byToken   map[string]*configs.Key // by token, from the team file
 	loadedKey map[string]*keyRecord   // stored records (by spend id) not yet turned into limiters
+	// models are the counters of keys' per-model limits (model_rpm_limit,
+	// model_tpm_limit, model_max_budget), by modelLimitID.
+	models map[string]*limiter
 
 	spendLoaded bool // loadSpend ran (on the first call or spend query)
 	// built: the maps above were built from cfg. They are built on the
@@ -72,7 +75,7 @@ type teamActor struct {
 const maxIdleWorkers = 128
 
 func newTeamActor(cfg *teamConfig, e *env) *teamActor {
-	return &teamActor{env: e, cfg: cfg, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}}
+	return &teamActor{env: e, cfg: cfg, keys: map[string]*limiter{}, loadedKey: map[string]*keyRecord{}, models: map[string]*limiter{}}
 }
 
 // workerSupervision stops a failed worker: a panic in one call never
@@ -205,8 +208,10 @@ func (t *teamActor) buildGovernance() {
 		return
 	}
 	if t.team == nil {
-		t.team = &limiter{who: "Team=" + team.TeamID}
+		t.team = &limiter{who: "Team=" + team.TeamID, calendar: t.cfg.settings.BudgetReset}
 	}
+	now := t.env.now()
+	t.team.setCalendar(t.cfg.settings.BudgetReset, now)
 	t.keyCfg = make(map[string]*configs.Key, len(team.Keys))
 	t.byToken = make(map[string]*configs.Key, len(team.Keys))
 	for _, k := range team.Keys {
@@ -220,6 +225,17 @@ func (t *teamActor) buildGovernance() {
 			continue
 		}
 		l.who = "Key=" + keyName(k) // a regenerated key has a new name
+		l.setCalendar(t.cfg.settings.BudgetReset, now)
+	}
+	for id, l := range t.models {
+		sid, model, _ := strings.Cut(id, modelLimitSep)
+		k, ok := t.keyCfg[sid]
+		if !ok || modelLimits(k, model) == nil {
+			delete(t.models, id)
+			continue
+		}
+		l.who = "Key=" + keyName(k)
+		l.setCalendar(t.cfg.settings.BudgetReset, now)
 	}
 	if len(team.Models) == 0 || contains(team.Models, "all-proxy-models") {
 		return
@@ -371,13 +387,14 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	}
 	remReq, remTok := int64(-1), int64(-1)
 	var key *limiter
+	limitModel := t.limitModel(msg.Key, msg.Model, resolved)
 	if team != nil {
 		if werr := t.allow(msg.Model, resolved, msg.Key); werr != nil {
 			msg.answer(ctx, &ChatResult{Err: werr})
 			return
 		}
 		var werr *wire.Error
-		key, remReq, remTok, werr = t.admit(msg.Key)
+		key, remReq, remTok, werr = t.admit(msg.Key, limitModel)
 		if werr != nil {
 			msg.answer(ctx, &ChatResult{Err: werr})
 			return
@@ -423,6 +440,11 @@ func (t *teamActor) chat(ctx actor.Context, msg *Chat) {
 	j.deadline = time.Now().Add(j.timeout)
 	if msg.Key != nil {
 		j.keyToken = msg.Key.SpendID()
+		j.limitModel = limitModel
+		if sb := msg.Key.SoftBudget; sb != nil && key != nil && key.spend >= *sb {
+			j.softBudget = *sb
+			j.softOver = true
+		}
 	}
 	t.inFlight++
 	var w *actor.PID
@@ -484,7 +506,10 @@ func (t *teamActor) allow(name, resolved string, k *configs.Key) *wire.Error {
 
 // admit checks the team's limits and then the key's (a key's limits apply
 // inside its team's), and counts the call only if both let it through.
-func (t *teamActor) admit(k *configs.Key) (key *limiter, remReq, remTok int64, werr *wire.Error) {
+//
+// model is the name a key's per-model limits are kept under ("" when
+// they do not apply to this call): they are checked after the key's own.
+func (t *teamActor) admit(k *configs.Key, model string) (key *limiter, remReq, remTok int64, werr *wire.Error) {
 	now := t.env.now()
 	teamLim := &t.cfg.team.Limits
 	if t.team.roll(now, teamLim) {
@@ -501,7 +526,23 @@ func (t *teamActor) admit(k *configs.Key) (key *limiter, remReq, remTok int64, w
 		if werr := key.check(now, &k.Limits); werr != nil {
 			return nil, 0, 0, werr
 		}
+		var ml *limiter
+		var mlim *configs.Limits
+		if model != "" {
+			ml, mlim = t.modelLimiter(k, model, now)
+			if ml.roll(now, mlim) {
+				t.report(ml, modelLimitID(k.SpendID(), model), 0, true)
+			}
+			if werr := ml.check(now, mlim); werr != nil {
+				return nil, 0, 0, werr
+			}
+		}
 		key.admit(now, &k.Limits)
+		if ml != nil {
+			ml.admit(now, mlim)
+			r, tk := ml.remaining(mlim)
+			defer func() { remReq, remTok = minKnown(remReq, r), minKnown(remTok, tk) }()
+		}
 	}
 	t.team.admit(now, teamLim)
 	remReq, remTok = t.team.remaining(teamLim)
@@ -570,6 +611,27 @@ func (t *teamActor) finish(msg *finished) {
 	if msg.cost > 0 {
 		t.report(key, msg.keyToken, msg.cost, false)
 	}
+	kc := t.keyCfg[msg.keyToken]
+	if kc == nil {
+		return
+	}
+	if msg.limitModel != "" {
+		if ml, ok := t.models[modelLimitID(msg.keyToken, msg.limitModel)]; ok {
+			if mlim := modelLimits(kc, msg.limitModel); mlim != nil {
+				if ml.roll(now, mlim) {
+					t.report(ml, modelLimitID(msg.keyToken, msg.limitModel), 0, true)
+				}
+				ml.done(now, mlim, tokens, msg.cost)
+				if msg.cost > 0 {
+					t.report(ml, modelLimitID(msg.keyToken, msg.limitModel), msg.cost, false)
+				}
+			}
+		}
+	}
+	if sb := kc.SoftBudget; sb != nil && !key.softAlerted && key.spend >= *sb {
+		key.softAlerted = true
+		t.softBudgetCrossed(kc, key, *sb)
+	}
 }
 
 // report sends a spend change to the store (keySpendID "" for the
@@ -602,7 +664,7 @@ func (t *teamActor) keyLimiter(k *configs.Key, now time.Time) *limiter {
 	if l, ok := t.keys[sid]; ok {
 		return l
 	}
-	l := &limiter{who: "Key=" + keyName(k)}
+	l := &limiter{who: "Key=" + keyName(k), calendar: t.cfg.settings.BudgetReset}
 	rec := t.loadedKey[sid]
 	delete(t.loadedKey, sid)
 	var stored *spendRecord

@@ -55,6 +55,13 @@ type job struct {
 	// remReq / remTok are the remaining rpm / tpm allowance at admission
 	// (-1: no limit).
 	remReq, remTok int64
+	// limitModel is the model name the key's per-model limits count this
+	// call under ("" for none).
+	limitModel string
+	// softOver: the key's spend had reached its soft_budget (softBudget)
+	// when the call was admitted (x-litellm-key-soft-budget).
+	softOver   bool
+	softBudget float64
 	// report is what Lease.Run sends the team actor once the worker's
 	// mailbox let go of the job (*finished or *workerIdle): only then is
 	// the worker free for the next lease. Set before done closes; nil
@@ -137,7 +144,7 @@ func (j *job) cost(u Usage) float64 {
 func (w *worker) run(ctx actor.Context, j *job) {
 	replied := false
 	failed := func() *finished {
-		return &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: Usage{Failed: true}}
+		return &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, limitModel: j.limitModel, usage: Usage{Failed: true}}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -337,7 +344,7 @@ func (j *job) attempt(ctx actor.Context, failed func() *finished) *ChatResult {
 		u.CompletionTokens = pricing.CountCompletion(j.dep.UpstreamModel, resp.Body)
 	}
 	cost := j.cost(u)
-	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: cost}
+	j.report = &finished{worker: ctx.Self(), at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, limitModel: j.limitModel, usage: u, cost: cost}
 	out := resp.Body
 	if rewritten, err := wire.SetModelAt(out, comp.ModelAt, j.chat.Model); err == nil {
 		out = rewritten
@@ -346,7 +353,7 @@ func (j *job) attempt(ctx actor.Context, failed func() *finished) *ChatResult {
 	if remTok > 0 {
 		remTok = max(0, remTok-u.PromptTokens-u.CompletionTokens)
 	}
-	return &ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok}
+	return &ChatResult{Body: out, Cost: cost, Usage: u, RemainingRequests: j.remReq, RemainingTokens: remTok, SoftBudgetExceeded: j.softOver, SoftBudget: j.softBudget}
 }
 
 // streamResult is the answer for an open stream: the receiver relays s and
@@ -357,7 +364,7 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 	var once sync.Once
 	var accounted Usage
 	j.report = &workerIdle{worker: ctx.Self()} // the stream's usage comes by Done
-	return &ChatResult{Stream: s, RemainingRequests: j.remReq, RemainingTokens: j.remTok,
+	return &ChatResult{Stream: s, RemainingRequests: j.remReq, RemainingTokens: j.remTok, SoftBudgetExceeded: j.softOver, SoftBudget: j.softBudget,
 		Done: func(u Usage) Usage {
 			once.Do(func() {
 				if !u.Reported && len(u.Text) > 0 {
@@ -378,7 +385,7 @@ func (j *job) streamResult(ctx actor.Context, s providers.Stream) *ChatResult {
 				}
 				st.inFlight.Add(-1)
 				j.env.router.report(j.dep, st, j.rc, outcome{tokens: u.PromptTokens + u.CompletionTokens})
-				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, usage: u, cost: u.Cost})
+				root.Send(team, &finished{at: j.env.now(), deploymentID: j.dep.ModelInfo.ID, keyToken: j.keyToken, limitModel: j.limitModel, usage: u, cost: u.Cost})
 			})
 			return accounted
 		}}

@@ -180,21 +180,46 @@ type Key struct {
 	// KeyID names the key's spend record and counters when it differs
 	// from Token: /key/regenerate sets it to the first token, so that
 	// spend and the budget period survive a new key value.
-	KeyID     string         `yaml:"key_id,omitempty" json:"key_id,omitempty"`
-	KeyName   string         `yaml:"key_name,omitempty" json:"key_name"`
-	KeyAlias  string         `yaml:"key_alias,omitempty" json:"key_alias"`
-	UserID    string         `yaml:"user_id,omitempty" json:"user_id"`
-	Models    []string       `yaml:"models,omitempty" json:"models"`
-	Expires   *time.Time     `yaml:"expires,omitempty" json:"expires"`
-	Blocked   bool           `yaml:"blocked,omitempty" json:"blocked"`
-	Metadata  map[string]any `yaml:"metadata,omitempty" json:"metadata"`
-	Limits    `yaml:",inline"`
-	CreatedAt *time.Time `yaml:"created_at,omitempty" json:"created_at"`
-	CreatedBy string     `yaml:"created_by,omitempty" json:"created_by,omitempty"`
-	UpdatedAt *time.Time `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
-	UpdatedBy string     `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
+	KeyID    string         `yaml:"key_id,omitempty" json:"key_id,omitempty"`
+	KeyName  string         `yaml:"key_name,omitempty" json:"key_name"`
+	KeyAlias string         `yaml:"key_alias,omitempty" json:"key_alias"`
+	UserID   string         `yaml:"user_id,omitempty" json:"user_id"`
+	Models   []string       `yaml:"models,omitempty" json:"models"`
+	Expires  *time.Time     `yaml:"expires,omitempty" json:"expires"`
+	Blocked  bool           `yaml:"blocked,omitempty" json:"blocked"`
+	Metadata map[string]any `yaml:"metadata,omitempty" json:"metadata"`
+	Limits   `yaml:",inline"`
+	// Tags label the key's usage records (with its team's and the
+	// request's metadata.tags); see KeyFieldLimits for the bounds.
+	Tags []string `yaml:"tags,omitempty" json:"tags"`
+	// AllowedRoutes limits the endpoints the key may call: paths
+	// ("/chat/completions", "/v1/embeddings", "/key/*") or LiteLLM's
+	// route groups (llm_api_routes, openai_routes, info_routes,
+	// management_routes). Empty: every route its role allows.
+	AllowedRoutes []string `yaml:"allowed_routes,omitempty" json:"allowed_routes"`
+	// SoftBudget is a spend (USD, in the key's budget period) past which
+	// the gateway warns (log, metric, response header, alerting webhook)
+	// without refusing calls.
+	SoftBudget *float64 `yaml:"soft_budget,omitempty" json:"soft_budget"`
+	// ModelMaxBudget, ModelRPMLimit and ModelTPMLimit are per-model limits
+	// of this key, by the model name the client calls.
+	ModelMaxBudget map[string]*ModelBudget `yaml:"model_max_budget,omitempty" json:"model_max_budget"`
+	ModelRPMLimit  map[string]int64        `yaml:"model_rpm_limit,omitempty" json:"model_rpm_limit"`
+	ModelTPMLimit  map[string]int64        `yaml:"model_tpm_limit,omitempty" json:"model_tpm_limit"`
+	CreatedAt      *time.Time              `yaml:"created_at,omitempty" json:"created_at"`
+	CreatedBy      string                  `yaml:"created_by,omitempty" json:"created_by,omitempty"`
+	UpdatedAt      *time.Time              `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
+	UpdatedBy      string                  `yaml:"updated_by,omitempty" json:"updated_by,omitempty"`
 
 	Source Pos `yaml:"-" json:"-"`
+}
+
+// ModelBudget is one entry of a key's model_max_budget, in LiteLLM's
+// shape: {budget_limit: 5, time_period: 1d}. An absent time_period never
+// resets.
+type ModelBudget struct {
+	BudgetLimit float64 `yaml:"budget_limit" json:"budget_limit"`
+	TimePeriod  string  `yaml:"time_period,omitempty" json:"time_period,omitempty"`
 }
 
 // ModelsFile is one models.d/**/*.yaml file.

@@ -118,7 +118,7 @@ func TestAddBudgetDuration(t *testing.T) {
 			t.Errorf("AddBudgetDuration(%s) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "d", "0d", "-1d", "1w", "1y", "1.5d", "1 d", "99999999999999999999s", "9999999999d"} {
+	for _, bad := range []string{"", "d", "0d", "-1d", "0w", "1y", "1.5d", "1 d", "99999999999999999999s", "9999999999d"} {
 		if _, err := AddBudgetDuration(base, bad); err == nil {
 			t.Errorf("AddBudgetDuration(%q) succeeded, want an error", bad)
 		}

@@ -47,6 +47,18 @@ func (b *builder) checkTeam(t *Team) {
 			b.problems.errorf(b.posOf(k, "token", k.Source), "%stoken is not 64 lowercase hex characters; store the sha256 of the whole key (\"sk-\" included), never the key itself", prefix)
 		}
 		b.checkLimits(k, &k.Limits, prefix, k.Source)
+		b.checkKeyFields(k, prefix)
+	}
+	if why := CheckTags(t.Tags); why != "" {
+		b.problems.fieldErrorf(b.posOf(t, "tags", t.Source), "tags", "tags%s; use at most %d non-empty tags of at most %d characters", spaced(why), MaxTags, MaxTagLen)
+	}
+	if _, why := MetadataTags(t.Metadata); why != "" {
+		b.problems.fieldErrorf(b.posOf(t, "metadata", t.Source), "metadata", "metadata.tags%s; use a list of at most %d non-empty strings of at most %d characters", spaced(why), MaxTags, MaxTagLen)
+	}
+	if len(t.Guardrails) > 0 {
+		// Kept loadable (a LiteLLM team file may carry them), but said
+		// loudly: the gateway runs no guardrails. The API refuses them.
+		b.problems.warnf(b.posOf(t, "guardrails", t.Source), "guardrails are not supported by this gateway and are NOT applied to this team's calls; remove them")
 	}
 }
 
@@ -80,7 +92,8 @@ var LimitNames = []string{"tpm_limit", "rpm_limit", "max_parallel_requests", "ma
 
 // SetByNames are the fields set_by records: the limits, and a key's
 // blocked, expires and models.
-var SetByNames = append(slices.Clone(LimitNames), "blocked", "expires", "models")
+var SetByNames = append(slices.Clone(LimitNames), "blocked", "expires", "models",
+	"allowed_routes", "soft_budget", "model_max_budget", "model_rpm_limit", "model_tpm_limit")
 
 // CheckFinite returns the problem with a number from a file or a caller,
 // or "": NaN and infinities are refused, and so are values outside

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/llmgateway/gateway/actors"
+	"github.com/llmgateway/gateway/configs"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -45,6 +47,11 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*actors.Route, *wire.Er
 		return nil, wire.Errorf(401, wire.TypeAuth,
 			"API key %s expired at %s; ask a team admin for a new one via /key/generate or /key/regenerate",
 			r.Key.KeyName, r.Key.Expires.UTC().Format(time.RFC3339))
+	}
+	if r.Key != nil && len(r.Key.AllowedRoutes) > 0 && !configs.RouteAllowed(r.Key.AllowedRoutes, string(ctx.Path())) {
+		return nil, wire.Errorf(403, wire.TypePermission,
+			"key %s may not call route %s: it is not in the key's allowed_routes (%s); ask a team admin to add it via /key/update",
+			r.Key.KeyName, configs.NormalizeRoute(string(ctx.Path())), strings.Join(r.Key.AllowedRoutes, ", "))
 	}
 	if r.Master {
 		setLogTeam(ctx, "master")

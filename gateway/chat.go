@@ -101,6 +101,11 @@ func setRateLimitHeaders(ctx *fasthttp.RequestCtx, res *actors.ChatResult) {
 	if res.RemainingTokens >= 0 {
 		ctx.Response.Header.Set("x-ratelimit-remaining-tokens", strconv.FormatInt(res.RemainingTokens, 10))
 	}
+	if res.SoftBudgetExceeded {
+		// The key's spend reached its soft_budget (a warning; the call
+		// still runs): the value is the soft budget in USD.
+		ctx.Response.Header.Set("x-litellm-key-soft-budget", strconv.FormatFloat(res.SoftBudget, 'f', -1, 64))
+	}
 }
 
 // chatRequest is what the handler reads from a chat completion body.

@@ -22,6 +22,10 @@ func (s *Server) keyGenerate(ctx *fasthttp.RequestCtx) {
 	if !decodeBody(ctx, &req) {
 		return
 	}
+	if e := manage.CheckKeyFields(ctx.PostBody(), "/key/generate"); e != nil {
+		writeManage(ctx, e)
+		return
+	}
 	if req.TeamID == nil || *req.TeamID == "" {
 		writeManage(ctx, manage.BadRequest("team_id", "team_id is missing; every key belongs to a team: send {\"team_id\": \"...\"}"))
 		return
@@ -46,6 +50,10 @@ func (s *Server) keyGenerate(ctx *fasthttp.RequestCtx) {
 		}
 		if e := manage.CheckKeyChange(c, t, nil, req); e != nil {
 			return nil, e
+		}
+		if req.Key != nil && *req.Key != "" && keyInUse(cur, k.Token, *req.Key) {
+			// Never say where: another team's key is not the caller's business.
+			return nil, manage.BadRequest("key", "this key value is already in use; choose another value, or leave key out for a generated one")
 		}
 		nt := manage.CloneTeam(t)
 		nt.Keys = append(nt.Keys, k)
@@ -190,6 +198,10 @@ func (s *Server) keyUpdate(ctx *fasthttp.RequestCtx) {
 	if !decodeBody(ctx, &req) {
 		return
 	}
+	if e := manage.CheckKeyFields(ctx.PostBody(), "/key/update"); e != nil {
+		writeManage(ctx, e)
+		return
+	}
 	q := ""
 	if req.Key != nil {
 		q = *req.Key
@@ -307,4 +319,22 @@ func (s *Server) keyDelete(ctx *fasthttp.RequestCtx) {
 	if snap != nil {
 		writeJSON(ctx, map[string]any{"deleted_keys": req.Keys})
 	}
+}
+
+// keyInUse reports whether a custom key value (its sha256 token) is taken:
+// a key of any team (by token or spend id), the master key or the metrics
+// key.
+func keyInUse(snap *configs.Snapshot, token, secret string) bool {
+	if (snap.Settings.MasterKey != "" && secret == snap.Settings.MasterKey) ||
+		(snap.Settings.MetricsKey != "" && secret == snap.Settings.MetricsKey) {
+		return true
+	}
+	for _, t := range snap.Teams {
+		for _, k := range t.Keys {
+			if k.Token == token || k.KeyID == token {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -27,6 +27,10 @@ func (s *Server) teamNew(ctx *fasthttp.RequestCtx) {
 	if !decodeBody(ctx, &req) {
 		return
 	}
+	if e := manage.CheckTeamFields(ctx.PostBody(), "/team/new"); e != nil {
+		writeManage(ctx, e)
+		return
+	}
 	t, e := manage.NewTeam(req, c.Name(), time.Now())
 	if e != nil {
 		writeManage(ctx, e)
@@ -174,6 +178,10 @@ func (s *Server) teamUpdate(ctx *fasthttp.RequestCtx) {
 	}
 	var req manage.TeamRequest
 	if !decodeBody(ctx, &req) {
+		return
+	}
+	if e := manage.CheckTeamFields(ctx.PostBody(), "/team/update"); e != nil {
+		writeManage(ctx, e)
 		return
 	}
 	id := ""

@@ -1,7 +1,9 @@
 package manage
 
 import (
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/llmgateway/gateway/configs"
 )
@@ -163,6 +165,51 @@ func CheckKeyChange(c Caller, team *configs.Team, cur *configs.Key, req KeyReque
 	}
 	if req.Models != nil && !slices.Equal(*req.Models, old.Models) && masterSet(old.SetBy, "models", len(old.Models) > 0) {
 		return refuse("models")
+	}
+	if req.AllowedRoutes != nil && !slices.Equal(*req.AllowedRoutes, old.AllowedRoutes) && masterSet(old.SetBy, "allowed_routes", len(old.AllowedRoutes) > 0) {
+		return refuse("allowed_routes")
+	}
+	if b := req.SoftBudget; b.Set {
+		same := (b.Null && old.SoftBudget == nil) || (!b.Null && old.SoftBudget != nil && *old.SoftBudget == b.V)
+		if !same && masterSet(old.SetBy, "soft_budget", old.SoftBudget != nil) {
+			return refuse("soft_budget")
+		}
+	}
+	if req.ModelMaxBudget != nil {
+		nm := map[string]configs.ModelBudget{}
+		for m, b := range *req.ModelMaxBudget {
+			nm[m] = b.ModelBudget
+			if team.MaxBudget != nil && b.BudgetLimit > *team.MaxBudget {
+				return Forbidden("model_max_budget.%s.budget_limit %v is above the team's own max_budget (%v); a team key may give a key at most the team's limits (ask the master key for more)", m, b.BudgetLimit, *team.MaxBudget)
+			}
+		}
+		om := map[string]configs.ModelBudget{}
+		for m, b := range old.ModelMaxBudget {
+			if b != nil {
+				om[m] = *b
+			}
+		}
+		if !maps.Equal(nm, om) && masterSet(old.SetBy, "model_max_budget", len(old.ModelMaxBudget) > 0) {
+			return refuse("model_max_budget")
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *map[string]int64
+		cur  map[string]int64
+		team *int64
+	}{{"model_rpm_limit", req.ModelRPMLimit, old.ModelRPMLimit, team.RPMLimit}, {"model_tpm_limit", req.ModelTPMLimit, old.ModelTPMLimit, team.TPMLimit}} {
+		if f.v == nil {
+			continue
+		}
+		if !maps.Equal(*f.v, f.cur) && masterSet(old.SetBy, f.name, len(f.cur) > 0) {
+			return refuse(f.name)
+		}
+		for m, n := range *f.v {
+			if f.team != nil && n > *f.team {
+				return Forbidden("%s.%s %d is above the team's own %s (%d); a team key may give a key at most the team's limits (ask the master key for more)", f.name, m, n, strings.TrimPrefix(f.name, "model_"), *f.team)
+			}
+		}
 	}
 	return nil
 }

@@ -55,7 +55,10 @@ func decodeAt(raw []byte, v any, prefix string) *Error {
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var fe *FieldError
 	switch {
+	case errors.As(err, &fe):
+		return BadRequest(prefix+fe.Field, "%s", fe.Message)
 	case errors.As(err, &syn):
 		return BadRequest("", "the request body is not valid JSON (at byte %d: %v); send a JSON object", syn.Offset, syn)
 	case errors.As(err, &typ):
@@ -93,3 +96,11 @@ func jsonType(goType string) string {
 	}
 	return fmt.Sprintf("a value of type %s", goType)
 }
+
+// FieldError is the error a field's own UnmarshalJSON returns: Decode
+// answers it as a 400 naming Field.
+type FieldError struct {
+	Field, Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }

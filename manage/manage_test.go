@@ -126,7 +126,7 @@ func TestKeys(t *testing.T) {
 	if _, got := FindKey(snap, k.Token); got != k {
 		t.Error("find by token")
 	}
-	if e := func() *Error { _, _, e := NewKey(KeyRequest{Duration: ptr("1w")}, "m", now); return e }(); e == nil || e.Param != "duration" {
+	if e := func() *Error { _, _, e := NewKey(KeyRequest{Duration: ptr("1y")}, "m", now); return e }(); e == nil || e.Param != "duration" {
 		t.Errorf("bad duration: %v", e)
 	}
 }

@@ -143,9 +143,14 @@ func applyTeam(t *configs.Team, req TeamRequest, by string) *Error {
 	}
 	if req.Tags != nil {
 		t.Tags = slices.Clone(*req.Tags)
+		if len(t.Tags) == 0 {
+			t.Tags = nil
+		}
 	}
 	if req.Guardrails != nil {
-		t.Guardrails = slices.Clone(*req.Guardrails)
+		// Only an empty list gets here (CheckTeamFields refuses others):
+		// it clears guardrails a file had.
+		t.Guardrails = nil
 	}
 	if req.ModelAliases != nil {
 		for a, target := range *req.ModelAliases {
@@ -349,5 +354,23 @@ func cloneKey(k *configs.Key) *configs.Key {
 	c.Models = slices.Clone(k.Models)
 	c.Metadata = maps.Clone(k.Metadata)
 	c.SetBy = maps.Clone(k.SetBy)
+	c.Tags = slices.Clone(k.Tags)
+	c.AllowedRoutes = slices.Clone(k.AllowedRoutes)
+	c.ModelRPMLimit = maps.Clone(k.ModelRPMLimit)
+	c.ModelTPMLimit = maps.Clone(k.ModelTPMLimit)
+	if k.SoftBudget != nil {
+		v := *k.SoftBudget
+		c.SoftBudget = &v
+	}
+	if k.ModelMaxBudget != nil {
+		c.ModelMaxBudget = make(map[string]*configs.ModelBudget, len(k.ModelMaxBudget))
+		for m, b := range k.ModelMaxBudget {
+			if b != nil {
+				v := *b
+				b = &v
+			}
+			c.ModelMaxBudget[m] = b
+		}
+	}
 	return &c
 }

@@ -167,6 +167,14 @@ type KeyObject struct {
 	MaxParallelRequests *int64         `json:"max_parallel_requests"`
 	MaxBudget           *float64       `json:"max_budget"`
 	BudgetDuration      *string        `json:"budget_duration"`
+	Tags                []string       `json:"tags"`
+	AllowedRoutes       []string       `json:"allowed_routes"`
+	SoftBudget          *float64       `json:"soft_budget"`
+	// ModelMaxBudget is always in LiteLLM's object shape
+	// {"model": {"budget_limit": 5, "time_period": "1d"}}.
+	ModelMaxBudget map[string]*configs.ModelBudget `json:"model_max_budget"`
+	ModelRPMLimit  map[string]int64                `json:"model_rpm_limit"`
+	ModelTPMLimit  map[string]int64                `json:"model_tpm_limit"`
 	// SetBy says who set each limit ("master" or a team key): what the
 	// master set changes only with the master key.
 	SetBy         map[string]string `json:"set_by,omitempty"`
@@ -193,6 +201,12 @@ func KeyView(teamID string, k *configs.Key, sp Spend, now time.Time) KeyObject {
 		RPMLimit:            k.RPMLimit,
 		MaxParallelRequests: k.MaxParallelRequests,
 		MaxBudget:           k.MaxBudget,
+		Tags:                orEmpty(k.Tags),
+		AllowedRoutes:       orEmpty(k.AllowedRoutes),
+		SoftBudget:          k.SoftBudget,
+		ModelMaxBudget:      k.ModelMaxBudget,
+		ModelRPMLimit:       k.ModelRPMLimit,
+		ModelTPMLimit:       k.ModelTPMLimit,
 		SetBy:               k.SetBy,
 		Spend:               sp.Spend,
 		BudgetResetAt:       resetAt(k.BudgetDuration, sp.BudgetResetAt, now),
@@ -213,6 +227,15 @@ func KeyView(teamID string, k *configs.Key, sp Spend, now time.Time) KeyObject {
 	}
 	if o.Metadata == nil {
 		o.Metadata = map[string]any{}
+	}
+	if o.ModelMaxBudget == nil {
+		o.ModelMaxBudget = map[string]*configs.ModelBudget{}
+	}
+	if o.ModelRPMLimit == nil {
+		o.ModelRPMLimit = map[string]int64{}
+	}
+	if o.ModelTPMLimit == nil {
+		o.ModelTPMLimit = map[string]int64{}
 	}
 	return o
 }

@@ -92,6 +92,10 @@ var (
 		Namespace: namespace, Name: "rejections_total",
 		Help: "Requests refused with 429, by team and reason (rpm, tpm, parallel, budget).",
 	}, []string{"team", "reason"})
+	softBudget = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "soft_budget_crossed_total",
+		Help: "Keys whose spend crossed their soft_budget (once per key and budget period), by team.",
+	}, []string{"team"})
 	reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads by result (success, failure).",
@@ -129,7 +133,7 @@ func init() {
 		upstreamDuration, upstreamErrors,
 		reloads, reloadOK, reloadSuccessTime, configInfo, teamActors,
 	)
-	PerTeam.MustRegister(requests, tokens, spend, rejections)
+	PerTeam.MustRegister(requests, tokens, spend, rejections, softBudget)
 	publicHandler = promhttp.HandlerFor(Public, promhttp.HandlerOpts{})
 	allHandler = promhttp.HandlerFor(prometheus.Gatherers{Public, PerTeam}, promhttp.HandlerOpts{})
 }
@@ -249,6 +253,13 @@ func Spend(team string, usd float64) {
 func RateLimited(team, kind string) {
 	if enabled.Load() {
 		rejections.WithLabelValues(orUnknown(team), kind).Inc()
+	}
+}
+
+// SoftBudgetCrossed counts a key whose spend crossed its soft_budget.
+func SoftBudgetCrossed(team string) {
+	if enabled.Load() {
+		softBudget.WithLabelValues(orUnknown(team)).Inc()
 	}
 }
 

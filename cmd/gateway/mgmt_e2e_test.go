@@ -428,7 +428,7 @@ func TestManagementBadInput(t *testing.T) {
 		{"tpm_limit wrong type", "POST", "/team/new", masterKey, `{"tpm_limit": "x"}`, 400, "tpm_limit"},
 		{"empty team_alias", "POST", "/team/new", masterKey, `{"team_alias": ""}`, 400, "team_alias"},
 		{"bad team_id", "POST", "/team/new", masterKey, `{"team_id": "../x"}`, 400, "team_id"},
-		{"bad budget_duration", "POST", "/team/new", masterKey, `{"budget_duration": "3w"}`, 400, "budget_duration"},
+		{"bad budget_duration", "POST", "/team/new", masterKey, `{"budget_duration": "3y"}`, 400, "budget_duration"},
 		{"bad role", "POST", "/team/new", masterKey, `{"members_with_roles": [{"user_id": "u", "role": "owner"}]}`, 400, "role"},
 		{"existing team", "POST", "/team/new", masterKey, `{"team_id": "` + teamA + `"}`, 400, "Team id = " + teamA + " already exists. Please use a different team id."},
 		{"no model_name", "POST", "/model/new", keyA, map[string]any{"litellm_params": mock}, 400, "model_name"},
