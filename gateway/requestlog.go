@@ -185,8 +185,8 @@ func setLogRequest(ctx *fasthttp.RequestCtx, req *chatRequest) {
 		}
 		if t := m.Get("tags"); t.IsArray() {
 			t.ForEach(func(_, v gjson.Result) bool {
-				if v.Type == gjson.String && v.Str != "" && len(info.tags) < usage.MaxTags {
-					info.tags = append(info.tags, boundedString(v.Str))
+				if v.Type == gjson.String && len(info.tags) < usage.MaxTags && configs.CheckTags([]string{v.Str}) == "" {
+					info.tags = append(info.tags, strings.Clone(v.Str))
 				}
 				return true
 			})
@@ -252,6 +252,13 @@ func (s *Server) record(info *requestInfo, end time.Time, status int, in, out, c
 	}
 	if info.team == "master" {
 		r.TeamID = ""
+	} else if snap := s.snapshot(); snap != nil {
+		// The team's and the key's tags (and their metadata.tags), then the
+		// request's, deduplicated.
+		team, key := snap.Teams[info.team], info.key
+		if len(r.Tags) > 0 || (team != nil && (len(team.Tags) > 0 || team.Metadata != nil)) || (key != nil && (len(key.Tags) > 0 || key.Metadata != nil)) {
+			r.Tags = configs.MergedTags(team, key, r.Tags)
+		}
 	}
 	w.Record(r)
 }
