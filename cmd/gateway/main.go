@@ -39,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return rotateSalt(args, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "import-litellm":
+		return importLiteLLM(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "gateway %s\n", version)
 		return 0
