@@ -388,14 +388,16 @@ func keyLabel(k *ltKey) string {
 	if name == "" {
 		name = str(k.KeyName)
 	}
-	tok := k.Token
-	if len(tok) > 8 {
-		tok = tok[:8]
+	// Only a hash is shown, never a token that is not one (an old
+	// LiteLLM's unhashed key would be the secret itself).
+	tok := "not a hash"
+	if t := strings.ToLower(strings.TrimSpace(k.Token)); isHexToken(t) {
+		tok = t[:8] + "…"
 	}
 	if name == "" {
-		return fmt.Sprintf("key (token %s…)", tok)
+		return fmt.Sprintf("key (token %s)", tok)
 	}
-	return fmt.Sprintf("key %q (token %s…)", name, tok)
+	return fmt.Sprintf("key %q (token %s)", name, tok)
 }
 
 // key imports one key into its (present) team.
