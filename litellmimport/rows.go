@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -89,6 +90,9 @@ func decodeRow(row json.RawMessage, dst any) (cols map[string]json.RawMessage, b
 		}
 		good[name] = v
 	}
+	// The failed first pass may have set part of a bad column (a pointer
+	// allocated before the type error): start again from zero.
+	reflect.ValueOf(dst).Elem().SetZero()
 	all, _ := json.Marshal(good)
 	if err := json.Unmarshal(all, dst); err != nil {
 		return nil, nil, fmt.Errorf("the row cannot be decoded")
