@@ -89,6 +89,13 @@ func Import(d *Dump, opts Options) (*Report, error) {
 		}
 		return nil, fmt.Errorf("the gateway's configuration is invalid, fix it before importing:\n  %s", strings.Join(lines, "\n  "))
 	}
+	for _, p := range problems {
+		// Which variable the gateway's salt key came from (a LiteLLM
+		// deployment's LITELLM_SALT_KEY, say), or that it is missing.
+		if s := p.String(); p.Warning && (strings.Contains(s, "salt_key") || strings.Contains(s, "LITELLM_")) {
+			r.note("%s", s)
+		}
+	}
 	im := &importer{opts: opts, store: store, r: r, teamsDir: teamsDir, modelsDir: modelsDir, caller: manage.Caller{Master: true}}
 	im.litellmSalt = im.saltKey()
 	if store.Snapshot().Settings.SaltKey == "" {

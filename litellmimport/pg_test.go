@@ -214,6 +214,8 @@ func TestImportSaltKeyFallback(t *testing.T) {
 	}
 	opts, env := gatewayDirs(t)
 	delete(env, "LITELLM_SALT_KEY")
+	delete(env, "GATEWAY_SALT_KEY")
+	env["LITELLM_SALT_KEY"] = "" // set but empty: as unset
 	opts.DryRun = true
 	rep, err := Import(dump, opts)
 	if err != nil {
@@ -224,16 +226,30 @@ func TestImportSaltKeyFallback(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_, _ = rep.WriteTo(&out)
-	if !strings.Contains(out.String(), "neither LITELLM_SALT_KEY nor LITELLM_MASTER_KEY is set") {
+	if !strings.Contains(out.String(), "neither LITELLM_SALT_KEY nor LITELLM_MASTER_KEY is set") || !strings.Contains(out.String(), "the gateway has no salt key") ||
+		!strings.Contains(out.String(), "environment variable GATEWAY_SALT_KEY is not set") {
 		t.Errorf("report:\n%s", out.String())
 	}
 	env["LITELLM_MASTER_KEY"] = "litellm-master"
+	env["GATEWAY_SALT_KEY"] = gatewaySalt
 	rep, err = Import(dump, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.SaltKeyFrom != "LITELLM_MASTER_KEY" || rep.Models.Imported != 2 {
 		t.Errorf("master key fallback: %+v", rep)
+	}
+
+	// A LiteLLM environment as it is: the gateway's salt key is
+	// LITELLM_SALT_KEY too (GATEWAY_SALT_KEY unset), and the report says so.
+	delete(env, "GATEWAY_SALT_KEY")
+	env["LITELLM_SALT_KEY"] = "litellm-master"
+	rep, err = Import(dump, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SaltKeyFrom != "LITELLM_SALT_KEY" || rep.Models.Imported != 2 || !strings.Contains(strings.Join(rep.Notes, "\n"), "using LITELLM_SALT_KEY instead") {
+		t.Errorf("LiteLLM's environment: %+v", rep)
 	}
 }
 
