@@ -336,8 +336,13 @@ func teamRequest(lt *ltTeam) (manage.TeamRequest, []string) {
 	}
 	if md, ok := object(lt.Metadata); !ok {
 		notes = append(notes, "metadata is not a JSON object; not carried over")
-	} else if len(md) > 0 {
-		req.Metadata = &md
+	} else if md, dropped := withoutSecrets(md); len(md) > 0 || dropped != "" {
+		if len(md) > 0 {
+			req.Metadata = &md
+		}
+		if dropped != "" {
+			notes = append(notes, dropped)
+		}
 	}
 	notes = append(notes, limitsRequest(&req.LimitsRequest, lt.TPMLimit, lt.RPMLimit, lt.MaxParallel, lt.MaxBudget, lt.BudgetDuration)...)
 	if models, note := modelList(lt.Models, "all-proxy-models"); len(models) > 0 {
@@ -390,10 +395,55 @@ func limitsRequest(l *manage.LimitsRequest, tpm, rpm, parallel *int64, budget *f
 	return notes
 }
 
+// maskedName is LiteLLM's key_name ("sk-...abcd") as the gateway shows
+// it; a name that is not masked (it could be the key) is masked here.
+func maskedName(name string) string {
+	if name == "" {
+		return "sk-..."
+	}
+	if strings.Contains(name, "...") && len(name) <= 16 {
+		return name
+	}
+	return configs.MaskKey(name)
+}
+
+// secretMetadata are metadata keys that may hold credentials (LiteLLM's
+// team and key logging callbacks carry their vendors' keys there); they
+// are never written to a file.
+var secretMetadata = []string{"logging", "callback_settings", "secret", "password", "api_key", "apikey", "credential", "token", "private_key"}
+
+// withoutSecrets returns md without the keys that may hold a secret, and
+// a note naming them ("" when none).
+func withoutSecrets(md map[string]any) (map[string]any, string) {
+	var dropped []string
+	out := map[string]any{}
+	for k, v := range md {
+		lk := strings.ToLower(k)
+		secret := false
+		for _, s := range secretMetadata {
+			if strings.Contains(lk, s) {
+				secret = true
+				break
+			}
+		}
+		if secret {
+			dropped = append(dropped, k)
+			continue
+		}
+		out[k] = v
+	}
+	if len(dropped) == 0 {
+		return md, ""
+	}
+	slices.Sort(dropped)
+	return out, fmt.Sprintf("metadata.%s may hold credentials (e.g. logging callbacks' keys); not carried over: set them up again in the gateway's own settings",
+		strings.Join(dropped, ", metadata."))
+}
+
 func keyLabel(k *ltKey) string {
 	name := str(k.KeyAlias)
 	if name == "" {
-		name = str(k.KeyName)
+		name = maskedName(str(k.KeyName))
 	}
 	// Only a hash is shown, never a token that is not one (an old
 	// LiteLLM's unhashed key would be the secret itself).
@@ -437,8 +487,13 @@ func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
 	}
 	if md, ok := object(lk.Metadata); !ok {
 		notes = append(notes, "metadata is not a JSON object; not carried over")
-	} else if len(md) > 0 {
-		req.Metadata = &md
+	} else if md, dropped := withoutSecrets(md); len(md) > 0 || dropped != "" {
+		if len(md) > 0 {
+			req.Metadata = &md
+		}
+		if dropped != "" {
+			notes = append(notes, dropped)
+		}
 	}
 	if lk.Blocked != nil && *lk.Blocked {
 		b := true
@@ -476,10 +531,7 @@ func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
 	}
 	// The key's own hash, carried over: LiteLLM stores sha256 hex too.
 	k.Token = token
-	k.KeyName = str(lk.KeyName)
-	if k.KeyName == "" {
-		k.KeyName = "sk-..."
-	}
+	k.KeyName = maskedName(str(lk.KeyName))
 	if expires != nil {
 		k.Expires = expires
 		if k.SetBy == nil {

@@ -30,11 +30,11 @@ func seed(t *testing.T, db *litellmtest.DB, salt string) {
 	db.Exec(t, `INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, organization_id, admins, members, members_with_roles, metadata,
 		max_budget, soft_budget, spend, models, max_parallel_requests, tpm_limit, rpm_limit, budget_duration, budget_reset_at, model_spend, router_settings, model_id, created_at)
 		VALUES ('team-a', 'search', 'org-1', ARRAY['u-admin'], ARRAY['u-1'], '[{"role": "admin", "user_id": "u-admin", "user_email": null}, {"role": "user", "user_id": "u-2"}, {"role": "user", "user_id": null, "user_email": "x@example.com"}]',
-		'{"cost_center": "42"}', 100.5, 50, 12.25, ARRAY['gpt-4o', 'gpt-4o-team'], 4, 10000, 60, '30d', now(), '{"gpt-4o": 12.25}', '{"routing_strategy": "latency"}', 7, '2025-01-02 03:04:05')`)
+		'{"cost_center": "42", "logging": [{"callback_name": "langfuse", "callback_vars": {"langfuse_secret_key": "sk-lf-secret-99"}}]}', 100.5, 50, 12.25, ARRAY['gpt-4o', 'gpt-4o-team'], 4, 10000, 60, '30d', now(), '{"gpt-4o": 12.25}', '{"routing_strategy": "latency"}', 7, '2025-01-02 03:04:05')`)
 	db.Exec(t, `INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, models, blocked, budget_duration) VALUES ('team-b', 'blocked team', ARRAY['all-proxy-models'], true, '1w')`)
 	db.Exec(t, `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, expires, models, aliases, user_id, team_id, max_parallel_requests, metadata, blocked,
 		tpm_limit, rpm_limit, max_budget, budget_duration, allowed_routes, spend, created_at)
-		VALUES ($1, 'sk-...y-a1', 'search-prod', '2099-01-01 00:00:00', ARRAY['gpt-4o-team'], '{"x": "gpt-4o"}', 'u-2', 'team-a', 2, '{"env": "prod"}', false,
+		VALUES ($1, 'sk-...y-a1', 'search-prod', '2099-01-01 00:00:00', ARRAY['gpt-4o-team'], '{"x": "gpt-4o"}', 'u-2', 'team-a', 2, '{"env": "prod", "langfuse_secret_key": "sk-lf-secret-99"}', false,
 		1000, 10, 5.5, '1d', ARRAY['/chat/completions'], 3.5, '2025-02-03 04:05:06')`, litellmtest.Token(virtualKey))
 	db.Exec(t, `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, team_id, blocked) VALUES ($1, 'sk-...b', 'b-key', 'team-b', true)`, litellmtest.Token("sk-team-b-key"))
 	db.Exec(t, `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias) VALUES ($1, 'sk-...c', 'no-team')`, litellmtest.Token("sk-no-team"))
@@ -115,12 +115,12 @@ func TestImportFromPostgres(t *testing.T) {
 		`key "search-prod" (token `, "aliases, allowed_routes, spend", `key "no-team"`, "has no team_id", `"litellm-dashboard" is not in LiteLLM_TeamTable`,
 		"not a sha256 hex digest", "(token not a hash)", `model "m-wrong-salt": litellm_params.api_key does not decrypt`, `model "m-blocked": blocked in LiteLLM`,
 		"litellm_params.foo is a parameter the gateway does not know", `budget_duration "1w"`, "members_with_roles[2] has no user_id",
-		"LiteLLM_SpendLogs: 1 rows", "LiteLLM_UserTable: 1 rows"} {
+		"LiteLLM_SpendLogs: 1 rows", "metadata.logging may hold credentials", `key "search-prod" (token d6b875c1…): metadata.langfuse_secret_key may hold credentials`, "LiteLLM_UserTable: 1 rows"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the report lacks %q", s)
 		}
 	}
-	for _, secret := range []string{"not-a-ha", upstreamKey, teamUpKey, virtualKey, "sk-lost", "litellm-salt", gatewaySalt} {
+	for _, secret := range []string{"sk-lf-secret-99", "not-a-ha", upstreamKey, teamUpKey, virtualKey, "sk-lost", "litellm-salt", gatewaySalt} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the report holds the secret %q", secret)
 		}
@@ -186,7 +186,10 @@ func TestImportFromPostgres(t *testing.T) {
 			t.Errorf("%s: the api_key does not open for its deployment: %v", c.file, err)
 		}
 	}
-	grep(t, filepath.Dir(opts.TeamsDir), upstreamKey, teamUpKey, virtualKey)
+	grep(t, filepath.Dir(opts.TeamsDir), upstreamKey, teamUpKey, virtualKey, "sk-lf-secret-99")
+	if _, ok := a.Metadata["logging"]; ok {
+		t.Errorf("metadata.logging was carried over")
+	}
 
 	// Again: nothing changes.
 	before := tree(t, filepath.Dir(opts.TeamsDir))
