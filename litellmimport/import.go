@@ -244,39 +244,116 @@ func (im *importer) team(i int, row json.RawMessage, d *Dump, keysByTeam map[str
 		}
 	}
 	now := im.opts.Now()
-	cur := im.store.Snapshot()
-	if cur.Teams[lt.TeamID] != nil {
-		im.r.Teams.Existing++
-	} else {
-		t, e := manage.NewTeam(req, im.caller.Name(), now)
-		if e != nil {
-			im.r.Teams.Skipped++
-			im.r.item("%s: %s; skipped with its keys", label, e.Message)
-			im.r.Keys.Skipped += len(keysByTeam[lt.TeamID])
-			return lt.TeamID
-		}
-		if at, ok := parseTime(str(lt.CreatedAt)); ok {
-			t.CreatedAt = &at
-		}
-		w := confstore.Write{Endpoint: "import-litellm", Actor: im.caller.Name(), TeamID: t.TeamID, ObjectID: t.TeamID, Summary: "import team " + t.TeamID}
-		if err := im.write(w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
-			ch, e := manage.NewTeamFile(in, im.teamsDir, t)
-			return []confstore.Change{ch}, e
-		}); err != nil {
-			im.r.Teams.Skipped++
-			im.r.item("%s: not written: %v; skipped with its keys", label, err)
-			im.r.Keys.Skipped += len(keysByTeam[lt.TeamID])
-			return lt.TeamID
-		}
-		im.r.Teams.Imported++
-	}
 	if len(lost) > 0 {
 		im.r.item("%s: not carried over: %s", label, strings.Join(lost, ", "))
 	}
+	seen := map[string]bool{}
+	var keys []*pendingKey
 	for _, kr := range keysByTeam[lt.TeamID] {
-		im.key(lt.TeamID, kr, now)
+		if pk := im.keyFor(lt.TeamID, kr, now, seen); pk != nil {
+			keys = append(keys, pk)
+		}
 	}
+	if im.store.Snapshot().Teams[lt.TeamID] != nil {
+		im.r.Teams.Existing++
+		im.addKeys(lt.TeamID, keys, now)
+		return lt.TeamID
+	}
+	t, e := manage.NewTeam(req, im.caller.Name(), now)
+	if e != nil {
+		im.r.Teams.Skipped++
+		im.r.item("%s: %s; skipped with its keys", label, e.Message)
+		im.r.Keys.Skipped += len(keys)
+		return lt.TeamID
+	}
+	if at, ok := parseTime(str(lt.CreatedAt)); ok {
+		t.CreatedAt = &at
+	}
+	newTeam := func(t *configs.Team) error {
+		w := confstore.Write{Endpoint: "import-litellm", Actor: im.caller.Name(), TeamID: t.TeamID, ObjectID: t.TeamID, Summary: "import team " + t.TeamID}
+		return im.write(w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
+			ch, e := manage.NewTeamFile(in, im.teamsDir, t)
+			return []confstore.Change{ch}, e
+		})
+	}
+	// The team with all its keys in one write; if that one is refused,
+	// the team alone and then each key, so one bad key does not keep
+	// the others out.
+	if len(keys) > 0 {
+		withKeys := manage.CloneTeam(t)
+		for _, pk := range keys {
+			withKeys.Keys = append(withKeys.Keys, pk.k)
+		}
+		if err := newTeam(withKeys); err == nil {
+			im.r.Teams.Imported++
+			for _, pk := range keys {
+				im.keyWritten(pk)
+			}
+			return lt.TeamID
+		}
+	}
+	if err := newTeam(t); err != nil {
+		im.r.Teams.Skipped++
+		im.r.item("%s: not written: %v; skipped with its keys", label, err)
+		im.r.Keys.Skipped += len(keys)
+		return lt.TeamID
+	}
+	im.r.Teams.Imported++
+	im.addKeys(lt.TeamID, keys, now)
 	return lt.TeamID
+}
+
+// pendingKey is a converted key waiting to be written.
+type pendingKey struct {
+	k     *configs.Key
+	label string
+	lost  []string
+}
+
+// addKeys adds keys to the existing team teamID: in one write, else one
+// by one.
+func (im *importer) addKeys(teamID string, keys []*pendingKey, now time.Time) {
+	add := func(ks []*pendingKey) error {
+		w := confstore.Write{Endpoint: "import-litellm", Actor: im.caller.Name(), TeamID: teamID, ObjectID: ks[0].k.Token,
+			Summary: fmt.Sprintf("import %d keys for team %s", len(ks), teamID)}
+		return im.write(w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
+			t := cur.Teams[teamID]
+			if t == nil {
+				return nil, manage.TeamNotFound("team_id", teamID)
+			}
+			nt := manage.CloneTeam(t)
+			for _, pk := range ks {
+				nt.Keys = append(nt.Keys, pk.k)
+			}
+			manage.Touch(nt, im.caller.Name(), now)
+			ch, e := manage.TeamFile(in, t, nt)
+			return []confstore.Change{ch}, e
+		})
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if len(keys) > 1 && add(keys) == nil {
+		for _, pk := range keys {
+			im.keyWritten(pk)
+		}
+		return
+	}
+	for _, pk := range keys {
+		if err := add([]*pendingKey{pk}); err != nil {
+			im.r.Keys.Skipped++
+			im.r.item("%s: not written: %v; skipped", pk.label, err)
+			continue
+		}
+		im.keyWritten(pk)
+	}
+}
+
+func (im *importer) keyWritten(pk *pendingKey) {
+	im.r.Keys.Imported++
+	if len(pk.lost) > 0 {
+		im.r.item("%s: not carried over: %s", pk.label, strings.Join(pk.lost, ", "))
+	}
 }
 
 // teamRequest is the /team/new request for a LiteLLM team.
@@ -457,21 +534,23 @@ func keyLabel(k *ltKey) string {
 	return fmt.Sprintf("key %q (token %s)", name, tok)
 }
 
-// key imports one key into its (present) team.
-func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
+// keyFor converts one key row of team teamID: nil when it is skipped or
+// already present (counted and reported). seen are the tokens already
+// taken for this team's write.
+func (im *importer) keyFor(teamID string, row json.RawMessage, now time.Time, seen map[string]bool) *pendingKey {
 	var lk ltKey
 	cols, bad, err := decodeRow(row, &lk)
 	if err != nil {
 		im.r.Keys.Skipped++
 		im.r.item("a key of team %q: %v; skipped", teamID, err)
-		return
+		return nil
 	}
 	label := keyLabel(&lk)
 	token := strings.ToLower(strings.TrimSpace(lk.Token))
 	if !isHexToken(token) {
 		im.r.Keys.Skipped++
 		im.r.item("%s: its token is not a sha256 hex digest (an unhashed key from an old LiteLLM?); skipped: create the key anew", label)
-		return
+		return nil
 	}
 	lost := append(bad, uncarried(cols, keyCarried)...)
 	req := manage.KeyRequest{}
@@ -506,7 +585,7 @@ func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
 		if !ok {
 			im.r.Keys.Skipped++
 			im.r.item("%s: expires %q is not a timestamp; skipped (it would never expire)", label, e)
-			return
+			return nil
 		}
 		expires = &at
 		if at.Before(now) {
@@ -516,18 +595,18 @@ func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
 	for _, n := range notes {
 		im.r.item("%s: %s", label, n)
 	}
-	if t, k := manage.FindKey(im.store.Snapshot(), token); k != nil {
+	if t, k := manage.FindKey(im.store.Snapshot(), token); k != nil || seen[token] {
 		im.r.Keys.Existing++
-		if t.TeamID != teamID {
+		if k != nil && t.TeamID != teamID {
 			im.r.item("%s: already present in team %q (LiteLLM has it in %q); left as it is", label, t.TeamID, teamID)
 		}
-		return
+		return nil
 	}
 	_, k, e := manage.NewKey(req, im.caller.Name(), now)
 	if e != nil {
 		im.r.Keys.Skipped++
 		im.r.item("%s: %s; skipped", label, e.Message)
-		return
+		return nil
 	}
 	// The key's own hash, carried over: LiteLLM stores sha256 hex too.
 	k.Token = token
@@ -542,26 +621,8 @@ func (im *importer) key(teamID string, row json.RawMessage, now time.Time) {
 	if at, ok := parseTime(str(lk.CreatedAt)); ok {
 		k.CreatedAt = &at
 	}
-	w := confstore.Write{Endpoint: "import-litellm", Actor: im.caller.Name(), TeamID: teamID, ObjectID: k.Token, Summary: "import key " + k.KeyName + " for team " + teamID}
-	if err := im.write(w, func(cur *configs.Snapshot, in *confstore.Files) ([]confstore.Change, *manage.Error) {
-		t := cur.Teams[teamID]
-		if t == nil {
-			return nil, manage.TeamNotFound("team_id", teamID)
-		}
-		nt := manage.CloneTeam(t)
-		nt.Keys = append(nt.Keys, k)
-		manage.Touch(nt, im.caller.Name(), now)
-		ch, e := manage.TeamFile(in, t, nt)
-		return []confstore.Change{ch}, e
-	}); err != nil {
-		im.r.Keys.Skipped++
-		im.r.item("%s: not written: %v; skipped", label, err)
-		return
-	}
-	im.r.Keys.Imported++
-	if len(lost) > 0 {
-		im.r.item("%s: not carried over: %s", label, strings.Join(lost, ", "))
-	}
+	seen[token] = true
+	return &pendingKey{k: k, label: label, lost: lost}
 }
 
 func isHexToken(s string) bool {
