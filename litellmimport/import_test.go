@@ -18,7 +18,7 @@ func TestImportRows(t *testing.T) {
 	key := litellmtest.Token("sk-rows-key")
 	d := &Dump{
 		Teams: []json.RawMessage{json.RawMessage(`{"team_id":"t1","team_alias":"rows","members_with_roles":{},"metadata":"{\"a\": 1}","models":[],"tpm_limit":5,"blocked":false,"spend":0,"created_at":"2025-03-04T05:06:07.123"}`)},
-		Keys:  []json.RawMessage{json.RawMessage(`{"token":"` + key + `","key_alias":"k","team_id":"t1","expires":"2099-01-01T00:00:00+00:00","models":["all-team-models"],"metadata":{},"tpm_limit":"not a number","spend":0}`),
+		Keys: []json.RawMessage{json.RawMessage(`{"token":"` + key + `","key_alias":"k","team_id":"t1","expires":"2099-01-01T00:00:00+00:00","models":["all-team-models"],"metadata":{},"tpm_limit":"not a number","spend":0}`),
 			// Refused by the configuration's checks: the other keys still go in.
 			json.RawMessage(`{"token":"` + litellmtest.Token("sk-bad-limit") + `","key_alias":"bad","team_id":"t1","rpm_limit":-1}`)},
 		Models: []json.RawMessage{json.RawMessage(`{"model_id":"m1","model_name":"model_name_t1_m1","model_info":"{\"team_id\": \"t1\", \"team_public_model_name\": \"mine\"}",` +
