@@ -106,11 +106,19 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value string, salt Sal
 	at := b.posOf(g, name, Pos{})
 	switch {
 	case value == "":
+		if v, from := b.liteLLMSecret(name, ""); v != "" {
+			b.problems.warnf(at, "general_settings.%s is not set; using %s from the environment (LiteLLM's variable)", name, from)
+			return v
+		}
 		return ""
 	case strings.HasPrefix(value, EnvPrefix):
 		env := strings.TrimPrefix(value, EnvPrefix)
 		v, ok := b.env(env)
 		if !ok || v == "" {
+			if v, from := b.liteLLMSecret(name, env); v != "" {
+				b.problems.warnf(at, "environment variable %s is not set (%s: %s); using %s instead (LiteLLM's variable)", env, name, value, from)
+				return v
+			}
 			b.problems.warnf(at, "environment variable %s is not set (%s: %s); %s", env, name, value, consequence)
 			return ""
 		}
@@ -134,6 +142,28 @@ func (b *builder) settingSecret(g *GeneralSettings, name, value string, salt Sal
 		b.problems.warnf(at, "%s is a plaintext secret in the file; use os.environ/NAME (e.g. os.environ/%s) instead", name, env)
 		return value
 	}
+}
+
+// LiteLLM's variables for the master and salt keys, read when the
+// settings name no key or the variable they name is unset, so a LiteLLM
+// deployment's environment works as it is.
+const (
+	LiteLLMMasterKeyEnv = "LITELLM_MASTER_KEY"
+	LiteLLMSaltKeyEnv   = "LITELLM_SALT_KEY"
+)
+
+// liteLLMSecret is LiteLLM's variable for the setting name (master_key,
+// salt_key) and its value, unless it is the variable already read
+// (named).
+func (b *builder) liteLLMSecret(name, named string) (string, string) {
+	env := map[string]string{"master_key": LiteLLMMasterKeyEnv, "salt_key": LiteLLMSaltKeyEnv}[name]
+	if env == "" || env == named {
+		return "", ""
+	}
+	if v, ok := b.env(env); ok && v != "" {
+		return v, env
+	}
+	return "", ""
 }
 
 // DefaultSaltKeyPreviousEnv is the variable read for the previous salt key

@@ -72,6 +72,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return rotateSalt(args, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "import-litellm":
+		return importLiteLLM(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString(debug.ReadBuildInfo()))
 		return 0
