@@ -4,6 +4,7 @@
 //	gateway check [flags]     validate the configuration offline
 //	gateway encrypt           print the enc:v2: form of a secret read on stdin
 //	gateway rotate-salt       re-encrypt every enc: value for a new salt key
+//	gateway import-litellm    import a LiteLLM database's teams, keys and models
 //	gateway version           print the module version and commit
 package main
 
@@ -98,6 +99,10 @@ commands:
   rotate-salt
             re-encrypt every enc: value from the salt key to a new one
             (GATEWAY_SALT_KEY_NEW); see "gateway rotate-salt -h"
+  import-litellm
+            read a LiteLLM database (--database-url) and write its teams,
+            keys and models into teams.d/ and models.d/; see
+            "gateway import-litellm -h"
   version   print the module version and the commit it was built from
 
 "gateway <command> -h" prints a command's flags.

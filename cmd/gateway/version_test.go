@@ -30,7 +30,7 @@ func TestHelpListsCommands(t *testing.T) {
 		if code := run([]string{arg}, nil, &out, &errOut); code != 0 {
 			t.Fatalf("%s: exit %d: %s", arg, code, errOut.String())
 		}
-		for _, cmd := range []string{"serve", "check", "encrypt", "rotate-salt", "version"} {
+		for _, cmd := range []string{"serve", "check", "encrypt", "rotate-salt", "import-litellm", "version"} {
 			if !strings.Contains(out.String(), "\n  "+cmd) {
 				t.Errorf("%s: %q not listed:\n%s", arg, cmd, out.String())
 			}
