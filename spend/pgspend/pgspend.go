@@ -1,0 +1,580 @@
+// Package pgspend is the spend.Backend on PostgreSQL
+// (general_settings.database_url): the same Load/Add/Forget/Close as the
+// bbolt store, but writing additive deltas so several replicas can share
+// one database.
+//
+// Rows are (team, key, period) where the period is named by its reset
+// time; a flush adds each pending delta to its period's row
+// (spend = spend + delta) in one transaction, under a per-(team, key)
+// advisory lock taken in a fixed order (no deadlock between replicas). A
+// crash (kill -9) before COMMIT rolls the whole flush back; the deltas
+// still in memory (at most FlushInterval of spend) are lost, as with the
+// bbolt store. A delta is removed from memory only after its COMMIT
+// succeeded.
+//
+// When the period of a team or key changes without a reset (its
+// budget_duration was added or removed), the new period's row starts from
+// the current one's spend, as the bbolt store carries its single record;
+// a reset (Delta.NewPeriod) starts the new row at zero; a reset older
+// than the current period is dropped.
+//
+// Open carries an existing spend.db over once (see carryOver).
+package pgspend
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/llmgateway/gateway/internal/pgmigrate"
+	"github.com/llmgateway/gateway/spend"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Component is this store's name in the gateway_migrations table.
+const Component = "spend"
+
+// CarryOverMarker names the marker row written when spend.db was carried
+// over.
+const CarryOverMarker = "carried over spend.db"
+
+// opTimeout bounds one flush, load or forget.
+const opTimeout = 10 * time.Second
+
+// Options configure a Store.
+type Options struct {
+	Log *slog.Logger
+	// StateDir is the --state-dir whose spend.db is carried over once
+	// ("" = none).
+	StateDir string
+	// FlushInterval defaults to spend.FlushInterval.
+	FlushInterval time.Duration
+}
+
+type pid struct {
+	team, key string
+	reset     int64
+}
+
+type pend struct {
+	spend       float64
+	periodStart int64
+	newPeriod   bool
+	order       int
+}
+
+type loadReq struct {
+	teamID string
+	reply  chan spend.Team
+}
+
+// Store is the PostgreSQL spend backend. Safe for concurrent use.
+type Store struct {
+	pool     *pgxpool.Pool
+	ownPool  bool
+	log      *slog.Logger
+	interval time.Duration
+	deltas   chan spend.Delta
+	loads    chan loadReq
+	closing  chan chan error
+	done     chan struct{}
+	order    int
+}
+
+var _ spend.Backend = (*Store)(nil)
+
+// Open connects to databaseURL (errors never contain it), applies the
+// migrations, carries spend.db over once and starts the writer.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, errors.New("general_settings.database_url is not a valid PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=...)")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	s, err := New(ctx, pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownPool = true
+	return s, nil
+}
+
+// New is Open on an existing pool; Close does not close the pool.
+func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	ms, err := pgmigrate.Load(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	n, err := pgmigrate.Apply(ctx, pool, Component, ms)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("spend store: PostgreSQL schema migrated", "applied", n, "version", ms[len(ms)-1].Version)
+	}
+	if opts.StateDir != "" {
+		if err := carryOver(ctx, pool, opts.StateDir, log); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{
+		pool:     pool,
+		log:      log,
+		interval: cmp.Or(opts.FlushInterval, spend.FlushInterval),
+		deltas:   make(chan spend.Delta, 1<<14),
+		loads:    make(chan loadReq),
+		closing:  make(chan chan error),
+		done:     make(chan struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+// Add queues a delta; it never waits for the database (it blocks only if
+// 16,384 deltas are queued while a flush runs).
+func (s *Store) Add(d spend.Delta) {
+	select {
+	case s.deltas <- d:
+	case <-s.done:
+		s.log.Warn("spend delta after the store closed is lost", "team", d.TeamID, "spend", d.Spend)
+	}
+}
+
+// Forget queues the removal of every record of a team.
+func (s *Store) Forget(teamID string) { s.Add(spend.Delta{TeamID: teamID, Forget: true}) }
+
+// Load writes this process's pending deltas, then reads the team's
+// current records.
+func (s *Store) Load(teamID string) spend.Team {
+	r := loadReq{teamID: teamID, reply: make(chan spend.Team, 1)}
+	select {
+	case s.loads <- r:
+		return <-r.reply
+	case <-s.done:
+		return spend.Team{Keys: map[string]*spend.Record{}}
+	}
+}
+
+// Close writes the pending deltas and stops the writer.
+func (s *Store) Close() error {
+	c := make(chan error, 1)
+	select {
+	case s.closing <- c:
+		return <-c
+	case <-s.done:
+		return nil
+	}
+}
+
+func (s *Store) run() {
+	pending := map[pid]*pend{}
+	tick := time.NewTicker(s.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case d := <-s.deltas:
+			s.merge(pending, d)
+		case r := <-s.loads:
+			s.drain(pending)
+			r.reply <- s.load(pending, r.teamID)
+		case <-tick.C:
+			s.flush(pending)
+		case c := <-s.closing:
+			s.drain(pending)
+			var err error
+			for range 3 {
+				if err = s.flush(pending); err == nil {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if err != nil {
+				err = fmt.Errorf("spend not written to PostgreSQL on shutdown: %w", err)
+			}
+			if s.ownPool {
+				s.pool.Close()
+			}
+			close(s.done)
+			c <- err
+			return
+		}
+	}
+}
+
+func (s *Store) drain(pending map[pid]*pend) {
+	for {
+		select {
+		case d := <-s.deltas:
+			s.merge(pending, d)
+		default:
+			return
+		}
+	}
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// clean makes an id storable as PostgreSQL text (valid UTF-8, no NUL).
+func clean(v string) string {
+	if !utf8.ValidString(v) {
+		v = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	return strings.ReplaceAll(v, "\x00", "")
+}
+
+func (s *Store) merge(pending map[pid]*pend, d spend.Delta) {
+	if d.Forget {
+		s.forget(pending, d.TeamID)
+		return
+	}
+	if !spend.Finite(d.Spend) || d.Spend < 0 {
+		s.log.Error("a spend delta that is not a finite, non-negative number is counted as 0", "team", d.TeamID, "spend", fmt.Sprint(d.Spend))
+		d.Spend = 0
+	}
+	k := pid{clean(d.TeamID), clean(d.KeyToken), nanos(d.ResetAt)}
+	p := pending[k]
+	if p == nil {
+		s.order++
+		p = &pend{order: s.order}
+		pending[k] = p
+	}
+	p.spend = spend.Add(p.spend, d.Spend)
+	p.newPeriod = p.newPeriod || d.NewPeriod
+	if !d.PeriodStart.IsZero() {
+		p.periodStart = d.PeriodStart.UnixNano()
+	}
+}
+
+func (s *Store) forget(pending map[pid]*pend, teamID string) {
+	teamID = clean(teamID)
+	for k := range pending {
+		if k.team == teamID {
+			delete(pending, k)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM spend_periods WHERE team_id = $1`, teamID); err != nil {
+		s.log.Error("removing the spend of a deleted team failed; a team created again with its id would start with it", "team", teamID, "err", err)
+		return
+	}
+	s.log.Info("spend of a removed team dropped", "team", teamID)
+}
+
+// lockID is the advisory lock of one team's or key's rows.
+func lockID(team, key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("spend\x00" + team + "\x00" + key))
+	return int64(h.Sum64())
+}
+
+// flush writes every pending delta in one transaction; on success the
+// pending map is cleared, on failure it is kept for the next flush.
+func (s *Store) flush(pending map[pid]*pend) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	err := s.write(ctx, pending)
+	if err != nil {
+		s.log.Error("writing spend to PostgreSQL failed; it is retried with the next flush", "err", err)
+		return err
+	}
+	clear(pending)
+	return nil
+}
+
+func (s *Store) write(ctx context.Context, pending map[pid]*pend) error {
+	ids := make([]pid, 0, len(pending))
+	for k := range pending {
+		ids = append(ids, k)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	// The locks, in one fixed order.
+	type tk struct{ team, key string }
+	var locks []int64
+	perID := map[tk]int{}
+	for _, k := range ids {
+		perID[tk{k.team, k.key}]++
+	}
+	for k := range perID {
+		locks = append(locks, lockID(k.team, k.key))
+	}
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
+	lb := &pgx.Batch{}
+	for _, l := range locks {
+		lb.Queue(`SELECT pg_advisory_xact_lock($1)`, l)
+	}
+	if err := tx.SendBatch(ctx, lb).Close(); err != nil {
+		return err
+	}
+	// The common case, pipelined: one period of a team or key, already
+	// its current one.
+	var fast, slow []pid
+	for _, k := range ids {
+		if perID[tk{k.team, k.key}] == 1 {
+			fast = append(fast, k)
+		} else {
+			slow = append(slow, k)
+		}
+	}
+	fb := &pgx.Batch{}
+	for _, k := range fast {
+		p := pending[k]
+		fb.Queue(`UPDATE spend_periods SET spend = spend + $4,
+			period_start_ns = CASE WHEN $5::bigint = 0 THEN period_start_ns ELSE $5 END, updated_at = now()
+			WHERE team_id = $1 AND key_token = $2 AND reset_ns = $3
+			AND opened = (SELECT max(opened) FROM spend_periods WHERE team_id = $1 AND key_token = $2)
+			RETURNING true`, k.team, k.key, k.reset, p.spend, p.periodStart)
+	}
+	if len(fast) > 0 {
+		br := tx.SendBatch(ctx, fb)
+		for _, k := range fast {
+			var ok bool
+			err := br.QueryRow().Scan(&ok)
+			if errors.Is(err, pgx.ErrNoRows) {
+				slow = append(slow, k)
+				continue
+			}
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(slow, func(a, b pid) int { return cmp.Compare(pending[a].order, pending[b].order) })
+	for _, k := range slow {
+		if err := s.apply(ctx, tx, k, pending[k]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// apply writes one delta that is not a plain addition to the current
+// period: a new period (reset or budget_duration changed), or a late one.
+func (s *Store) apply(ctx context.Context, tx pgx.Tx, k pid, p *pend) error {
+	var curReset, curOpened int64
+	var curSpend float64
+	hasCur := true
+	err := tx.QueryRow(ctx, `SELECT reset_ns, spend, opened FROM spend_periods WHERE team_id = $1 AND key_token = $2
+		ORDER BY opened DESC LIMIT 1`, k.team, k.key).Scan(&curReset, &curSpend, &curOpened)
+	if errors.Is(err, pgx.ErrNoRows) {
+		hasCur = false
+	} else if err != nil {
+		return err
+	}
+	isCur := hasCur && curReset == k.reset
+	stale := hasCur && !isCur && curReset != 0 && k.reset != 0 && k.reset < curReset
+	if stale && p.newPeriod {
+		s.log.Info("a budget reset older than the stored period is dropped", "team", k.team)
+		return nil
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spend_periods WHERE team_id = $1 AND key_token = $2 AND reset_ns = $3)`,
+		k.team, k.key, k.reset).Scan(&exists); err != nil {
+		return err
+	}
+	becomeCurrent := !isCur && !stale
+	if exists {
+		if becomeCurrent && !p.newPeriod {
+			// The period changed back without a reset (budget_duration
+			// removed, then added again): carry the current spend.
+			_, err := tx.Exec(ctx, `UPDATE spend_periods SET spend = $4,
+				period_start_ns = CASE WHEN $5::bigint = 0 THEN period_start_ns ELSE $5 END,
+				opened = nextval('spend_period_seq'), updated_at = now()
+				WHERE team_id = $1 AND key_token = $2 AND reset_ns = $3`, k.team, k.key, k.reset, spend.Add(curSpend, p.spend), p.periodStart)
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE spend_periods SET spend = spend + $4,
+			period_start_ns = CASE WHEN $5::bigint = 0 THEN period_start_ns ELSE $5 END,
+			opened = CASE WHEN $6 THEN nextval('spend_period_seq') ELSE opened END, updated_at = now()
+			WHERE team_id = $1 AND key_token = $2 AND reset_ns = $3`, k.team, k.key, k.reset, p.spend, p.periodStart, becomeCurrent)
+		return err
+	}
+	seed := 0.0
+	if hasCur && !stale && !p.newPeriod {
+		seed = curSpend // the period changed without a reset: carry the spend, as bbolt does
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO spend_periods (team_id, key_token, reset_ns, period_start_ns, spend, opened)
+		VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN nextval('spend_period_seq') ELSE 0 END)`,
+		k.team, k.key, k.reset, p.periodStart, spend.Add(seed, p.spend), becomeCurrent)
+	return err
+}
+
+// load flushes (so this process's deltas count) and reads the team's
+// current records. When PostgreSQL cannot be read it retries for a few
+// seconds, then logs and returns what this process has pending.
+func (s *Store) load(pending map[pid]*pend, teamID string) spend.Team {
+	var lastErr error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+		}
+		if err := s.flush(pending); err != nil {
+			lastErr = err
+			continue
+		}
+		t, err := s.read(teamID)
+		if err == nil {
+			return t
+		}
+		lastErr = err
+	}
+	s.log.Error("reading a team's spend from PostgreSQL failed; it starts from what this process holds, and its budget may be exceeded until PostgreSQL is back", "team", teamID, "err", lastErr)
+	out := spend.Team{Keys: map[string]*spend.Record{}}
+	for k, p := range pending {
+		if k.team != clean(teamID) {
+			continue
+		}
+		r := &spend.Record{Spend: p.spend, PeriodStart: fromNanos(p.periodStart), ResetAt: fromNanos(k.reset)}
+		out.Found = true
+		if k.key == "" {
+			out.Team = r
+		} else {
+			out.Keys[k.key] = r
+		}
+	}
+	return out
+}
+
+func (s *Store) read(teamID string) (spend.Team, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (key_token) key_token, spend, period_start_ns, reset_ns
+		FROM spend_periods WHERE team_id = $1 ORDER BY key_token, opened DESC`, clean(teamID))
+	if err != nil {
+		return spend.Team{}, err
+	}
+	defer rows.Close()
+	out := spend.Team{Keys: map[string]*spend.Record{}}
+	for rows.Next() {
+		var key string
+		var sp float64
+		var ps, reset int64
+		if err := rows.Scan(&key, &sp, &ps, &reset); err != nil {
+			return spend.Team{}, err
+		}
+		r := &spend.Record{Spend: spend.Add(sp, 0), PeriodStart: fromNanos(ps), ResetAt: fromNanos(reset)}
+		out.Found = true
+		if key == "" {
+			out.Team = r
+		} else {
+			out.Keys[key] = r
+		}
+	}
+	return out, rows.Err()
+}
+
+// carryOver copies the spend.db of stateDir into PostgreSQL once: under an
+// advisory lock, in one transaction with a marker row, so replicas
+// starting together, or a restart, never carry it twice. Each record
+// becomes its team's or key's current period (added to a row already
+// there for the same period).
+func carryOver(ctx context.Context, pool *pgxpool.Pool, stateDir string, log *slog.Logger) error {
+	teams, found, err := spend.ReadAll(stateDir, log)
+	if err != nil {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	if !found {
+		return nil
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("carry-over", "")); err != nil {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	var doneAt time.Time
+	err = tx.QueryRow(ctx, `SELECT done_at FROM spend_markers WHERE name = $1`, CarryOverMarker).Scan(&doneAt)
+	if err == nil {
+		log.Info("spend.db was carried over to PostgreSQL already; the spend in PostgreSQL is used, spend.db is not read again", "carried_at", doneAt.UTC().Format(time.RFC3339))
+		return nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	ids := make([]string, 0, len(teams))
+	for id := range teams {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b := &pgx.Batch{}
+	records := 0
+	queue := func(team, key string, r *spend.Record) {
+		records++
+		b.Queue(`INSERT INTO spend_periods (team_id, key_token, reset_ns, period_start_ns, spend, opened)
+			VALUES ($1, $2, $3, $4, $5, nextval('spend_period_seq'))
+			ON CONFLICT (team_id, key_token, reset_ns) DO UPDATE SET spend = spend_periods.spend + excluded.spend`,
+			clean(team), clean(key), nanos(r.ResetAt), nanos(r.PeriodStart), spend.Add(r.Spend, 0))
+	}
+	for _, id := range ids {
+		t := teams[id]
+		if t.Team != nil {
+			queue(id, "", t.Team)
+		}
+		keys := make([]string, 0, len(t.Keys))
+		for k := range t.Keys {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			queue(id, k, t.Keys[k])
+		}
+	}
+	detail := fmt.Sprintf("%d teams, %d records", len(teams), records)
+	b.Queue(`INSERT INTO spend_markers (name, detail) VALUES ($1, $2)`, CarryOverMarker, detail)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("carrying spend.db over to PostgreSQL: %w", err)
+	}
+	log.Warn("carried the spend and budget periods of spend.db over to PostgreSQL, once; from now on spend is kept in PostgreSQL and spend.db is no longer written",
+		"teams", len(teams), "records", records)
+	return nil
+}
