@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -17,39 +14,7 @@ import (
 	"github.com/llmgateway/gateway/usage"
 )
 
-// ErrBadCursor is returned by Logs for a cursor it did not make.
-var ErrBadCursor = errors.New("invalid cursor: pass the \"next\" value of the previous page unchanged, or none for the first page")
-
-// encodeCursor makes the opaque cursor after (startNs, requestID).
-func encodeCursor(startNs int64, requestID string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + strconv.FormatInt(startNs, 10) + ":" + requestID))
-}
-
-// parseCursor reads a cursor made by encodeCursor.
-func parseCursor(c string) (int64, string, error) {
-	if len(c) > 4096 {
-		return 0, "", ErrBadCursor
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", ErrBadCursor
-	}
-	rest, ok := strings.CutPrefix(string(b), "v1:")
-	if !ok {
-		return 0, "", ErrBadCursor
-	}
-	num, id, ok := strings.Cut(rest, ":")
-	if !ok {
-		return 0, "", ErrBadCursor
-	}
-	ns, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || id != clean(id) {
-		return 0, "", ErrBadCursor
-	}
-	return ns, id, nil
-}
-
-// Logs pages through records, newest first, by (start, request id).
+// Logs pages through records, newest first by (start, request id).
 // From is inclusive, To exclusive.
 func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, error) {
 	limit := q.Limit
@@ -69,14 +34,14 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	if q.KeyID != "" {
 		where = append(where, "key_id = "+arg(clean(q.KeyID)))
 	}
-	if q.UserID != "" {
+	if q.UserID != "" { // usage.UserOf
 		where = append(where, "coalesce(nullif(key_user_id, ''), user_id) = "+arg(clean(q.UserID)))
 	}
 	if q.RequestID != "" {
 		where = append(where, "request_id = "+arg(clean(q.RequestID)))
 	}
-	if q.Model != "" {
-		where = append(where, "model = "+arg(clean(q.Model)))
+	if q.Model != "" { // usage.ModelOf
+		where = append(where, "coalesce(nullif(model_group, ''), model) = "+arg(clean(q.Model)))
 	}
 	switch q.Status {
 	case "":
@@ -85,29 +50,31 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	case "failure":
 		where = append(where, "status NOT BETWEEN 200 AND 299")
 	default:
-		return usage.LogPage{}, fmt.Errorf("status %q: use \"success\" or \"failure\"", q.Status)
+		return usage.LogPage{}, fmt.Errorf("%w: status must be \"success\" or \"failure\"", usage.ErrBadQuery)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "start_ns >= "+arg(q.From.UnixNano()))
+		where = append(where, "start_at >= "+arg(q.From))
 	}
 	if !q.To.IsZero() {
-		where = append(where, "start_ns < "+arg(q.To.UnixNano()))
+		where = append(where, "start_at < "+arg(q.To))
 	}
 	if q.Cursor != "" {
-		ns, id, err := parseCursor(q.Cursor)
+		start, id, err := usage.DecodeCursor(q.Cursor)
 		if err != nil {
 			return usage.LogPage{}, err
 		}
-		where = append(where, "(start_ns, request_id) < ("+arg(ns)+", "+arg(id)+")")
+		// The order of the ORDER BY below: start desc, then request id
+		// desc in the "C" collation (bytes), as in the sort key.
+		where = append(where, "(start_at < "+arg(start)+" OR (start_at = "+arg(start)+" AND request_id COLLATE \"C\" < "+arg(clean(id))+"))")
 	}
-	sql := `SELECT start_ns, request_id, end_ns, team_id, key_id, key_alias, key_user_id, user_id, end_user,
+	sql := `SELECT start_at, request_id, end_at, team_id, key_id, key_alias, key_user_id, user_id, end_user,
 		route, model, model_group, deployment_id, provider, status, error_type, prompt_tokens,
-		completion_tokens, cached_tokens, cost, latency_ns, ttft_ns, stream, retries, fallbacks, tags, metadata
+		completion_tokens, cached_tokens, cost, latency_us, ttft_us, stream, retries, fallbacks, tags, metadata
 		FROM usage_records`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	sql += " ORDER BY start_ns DESC, request_id DESC LIMIT " + arg(limit+1)
+	sql += " ORDER BY start_at DESC, request_id COLLATE \"C\" DESC LIMIT " + arg(limit+1)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return usage.LogPage{}, fmt.Errorf("usage store: reading logs: %w", err)
@@ -116,16 +83,16 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	page := usage.LogPage{Records: []usage.Record{}}
 	for rows.Next() {
 		var r usage.Record
-		var startNs, endNs, latNs, ttftNs int64
+		var latUs, ttftUs int64
 		var meta *string
-		if err := rows.Scan(&startNs, &r.RequestID, &endNs, &r.TeamID, &r.KeyID, &r.KeyAlias, &r.KeyUserID,
+		if err := rows.Scan(&r.Start, &r.RequestID, &r.End, &r.TeamID, &r.KeyID, &r.KeyAlias, &r.KeyUserID,
 			&r.User, &r.EndUser, &r.Route, &r.Model, &r.ModelGroup, &r.DeploymentID, &r.Provider, &r.Status,
-			&r.ErrorType, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.Cost, &latNs, &ttftNs,
+			&r.ErrorType, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.Cost, &latUs, &ttftUs,
 			&r.Stream, &r.Retries, &r.Fallbacks, &r.Tags, &meta); err != nil {
 			return usage.LogPage{}, fmt.Errorf("usage store: reading logs: %w", err)
 		}
-		r.Start, r.End = time.Unix(0, startNs).UTC(), time.Unix(0, endNs).UTC()
-		r.Latency, r.TTFT = time.Duration(latNs), time.Duration(ttftNs)
+		r.Start, r.End = r.Start.UTC(), r.End.UTC()
+		r.Latency, r.TTFT = time.Duration(latUs)*time.Microsecond, time.Duration(ttftUs)*time.Microsecond
 		if len(r.Tags) == 0 {
 			r.Tags = nil
 		}
@@ -140,7 +107,7 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	if len(page.Records) > limit {
 		page.Records = page.Records[:limit]
 		last := page.Records[limit-1]
-		page.Next = encodeCursor(last.Start.UnixNano(), last.RequestID)
+		page.Next = usage.EncodeCursor(last.Start, last.RequestID)
 	}
 	return page, nil
 }
@@ -150,204 +117,139 @@ type rollRow struct {
 	bucket time.Time
 	value  string
 	team   string
-	m      usage.Metrics
-	hist   []int64
+	detail string
+	agg    usage.Agg
 }
 
-// readRollups reads the rows of one granularity and dimension with
-// bucket in [from, to) (zero: unbounded), value equal to value or (with
-// prefix) starting with it, and team (when not "").
-func (s *Store) readRollups(ctx context.Context, gran, dim, value string, prefix bool, team string, from, to time.Time) ([]rollRow, error) {
+// rollQuery selects rollup rows.
+type rollQuery struct {
+	gran     string
+	dim      usage.Dimension
+	value    *string // nil: any
+	team     *string // nil: any
+	from, to time.Time
+}
+
+// readRollups reads the rows of q with bucket in [from, to) (zero ends
+// unbounded).
+func (s *Store) readRollups(ctx context.Context, q rollQuery) ([]rollRow, error) {
 	where := []string{"granularity = $1", "dimension = $2"}
-	args := []any{gran, dim}
+	args := []any{q.gran, string(q.dim)}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	switch {
-	case value != "" && prefix:
-		where = append(where, "starts_with(value, "+arg(value)+")")
-	case value != "":
-		where = append(where, "value = "+arg(value))
+	if q.value != nil {
+		where = append(where, "value = "+arg(clean(*q.value)))
 	}
-	if team != "" {
-		where = append(where, "team_id = "+arg(team))
+	if q.team != nil {
+		where = append(where, "team_id = "+arg(clean(*q.team)))
 	}
-	if !from.IsZero() {
-		where = append(where, "bucket >= "+arg(from))
+	if !q.from.IsZero() {
+		where = append(where, "bucket >= "+arg(q.from))
 	}
-	if !to.IsZero() {
-		where = append(where, "bucket < "+arg(to))
+	if !q.to.IsZero() {
+		where = append(where, "bucket < "+arg(q.to))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT bucket, value, team_id, requests, successful, failed, prompt_tokens,
+	rows, err := s.pool.Query(ctx, `SELECT bucket, value, team_id, detail, requests, successful, failed, prompt_tokens,
 		completion_tokens, cached_tokens, spend, latency_hist FROM usage_rollups WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage store: reading rollups: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (rollRow, error) {
 		var r rollRow
-		err := row.Scan(&r.bucket, &r.value, &r.team, &r.m.Requests, &r.m.Successful, &r.m.Failed,
-			&r.m.PromptTokens, &r.m.CompletionTokens, &r.m.CachedTokens, &r.m.Spend, &r.hist)
+		var hist []int64
+		err := row.Scan(&r.bucket, &r.value, &r.team, &r.detail, &r.agg.Requests, &r.agg.Successful, &r.agg.Failed,
+			&r.agg.PromptTokens, &r.agg.CompletionTokens, &r.agg.CachedTokens, &r.agg.Spend, &hist)
+		copy(r.agg.Hist[:], hist)
 		r.bucket = r.bucket.UTC()
 		return r, err
 	})
 }
 
-// acc accumulates metrics and a histogram.
-type acc struct {
-	m    usage.Metrics
-	hist []int64
-}
-
-func (a *acc) add(r rollRow) {
-	a.m.Requests += r.m.Requests
-	a.m.Successful += r.m.Successful
-	a.m.Failed += r.m.Failed
-	a.m.PromptTokens += r.m.PromptTokens
-	a.m.CompletionTokens += r.m.CompletionTokens
-	a.m.CachedTokens += r.m.CachedTokens
-	a.m.Spend += r.m.Spend
-	a.hist = addHist(a.hist, r.hist)
-}
-
-func (a *acc) metrics() usage.Metrics {
-	m := a.m
-	m.TotalTokens = m.PromptTokens + m.CompletionTokens
-	m.LatencyP50Ms = percentile(a.hist, 0.50)
-	m.LatencyP95Ms = percentile(a.hist, 0.95)
-	return m
-}
-
-// dayRange is [day(from), day(to)+1 day); zero ends stay unbounded.
+// dayRange is [DayOf(from), DayOf(to)+1 day); zero ends stay unbounded.
 func dayRange(from, to time.Time) (time.Time, time.Time) {
 	var f, t time.Time
 	if !from.IsZero() {
-		f = day(from)
+		f = usage.DayOf(from)
 	}
 	if !to.IsZero() {
-		t = day(to).AddDate(0, 0, 1)
+		t = usage.DayOf(to).AddDate(0, 0, 1)
 	}
 	return f, t
 }
 
-// Activity is a team's or a user's daily activity, from the daily
-// rollups; From and To are days, inclusive (UTC).
+func sortedDays[V any](m map[time.Time]V) []time.Time {
+	out := make([]time.Time, 0, len(m))
+	for t := range m {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+func into(m map[string]*usage.Agg, name string, a *usage.Agg) {
+	x := m[name]
+	if x == nil {
+		x = &usage.Agg{}
+		m[name] = x
+	}
+	x.Merge(a)
+}
+
+// Activity is a team's or a user's (or a user's in a team) daily
+// activity, from the daily detail rollups; From and To are days,
+// inclusive (UTC).
 func (s *Store) Activity(ctx context.Context, q usage.ActivityQuery) (usage.Activity, error) {
-	if (q.TeamID == "") == (q.UserID == "") {
-		return usage.Activity{}, errors.New("activity: give exactly one of a team id and a user id")
+	rq := rollQuery{gran: "d"}
+	rq.from, rq.to = dayRange(q.From, q.To)
+	switch {
+	case q.UserID != "":
+		rq.dim, rq.value = usage.ByUserDetail, &q.UserID
+		if q.TeamID != "" {
+			rq.team = &q.TeamID
+		}
+	case q.TeamID != "":
+		rq.dim, rq.value, rq.team = usage.ByTeamDetail, &q.TeamID, &q.TeamID
+	default:
+		return usage.Activity{}, fmt.Errorf("%w: activity needs a team_id or a user_id", usage.ErrBadQuery)
 	}
-	from, to := dayRange(q.From, q.To)
-	model := dimValue(q.Model)
-	var days, models, keys []rollRow
-	var err error
-	// keyName returns the key of a keys-breakdown row ("" to skip it).
-	var keyName func(v string) string
-	if q.TeamID != "" {
-		team := dimValue(q.TeamID)
-		if model == "" {
-			days, err = s.readRollups(ctx, "d", string(usage.ByTeam), team, false, team, from, to)
-		} else {
-			days, err = s.readRollups(ctx, "d", string(usage.ByModel), model, false, team, from, to)
-		}
-		if err == nil {
-			models, err = s.readRollups(ctx, "d", string(usage.ByModel), model, false, team, from, to)
-		}
-		if err == nil && model == "" {
-			keys, err = s.readRollups(ctx, "d", string(usage.ByKey), "", false, team, from, to)
-			keyName = func(v string) string { return v }
-		} else if err == nil {
-			keys, err = s.readRollups(ctx, "d", dimKeyModel, "", false, team, from, to)
-			keyName = func(v string) string {
-				k, m, _ := strings.Cut(v, sep)
-				if m != model {
-					return ""
-				}
-				return k
-			}
-		}
-	} else {
-		user := dimValue(q.UserID)
-		if model == "" {
-			days, err = s.readRollups(ctx, "d", string(usage.ByUser), user, false, "", from, to)
-		} else {
-			days, err = s.readRollups(ctx, "d", dimUserModel, user+sep+model, false, "", from, to)
-		}
-		if err == nil {
-			models, err = s.readRollups(ctx, "d", dimUserModel, user+sep+model, model == "", "", from, to)
-			for i := range models {
-				models[i].value = strings.TrimPrefix(models[i].value, user+sep)
-			}
-		}
-		if err == nil && model == "" {
-			keys, err = s.readRollups(ctx, "d", dimUserKey, user+sep, true, "", from, to)
-			keyName = func(v string) string { return strings.TrimPrefix(v, user+sep) }
-		} else if err == nil {
-			keys, err = s.readRollups(ctx, "d", dimUserKeyModel, user+sep, true, "", from, to)
-			keyName = func(v string) string {
-				parts := strings.Split(v, sep)
-				if len(parts) != 3 || parts[0] != user || parts[2] != model {
-					return ""
-				}
-				return parts[1]
-			}
-		}
-	}
+	rows, err := s.readRollups(ctx, rq)
 	if err != nil {
 		return usage.Activity{}, err
 	}
 	type dayAcc struct {
-		total  acc
-		models map[string]*acc
-		keys   map[string]*acc
+		total        usage.Agg
+		models, keys map[string]*usage.Agg
 	}
 	byDay := map[time.Time]*dayAcc{}
-	get := func(t time.Time) *dayAcc {
-		d := byDay[t]
-		if d == nil {
-			d = &dayAcc{models: map[string]*acc{}, keys: map[string]*acc{}}
-			byDay[t] = d
-		}
-		return d
-	}
-	var total acc
-	for _, r := range days {
-		if q.UserID != "" && model == "" && r.value != dimValue(q.UserID) {
+	var total usage.Agg
+	for i := range rows {
+		r := &rows[i]
+		key, model, ok := usage.ParseDetail(r.detail)
+		if !ok || (q.Model != "" && model != q.Model) {
 			continue
 		}
-		get(r.bucket).total.add(r)
-		total.add(r)
-	}
-	into := func(m map[string]*acc, name string, r rollRow) {
-		a := m[name]
-		if a == nil {
-			a = &acc{}
-			m[name] = a
+		d := byDay[r.bucket]
+		if d == nil {
+			d = &dayAcc{models: map[string]*usage.Agg{}, keys: map[string]*usage.Agg{}}
+			byDay[r.bucket] = d
 		}
-		a.add(r)
+		d.total.Merge(&r.agg)
+		total.Merge(&r.agg)
+		into(d.models, model, &r.agg)
+		into(d.keys, key, &r.agg)
 	}
-	for _, r := range models {
-		into(get(r.bucket).models, r.value, r)
-	}
-	for _, r := range keys {
-		if k := keyName(r.value); k != "" {
-			into(get(r.bucket).keys, k, r)
-		}
-	}
-	out := usage.Activity{Results: []usage.ActivityDay{}, Metadata: total.metrics()}
-	dayKeys := make([]time.Time, 0, len(byDay))
-	for t := range byDay {
-		dayKeys = append(dayKeys, t)
-	}
-	slices.SortFunc(dayKeys, time.Time.Compare)
-	for _, t := range dayKeys {
+	out := usage.Activity{Results: []usage.ActivityDay{}, Metadata: total.Metrics()}
+	for _, t := range sortedDays(byDay) {
 		d := byDay[t]
-		ad := usage.ActivityDay{Date: t.Format(time.DateOnly), Metrics: d.total.metrics(),
+		ad := usage.ActivityDay{Date: t.Format(time.DateOnly), Metrics: d.total.Metrics(),
 			Breakdown: map[string]map[string]usage.Metrics{"models": {}, "api_keys": {}}}
 		for n, a := range d.models {
-			ad.Breakdown["models"][n] = a.metrics()
+			ad.Breakdown["models"][n] = a.Metrics()
 		}
 		for n, a := range d.keys {
-			ad.Breakdown["api_keys"][n] = a.metrics()
+			ad.Breakdown["api_keys"][n] = a.Metrics()
 		}
 		out.Results = append(out.Results, ad)
 	}
@@ -355,85 +257,82 @@ func (s *Store) Activity(ctx context.Context, q usage.ActivityQuery) (usage.Acti
 }
 
 // Report is spend grouped by GroupBy per day, from the daily rollups;
-// days ascending, groups by spend descending then name.
+// days ascending, groups by name.
 func (s *Store) Report(ctx context.Context, q usage.ReportQuery) ([]usage.ReportDay, error) {
-	switch q.GroupBy {
-	case usage.ByTeam, usage.ByKey, usage.ByModel, usage.ByUser, usage.ByTag:
-	default:
-		return nil, fmt.Errorf("group_by %q: use team, key, model, user or tag", q.GroupBy)
+	if !usage.ValidGroupBy(q.GroupBy) {
+		return nil, fmt.Errorf("%w: group_by must be team, key, model, user or tag", usage.ErrBadQuery)
 	}
-	from, to := dayRange(q.From, q.To)
-	rows, err := s.readRollups(ctx, "d", string(q.GroupBy), "", false, dimValue(q.TeamID), from, to)
+	rq := rollQuery{gran: "d", dim: q.GroupBy}
+	rq.from, rq.to = dayRange(q.From, q.To)
+	if q.TeamID != "" {
+		rq.team = &q.TeamID
+	}
+	rows, err := s.readRollups(ctx, rq)
 	if err != nil {
 		return nil, err
 	}
-	byDay := map[time.Time]map[string]*acc{}
-	for _, r := range rows {
+	byDay := map[time.Time]map[string]*usage.Agg{}
+	for i := range rows {
+		r := &rows[i]
 		g := byDay[r.bucket]
 		if g == nil {
-			g = map[string]*acc{}
+			g = map[string]*usage.Agg{}
 			byDay[r.bucket] = g
 		}
-		a := g[r.value]
-		if a == nil {
-			a = &acc{}
-			g[r.value] = a
-		}
-		a.add(r)
+		into(g, r.value, &r.agg)
 	}
 	out := []usage.ReportDay{}
-	dayKeys := make([]time.Time, 0, len(byDay))
-	for t := range byDay {
-		dayKeys = append(dayKeys, t)
-	}
-	slices.SortFunc(dayKeys, time.Time.Compare)
-	for _, t := range dayKeys {
-		rd := usage.ReportDay{Day: t.Format(time.DateOnly)}
+	for _, t := range sortedDays(byDay) {
+		rd := usage.ReportDay{Day: t.Format(time.DateOnly), Groups: []usage.ReportGroup{}}
 		for n, a := range byDay[t] {
-			rd.Groups = append(rd.Groups, usage.ReportGroup{Name: n, Metrics: a.metrics()})
+			rd.Groups = append(rd.Groups, usage.ReportGroup{Name: n, Metrics: a.Metrics()})
 		}
-		slices.SortFunc(rd.Groups, func(a, b usage.ReportGroup) int {
-			return cmp.Or(cmp.Compare(b.Metrics.Spend, a.Metrics.Spend), cmp.Compare(a.Name, b.Name))
-		})
+		slices.SortFunc(rd.Groups, func(a, b usage.ReportGroup) int { return strings.Compare(a.Name, b.Name) })
 		out = append(out, rd)
 	}
 	return out, nil
 }
 
-// Totals sums one team's or key's calls since Since: the hourly rollups
-// up to the next day boundary, then the daily ones (so a budget period
-// longer than the hourly rollups' retention still sums right).
+// Totals sums one key's (else one team's, else every) call since Since
+// rounded down to its hour: the hourly rollups up to the next day, then
+// the daily ones (so a budget period longer than the hourly rollups'
+// retention still sums right).
 func (s *Store) Totals(ctx context.Context, q usage.TotalsQuery) (usage.Metrics, error) {
-	dim, value, team := usage.ByTeam, dimValue(q.TeamID), dimValue(q.TeamID)
-	if q.KeyID != "" {
-		dim, value = usage.ByKey, dimValue(q.KeyID)
-	} else if q.TeamID == "" {
-		return usage.Metrics{}, errors.New("totals: give a team id or a key id")
+	rq := rollQuery{dim: usage.ByTeam}
+	switch {
+	case q.KeyID != "":
+		rq.dim, rq.value = usage.ByKey, &q.KeyID
+		if q.TeamID != "" { // a team asking about a key sees only its own
+			rq.team = &q.TeamID
+		}
+	case q.TeamID != "":
+		rq.value = &q.TeamID
 	}
-	var a acc
+	var total usage.Agg
 	var dayFrom time.Time
 	if !q.Since.IsZero() {
-		hourFrom := q.Since.UTC().Truncate(time.Hour)
-		dayFrom = day(q.Since)
-		if !dayFrom.Equal(q.Since.UTC()) {
+		hourFrom := usage.HourOf(q.Since)
+		dayFrom = usage.DayOf(hourFrom)
+		if !dayFrom.Equal(hourFrom) {
 			dayFrom = dayFrom.AddDate(0, 0, 1)
-		}
-		if hourFrom.Before(dayFrom) {
-			rows, err := s.readRollups(ctx, "h", string(dim), value, false, team, hourFrom, dayFrom)
+			hq := rq
+			hq.gran, hq.from, hq.to = "h", hourFrom, dayFrom
+			rows, err := s.readRollups(ctx, hq)
 			if err != nil {
 				return usage.Metrics{}, err
 			}
-			for _, r := range rows {
-				a.add(r)
+			for i := range rows {
+				total.Merge(&rows[i].agg)
 			}
 		}
 	}
-	rows, err := s.readRollups(ctx, "d", string(dim), value, false, team, dayFrom, time.Time{})
+	rq.gran, rq.from = "d", dayFrom
+	rows, err := s.readRollups(ctx, rq)
 	if err != nil {
 		return usage.Metrics{}, err
 	}
-	for _, r := range rows {
-		a.add(r)
+	for i := range rows {
+		total.Merge(&rows[i].agg)
 	}
-	return a.metrics(), nil
+	return total.Metrics(), nil
 }

@@ -20,7 +20,7 @@ import (
 	"cmp"
 	"context"
 	"embed"
-	"encoding/json"
+	"math"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,32 +112,17 @@ func clean(v string) string {
 	return v
 }
 
-// dimValue is a rollup value: clean, without the separator of compound
-// values.
-func dimValue(v string) string { return strings.ReplaceAll(clean(v), sep, "") }
-
-const sep = "\x1f"
-
-// recordUser is the user of the user dimension: the key's user_id, else
-// the request's user.
-func recordUser(r *usage.Record) string {
-	if r.KeyUserID != "" {
-		return r.KeyUserID
-	}
-	return r.User
-}
-
-const insertRecord = `INSERT INTO usage_records (start_ns, request_id, end_ns, team_id, key_id, key_alias,
+const insertRecord = `INSERT INTO usage_records (start_at, request_id, end_at, team_id, key_id, key_alias,
 	key_user_id, user_id, end_user, route, model, model_group, deployment_id, provider, status, error_type,
-	prompt_tokens, completion_tokens, cached_tokens, cost, latency_ns, ttft_ns, stream, retries, fallbacks,
+	prompt_tokens, completion_tokens, cached_tokens, cost, latency_us, ttft_us, stream, retries, fallbacks,
 	tags, metadata)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27)
-ON CONFLICT (start_ns, request_id) DO NOTHING RETURNING true`
+ON CONFLICT (start_at, request_id) DO NOTHING RETURNING true`
 
-const upsertRollup = `INSERT INTO usage_rollups (granularity, bucket, dimension, value, team_id, requests,
+const upsertRollup = `INSERT INTO usage_rollups (granularity, bucket, dimension, value, team_id, detail, requests,
 	successful, failed, prompt_tokens, completion_tokens, cached_tokens, spend, latency_hist)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-ON CONFLICT (granularity, dimension, value, bucket, team_id) DO UPDATE SET
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+ON CONFLICT (granularity, dimension, value, team_id, detail, bucket) DO UPDATE SET
 	requests = usage_rollups.requests + excluded.requests,
 	successful = usage_rollups.successful + excluded.successful,
 	failed = usage_rollups.failed + excluded.failed,
@@ -151,36 +136,48 @@ ON CONFLICT (granularity, dimension, value, bucket, team_id) DO UPDATE SET
 type rollKey struct {
 	gran   string
 	bucket time.Time
-	dim    string
-	value  string
-	team   string
+	usage.RollupKey
 }
 
-type rollSum struct {
-	requests, successful, failed int64
-	prompt, completion, cached   int64
-	spend                        float64
-	hist                         []int64
-}
+// micro truncates to the microsecond PostgreSQL keeps, in UTC.
+func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
 
-func finiteCost(c float64) float64 {
-	if c != c || c < 0 || c > 1e300 {
-		return 0
+// prepare applies usage.Bound and makes every string storable.
+func prepare(r usage.Record) usage.Record {
+	usage.Bound(&r)
+	r.Start, r.End = micro(r.Start), micro(r.End)
+	r.Latency, r.TTFT = r.Latency.Truncate(time.Microsecond), r.TTFT.Truncate(time.Microsecond)
+	for _, f := range []*string{&r.RequestID, &r.TeamID, &r.KeyID, &r.KeyAlias, &r.KeyUserID, &r.User, &r.EndUser,
+		&r.Route, &r.Model, &r.ModelGroup, &r.DeploymentID, &r.Provider, &r.ErrorType} {
+		*f = clean(*f)
 	}
-	return c
+	if len(r.Tags) > 0 {
+		tags := make([]string, len(r.Tags))
+		for i, t := range r.Tags {
+			tags[i] = clean(t)
+		}
+		r.Tags = tags
+		usage.Bound(&r) // cleaning may have made two tags equal
+	}
+	if r.Cost != r.Cost || r.Cost > math.MaxFloat64 || r.Cost < -math.MaxFloat64 {
+		r.Cost = 0 // NaN and infinities: not storable as a sum
+	}
+	return r
 }
 
-// Write stores a batch and its rollups in one transaction.
+// Write stores a batch and its rollups in one transaction. Records
+// already stored (same RequestID and Start, to the microsecond), also
+// twice in the batch, count once.
 func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	recs := make([]*usage.Record, len(batch))
+	recs := make([]usage.Record, len(batch))
 	for i := range batch {
-		recs[i] = &batch[i]
+		recs[i] = prepare(batch[i])
 	}
 	// A fixed order: concurrent writers lock rows in the same order.
-	slices.SortFunc(recs, func(a, b *usage.Record) int {
+	slices.SortStableFunc(recs, func(a, b usage.Record) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.RequestID, b.RequestID))
 	})
 	tx, err := s.pool.Begin(ctx)
@@ -190,25 +187,26 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 	defer func() { _ = tx.Rollback(ctx) }()
 
 	b := &pgx.Batch{}
-	for _, r := range recs {
-		tags := make([]string, 0, len(r.Tags))
-		for _, t := range r.Tags {
-			tags = append(tags, clean(t))
-		}
+	for i := range recs {
+		r := &recs[i]
 		var meta *string
-		if len(r.Metadata) > 0 && json.Valid(r.Metadata) {
-			m := string(r.Metadata)
+		if len(r.Metadata) > 0 {
+			m := clean(string(r.Metadata))
 			meta = &m
 		}
-		b.Queue(insertRecord, r.Start.UnixNano(), clean(r.RequestID), r.End.UnixNano(), clean(r.TeamID),
-			clean(r.KeyID), clean(r.KeyAlias), clean(r.KeyUserID), clean(r.User), clean(r.EndUser),
-			clean(r.Route), clean(r.Model), clean(r.ModelGroup), clean(r.DeploymentID), clean(r.Provider),
-			r.Status, clean(r.ErrorType), r.PromptTokens, r.CompletionTokens, r.CachedTokens,
-			finiteCost(r.Cost), int64(r.Latency), int64(r.TTFT), r.Stream, r.Retries, r.Fallbacks, tags, meta)
+		tags := r.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		b.Queue(insertRecord, r.Start, r.RequestID, r.End, r.TeamID, r.KeyID, r.KeyAlias, r.KeyUserID, r.User,
+			r.EndUser, r.Route, r.Model, r.ModelGroup, r.DeploymentID, r.Provider, r.Status, r.ErrorType,
+			r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.Cost, r.Latency.Microseconds(),
+			r.TTFT.Microseconds(), r.Stream, r.Retries, r.Fallbacks, tags, meta)
 	}
 	br := tx.SendBatch(ctx, b)
-	var fresh []*usage.Record
-	for _, r := range recs {
+	sums := map[rollKey]*usage.Agg{}
+	var keys []usage.RollupKey
+	for i := range recs {
 		var ok bool
 		err := br.QueryRow().Scan(&ok)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -218,31 +216,43 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 			_ = br.Close()
 			return fmt.Errorf("usage store: inserting records: %w", err)
 		}
-		fresh = append(fresh, r)
+		r := &recs[i]
+		for _, g := range []struct {
+			gran   string
+			bucket time.Time
+			daily  bool
+		}{{"h", usage.HourOf(r.Start), false}, {"d", usage.DayOf(r.Start), true}} {
+			keys = usage.RollupKeys(keys[:0], r, g.daily)
+			for _, k := range keys {
+				rk := rollKey{g.gran, g.bucket, k}
+				a := sums[rk]
+				if a == nil {
+					a = &usage.Agg{}
+					sums[rk] = a
+				}
+				a.Add(r)
+			}
+		}
 	}
 	if err := br.Close(); err != nil {
 		return fmt.Errorf("usage store: inserting records: %w", err)
 	}
 
-	sums := map[rollKey]*rollSum{}
-	for _, r := range fresh {
-		addRollups(sums, r)
-	}
-	keys := make([]rollKey, 0, len(sums))
+	order := make([]rollKey, 0, len(sums))
 	for k := range sums {
-		keys = append(keys, k)
+		order = append(order, k)
 	}
-	slices.SortFunc(keys, func(a, b rollKey) int {
-		return cmp.Or(cmp.Compare(a.gran, b.gran), cmp.Compare(a.dim, b.dim), cmp.Compare(a.value, b.value),
-			a.bucket.Compare(b.bucket), cmp.Compare(a.team, b.team))
+	slices.SortFunc(order, func(a, b rollKey) int {
+		return cmp.Or(cmp.Compare(a.gran, b.gran), cmp.Compare(a.Dimension, b.Dimension), cmp.Compare(a.Value, b.Value),
+			cmp.Compare(a.TeamID, b.TeamID), cmp.Compare(a.Detail, b.Detail), a.bucket.Compare(b.bucket))
 	})
 	rb := &pgx.Batch{}
-	for _, k := range keys {
-		v := sums[k]
-		rb.Queue(upsertRollup, k.gran, k.bucket, k.dim, k.value, k.team, v.requests, v.successful, v.failed,
-			v.prompt, v.completion, v.cached, v.spend, v.hist)
+	for _, k := range order {
+		a := sums[k]
+		rb.Queue(upsertRollup, k.gran, k.bucket, string(k.Dimension), k.Value, k.TeamID, k.Detail, a.Requests,
+			a.Successful, a.Failed, a.PromptTokens, a.CompletionTokens, a.CachedTokens, a.Spend, a.Hist[:])
 	}
-	if len(keys) > 0 {
+	if len(order) > 0 {
 		if err := tx.SendBatch(ctx, rb).Close(); err != nil {
 			return fmt.Errorf("usage store: updating rollups: %w", err)
 		}
@@ -251,78 +261,6 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 		return fmt.Errorf("usage store: %w", err)
 	}
 	return nil
-}
-
-func addRollups(sums map[rollKey]*rollSum, r *usage.Record) {
-	team := dimValue(r.TeamID)
-	key, model, user := dimValue(r.KeyID), dimValue(r.Model), dimValue(recordUser(r))
-	type dv struct{ dim, value string }
-	dims := []dv{{string(usage.ByTeam), team}, {string(usage.ByKey), key}, {string(usage.ByModel), model},
-		{string(usage.ByUser), user}}
-	seen := map[string]bool{}
-	for _, t := range r.Tags {
-		t = dimValue(t)
-		if !seen[t] {
-			seen[t] = true
-			dims = append(dims, dv{string(usage.ByTag), t})
-		}
-	}
-	// Compound dimensions for the activity breakdowns.
-	if key != "" && model != "" {
-		dims = append(dims, dv{dimKeyModel, key + sep + model})
-	}
-	if user != "" {
-		if model != "" {
-			dims = append(dims, dv{dimUserModel, user + sep + model})
-		}
-		if key != "" {
-			dims = append(dims, dv{dimUserKey, user + sep + key})
-			if model != "" {
-				dims = append(dims, dv{dimUserKeyModel, user + sep + key + sep + model})
-			}
-		}
-	}
-	start := r.Start.UTC()
-	lat := histIndex(float64(r.Latency) / float64(time.Millisecond))
-	for _, g := range []struct {
-		gran   string
-		bucket time.Time
-	}{{"h", start.Truncate(time.Hour)}, {"d", day(start)}} {
-		for _, d := range dims {
-			if d.value == "" {
-				continue
-			}
-			k := rollKey{gran: g.gran, bucket: g.bucket, dim: d.dim, value: d.value, team: team}
-			v := sums[k]
-			if v == nil {
-				v = &rollSum{hist: make([]int64, histBuckets)}
-				sums[k] = v
-			}
-			v.requests++
-			if r.Success() {
-				v.successful++
-			} else {
-				v.failed++
-			}
-			v.prompt += r.PromptTokens
-			v.completion += r.CompletionTokens
-			v.cached += r.CachedTokens
-			v.spend += finiteCost(r.Cost)
-			v.hist[lat]++
-		}
-	}
-}
-
-const (
-	dimKeyModel     = "key_model"
-	dimUserModel    = "user_model"
-	dimUserKey      = "user_key"
-	dimUserKeyModel = "user_key_model"
-)
-
-func day(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // Prune deletes records that ended before `before` and rollups whose
@@ -334,13 +272,13 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("usage store: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	tag, err := tx.Exec(ctx, `DELETE FROM usage_records WHERE end_ns < $1`, before.UnixNano())
+	tag, err := tx.Exec(ctx, `DELETE FROM usage_records WHERE end_at < $1`, micro(before))
 	if err != nil {
 		return 0, fmt.Errorf("usage store: pruning records: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM usage_rollups WHERE
 		(granularity = 'h' AND bucket + interval '1 hour' <= $1) OR
-		(granularity = 'd' AND bucket + interval '1 day' <= $1)`, before); err != nil {
+		(granularity = 'd' AND bucket + interval '1 day' <= $1)`, micro(before)); err != nil {
 		return 0, fmt.Errorf("usage store: pruning rollups: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
