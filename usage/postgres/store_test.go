@@ -233,4 +233,3 @@ func TestOpenBadURLHidesIt(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
