@@ -233,3 +233,24 @@ func TestOpenBadURLHidesIt(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// BenchmarkWrite is one batch of 100 records and its rollups (the
+// background writer's work; never on the request path).
+func BenchmarkWrite(b *testing.B) {
+	u, _ := pgtest.Schema(b)
+	s, err := Open(context.Background(), u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]usage.Record, 100)
+	b.ResetTimer()
+	for n := 0; b.Loop(); n++ {
+		for i := range batch {
+			batch[i] = rec(fmt.Sprintf("r%d-%d", n, i), t0.Add(time.Duration(i)*time.Second), "tm", fmt.Sprintf("k%d", i%5), "m", 0.01, time.Millisecond, 200)
+		}
+		if err := s.Write(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
