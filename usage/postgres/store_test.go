@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -253,4 +254,19 @@ func BenchmarkWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A wrong password is an error that does not repeat it.
+func TestOpenWrongPasswordHidesIt(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(pgtest.BaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "wrong-pw-s3cret")
+	_, err = Open(context.Background(), u.String(), nil)
+	if err == nil || strings.Contains(err.Error(), "wrong-pw-s3cret") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
 }
