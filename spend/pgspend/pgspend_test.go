@@ -203,3 +203,31 @@ func TestOpenBadURLHidesIt(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Two replicas reset the same budget at once and go on adding: the new
+// period holds both replicas' spend since the reset, once.
+func TestConcurrentResets(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.Schema(t)
+	a, b := openAt(t, u, Options{}), openAt(t, u, Options{})
+	a.Add(spend.Delta{TeamID: "t", Spend: 10, PeriodStart: p0, ResetAt: r1})
+	if got := a.Load("t"); got.Team.Spend != 10 {
+		t.Fatalf("before: %+v", got.Team)
+	}
+	var wg sync.WaitGroup
+	for _, s := range []*Store{a, b} {
+		wg.Go(func() {
+			s.Add(spend.Delta{TeamID: "t", Spend: 1, PeriodStart: p0, ResetAt: r2, NewPeriod: true})
+			for range 100 {
+				s.Add(spend.Delta{TeamID: "t", Spend: 0.5, PeriodStart: p0, ResetAt: r2})
+			}
+			s.Load("t") // flush
+		})
+	}
+	wg.Wait()
+	for _, s := range []*Store{a, b} {
+		if got := s.Load("t"); got.Team.Spend != 102 || !got.Team.ResetAt.Equal(r2) {
+			t.Fatalf("after: %+v", got.Team)
+		}
+	}
+}
