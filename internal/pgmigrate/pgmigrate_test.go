@@ -86,3 +86,24 @@ func TestApplyTwiceConcurrentlyAndNewer(t *testing.T) {
 		t.Fatalf("older gateway: %v", err)
 	}
 }
+
+// FuzzLoad: any file name is either a migration with a positive version
+// or an error, never a panic.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{"0001_init.sql", "x.sql", "0_a.sql", "-1_a.sql", "99999999999999999999_a.sql", "README"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+			return
+		}
+		ms, err := Load(fstest.MapFS{"m/" + name: {Data: []byte("SELECT 1")}}, "m")
+		if err == nil {
+			for _, m := range ms {
+				if m.Version <= 0 {
+					t.Fatalf("%q: version %d", name, m.Version)
+				}
+			}
+		}
+	})
+}
