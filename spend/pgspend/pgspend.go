@@ -37,6 +37,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/llmgateway/gateway/internal/pgdb"
 	"github.com/llmgateway/gateway/internal/pgmigrate"
 	"github.com/llmgateway/gateway/spend"
 )
@@ -99,13 +100,9 @@ var _ spend.Backend = (*Store)(nil)
 // Open connects to databaseURL (errors never contain it), applies the
 // migrations, carries spend.db over once and starts the writer.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(databaseURL)
+	pool, err := pgdb.Connect(ctx, databaseURL)
 	if err != nil {
-		return nil, errors.New("general_settings.database_url is not a valid PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=...)")
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, err
 	}
 	s, err := New(ctx, pool, opts)
 	if err != nil {

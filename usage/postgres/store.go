@@ -32,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/llmgateway/gateway/internal/pgdb"
 	"github.com/llmgateway/gateway/internal/pgmigrate"
 	"github.com/llmgateway/gateway/usage"
 )
@@ -56,13 +57,9 @@ var _ usage.Store = (*Store)(nil)
 // Open connects to databaseURL, applies the migrations and returns the
 // store. Errors never contain the URL (it holds the password).
 func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(databaseURL)
+	pool, err := pgdb.Connect(ctx, databaseURL)
 	if err != nil {
-		return nil, errors.New("general_settings.database_url is not a valid PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=...)")
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, err
 	}
 	s, err := New(ctx, pool, log)
 	if err != nil {
