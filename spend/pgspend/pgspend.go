@@ -3,8 +3,10 @@
 // bbolt store, but writing additive deltas so several replicas can share
 // one database.
 //
-// Rows are (team, key, period) where the period is named by its reset
-// time; a flush adds each pending delta to its period's row
+// Add merges each delta into memory under a mutex and never waits for
+// the database (not even while PostgreSQL is down: the deltas wait in
+// memory, one entry per team, key and period). Rows are (team, key,
+// period) where the period is named by its reset time; a flush adds each pending delta to its period's row
 // (spend = spend + delta) in one transaction, under a per-(team, key)
 // advisory lock taken in a fixed order (no deadlock between replicas). A
 // crash (kill -9) before COMMIT rolls the whole flush back; the deltas
@@ -31,6 +33,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -77,22 +80,22 @@ type pend struct {
 	order       int
 }
 
-type loadReq struct {
-	teamID string
-	reply  chan spend.Team
-}
-
 // Store is the PostgreSQL spend backend. Safe for concurrent use.
 type Store struct {
 	pool     *pgxpool.Pool
 	ownPool  bool
 	log      *slog.Logger
 	interval time.Duration
-	deltas   chan spend.Delta
-	loads    chan loadReq
-	closing  chan chan error
-	done     chan struct{}
-	order    int
+
+	mu      sync.Mutex
+	pending map[pid]*pend
+	forgets map[string]bool // teams whose rows the next flush deletes first
+	order   int
+	closed  bool
+
+	flushMu sync.Mutex // one flush at a time
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 var _ spend.Backend = (*Store)(nil)
@@ -139,92 +142,139 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 		pool:     pool,
 		log:      log,
 		interval: cmp.Or(opts.FlushInterval, spend.FlushInterval),
-		deltas:   make(chan spend.Delta, 1<<14),
-		loads:    make(chan loadReq),
-		closing:  make(chan chan error),
-		done:     make(chan struct{}),
+		pending:  map[pid]*pend{},
+		forgets:  map[string]bool{},
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 	go s.run()
 	return s, nil
 }
 
-// Add queues a delta; it never waits for the database (it blocks only if
-// 16,384 deltas are queued while a flush runs).
+// Add merges a delta into memory under a mutex: it never waits for the
+// database, even when PostgreSQL is down (the deltas then wait in memory,
+// one entry per team, key and period, for the next flush that works).
 func (s *Store) Add(d spend.Delta) {
-	select {
-	case s.deltas <- d:
-	case <-s.done:
+	if d.Forget {
+		s.Forget(d.TeamID)
+		return
+	}
+	if !spend.Finite(d.Spend) || d.Spend < 0 {
+		s.log.Error("a spend delta that is not a finite, non-negative number is counted as 0", "team", d.TeamID, "spend", fmt.Sprint(d.Spend))
+		d.Spend = 0
+	}
+	k := pid{clean(d.TeamID), clean(d.KeyToken), nanos(d.ResetAt)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
 		s.log.Warn("spend delta after the store closed is lost", "team", d.TeamID, "spend", d.Spend)
+		return
+	}
+	p := s.pending[k]
+	if p == nil {
+		s.order++
+		p = &pend{order: s.order}
+		s.pending[k] = p
+	}
+	p.spend = spend.Add(p.spend, d.Spend)
+	p.newPeriod = p.newPeriod || d.NewPeriod
+	if !d.PeriodStart.IsZero() {
+		p.periodStart = d.PeriodStart.UnixNano()
 	}
 }
 
-// Forget queues the removal of every record of a team.
-func (s *Store) Forget(teamID string) { s.Add(spend.Delta{TeamID: teamID, Forget: true}) }
+// Forget drops every record of a team: its pending deltas now, its rows
+// with the next flush (before the deltas that come after this call).
+func (s *Store) Forget(teamID string) {
+	teamID = clean(teamID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.pending {
+		if k.team == teamID {
+			delete(s.pending, k)
+		}
+	}
+	s.forgets[teamID] = true
+}
 
-// Load writes this process's pending deltas, then reads the team's
-// current records.
+// Load writes the pending deltas, then reads the team's current records.
+// When PostgreSQL cannot be reached it retries for a few seconds, then
+// logs and returns what this process holds in memory for the team.
 func (s *Store) Load(teamID string) spend.Team {
-	r := loadReq{teamID: teamID, reply: make(chan spend.Team, 1)}
-	select {
-	case s.loads <- r:
-		return <-r.reply
-	case <-s.done:
-		return spend.Team{Keys: map[string]*spend.Record{}}
+	var lastErr error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 300 * time.Millisecond)
+		}
+		if err := s.flush(); err != nil {
+			lastErr = err
+			continue
+		}
+		t, err := s.read(teamID)
+		if err == nil {
+			return t
+		}
+		lastErr = err
 	}
+	s.log.Error("reading a team's spend from PostgreSQL failed; it starts from what this process holds, and its budget may be exceeded until PostgreSQL is back", "team", teamID, "err", lastErr)
+	out := spend.Team{Keys: map[string]*spend.Record{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, p := range s.pending {
+		if k.team != clean(teamID) {
+			continue
+		}
+		r := &spend.Record{Spend: p.spend, PeriodStart: fromNanos(p.periodStart), ResetAt: fromNanos(k.reset)}
+		out.Found = true
+		if k.key == "" {
+			out.Team = r
+		} else {
+			out.Keys[k.key] = r
+		}
+	}
+	return out
 }
 
-// Close writes the pending deltas and stops the writer.
+// Close writes what is pending (three attempts) and stops the writer.
 func (s *Store) Close() error {
-	c := make(chan error, 1)
-	select {
-	case s.closing <- c:
-		return <-c
-	case <-s.done:
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.stopped
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err = s.flush(); err == nil {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	if s.ownPool {
+		s.pool.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("spend not written to PostgreSQL on shutdown: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) run() {
-	pending := map[pid]*pend{}
+	defer close(s.stopped)
 	tick := time.NewTicker(s.interval)
 	defer tick.Stop()
 	for {
 		select {
-		case d := <-s.deltas:
-			s.merge(pending, d)
-		case r := <-s.loads:
-			s.drain(pending)
-			r.reply <- s.load(pending, r.teamID)
 		case <-tick.C:
-			s.flush(pending)
-		case c := <-s.closing:
-			s.drain(pending)
-			var err error
-			for range 3 {
-				if err = s.flush(pending); err == nil {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			if err != nil {
-				err = fmt.Errorf("spend not written to PostgreSQL on shutdown: %w", err)
-			}
-			if s.ownPool {
-				s.pool.Close()
-			}
-			close(s.done)
-			c <- err
-			return
-		}
-	}
-}
-
-func (s *Store) drain(pending map[pid]*pend) {
-	for {
-		select {
-		case d := <-s.deltas:
-			s.merge(pending, d)
-		default:
+			_ = s.flush()
+		case <-s.stop:
 			return
 		}
 	}
@@ -252,45 +302,6 @@ func clean(v string) string {
 	return strings.ReplaceAll(v, "\x00", "")
 }
 
-func (s *Store) merge(pending map[pid]*pend, d spend.Delta) {
-	if d.Forget {
-		s.forget(pending, d.TeamID)
-		return
-	}
-	if !spend.Finite(d.Spend) || d.Spend < 0 {
-		s.log.Error("a spend delta that is not a finite, non-negative number is counted as 0", "team", d.TeamID, "spend", fmt.Sprint(d.Spend))
-		d.Spend = 0
-	}
-	k := pid{clean(d.TeamID), clean(d.KeyToken), nanos(d.ResetAt)}
-	p := pending[k]
-	if p == nil {
-		s.order++
-		p = &pend{order: s.order}
-		pending[k] = p
-	}
-	p.spend = spend.Add(p.spend, d.Spend)
-	p.newPeriod = p.newPeriod || d.NewPeriod
-	if !d.PeriodStart.IsZero() {
-		p.periodStart = d.PeriodStart.UnixNano()
-	}
-}
-
-func (s *Store) forget(pending map[pid]*pend, teamID string) {
-	teamID = clean(teamID)
-	for k := range pending {
-		if k.team == teamID {
-			delete(pending, k)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	if _, err := s.pool.Exec(ctx, `DELETE FROM spend_periods WHERE team_id = $1`, teamID); err != nil {
-		s.log.Error("removing the spend of a deleted team failed; a team created again with its id would start with it", "team", teamID, "err", err)
-		return
-	}
-	s.log.Info("spend of a removed team dropped", "team", teamID)
-}
-
 // lockID is the advisory lock of one team's or key's rows.
 func lockID(team, key string) int64 {
 	h := fnv.New64a()
@@ -298,24 +309,56 @@ func lockID(team, key string) int64 {
 	return int64(h.Sum64())
 }
 
-// flush writes every pending delta in one transaction; on success the
-// pending map is cleared, on failure it is kept for the next flush.
-func (s *Store) flush(pending map[pid]*pend) error {
-	if len(pending) == 0 {
+// flush writes the pending deltas and forgotten teams in one
+// transaction. On failure they go back into memory, merged with what came
+// since, for the next flush.
+func (s *Store) flush() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	pending, forgets := s.pending, s.forgets
+	if len(pending) == 0 && len(forgets) == 0 {
+		s.mu.Unlock()
 		return nil
 	}
+	s.pending, s.forgets = map[pid]*pend{}, map[string]bool{}
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	err := s.write(ctx, pending)
-	if err != nil {
-		s.log.Error("writing spend to PostgreSQL failed; it is retried with the next flush", "err", err)
-		return err
+	err := s.write(ctx, pending, forgets)
+	if err == nil {
+		for team := range forgets {
+			s.log.Info("spend of a removed team dropped", "team", team)
+		}
+		return nil
 	}
-	clear(pending)
-	return nil
+	s.log.Error("writing spend to PostgreSQL failed; it is kept in memory and retried with the next flush", "err", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, p := range pending {
+		if s.forgets[k.team] {
+			continue // the team was removed since: its older deltas go
+		}
+		q := s.pending[k]
+		if q == nil {
+			s.pending[k] = p
+			continue
+		}
+		// q came later: its period start wins; the sums add.
+		q.spend = spend.Add(q.spend, p.spend)
+		q.newPeriod = q.newPeriod || p.newPeriod
+		q.order = min(q.order, p.order)
+		if q.periodStart == 0 {
+			q.periodStart = p.periodStart
+		}
+	}
+	for team := range forgets {
+		s.forgets[team] = true
+	}
+	return err
 }
 
-func (s *Store) write(ctx context.Context, pending map[pid]*pend) error {
+func (s *Store) write(ctx context.Context, pending map[pid]*pend, forgets map[string]bool) error {
 	ids := make([]pid, 0, len(pending))
 	for k := range pending {
 		ids = append(ids, k)
@@ -343,6 +386,16 @@ func (s *Store) write(ctx context.Context, pending map[pid]*pend) error {
 	}
 	if err := tx.SendBatch(ctx, lb).Close(); err != nil {
 		return err
+	}
+	// Removed teams first: their pending deltas all came after the removal.
+	gone := make([]string, 0, len(forgets))
+	for team := range forgets {
+		gone = append(gone, team)
+	}
+	if len(gone) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM spend_periods WHERE team_id = ANY($1)`, gone); err != nil {
+			return err
+		}
 	}
 	// The common case, pipelined: one period of a team or key, already
 	// its current one.
@@ -439,42 +492,6 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, k pid, p *pend) error {
 		VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN nextval('spend_period_seq') ELSE 0 END)`,
 		k.team, k.key, k.reset, p.periodStart, spend.Add(seed, p.spend), becomeCurrent)
 	return err
-}
-
-// load flushes (so this process's deltas count) and reads the team's
-// current records. When PostgreSQL cannot be read it retries for a few
-// seconds, then logs and returns what this process has pending.
-func (s *Store) load(pending map[pid]*pend, teamID string) spend.Team {
-	var lastErr error
-	for attempt := range 3 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
-		}
-		if err := s.flush(pending); err != nil {
-			lastErr = err
-			continue
-		}
-		t, err := s.read(teamID)
-		if err == nil {
-			return t
-		}
-		lastErr = err
-	}
-	s.log.Error("reading a team's spend from PostgreSQL failed; it starts from what this process holds, and its budget may be exceeded until PostgreSQL is back", "team", teamID, "err", lastErr)
-	out := spend.Team{Keys: map[string]*spend.Record{}}
-	for k, p := range pending {
-		if k.team != clean(teamID) {
-			continue
-		}
-		r := &spend.Record{Spend: p.spend, PeriodStart: fromNanos(p.periodStart), ResetAt: fromNanos(k.reset)}
-		out.Found = true
-		if k.key == "" {
-			out.Team = r
-		} else {
-			out.Keys[k.key] = r
-		}
-	}
-	return out
 }
 
 func (s *Store) read(teamID string) (spend.Team, error) {

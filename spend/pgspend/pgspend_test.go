@@ -231,3 +231,39 @@ func TestConcurrentResets(t *testing.T) {
 		}
 	}
 }
+
+// While PostgreSQL hangs, Add still returns at once (the request path
+// never waits for the database), and a team removed meanwhile loses its
+// older deltas but keeps the newer ones.
+func TestAddDoesNotWaitForTheDatabase(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.Schema(t)
+	s := openAt(t, u, Options{FlushInterval: 10 * time.Millisecond})
+	db := pool(t, u)
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `CREATE FUNCTION hang() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
+		CREATE TRIGGER hang BEFORE INSERT OR UPDATE ON spend_periods FOR EACH ROW EXECUTE FUNCTION hang();`); err != nil {
+		t.Fatal(err)
+	}
+	s.Add(spend.Delta{TeamID: "gone", Spend: 5, PeriodStart: p0, ResetAt: r1})
+	time.Sleep(50 * time.Millisecond) // a flush is now stuck in the trigger
+	for range 100000 {
+		s.Add(spend.Delta{TeamID: "t", Spend: 0.5, PeriodStart: p0, ResetAt: r1})
+	}
+	s.Forget("gone")
+	s.Add(spend.Delta{TeamID: "gone", Spend: 1, PeriodStart: p0, ResetAt: r1})
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM spend_periods`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the stuck flush is not stuck: %d rows (%v)", n, err)
+	}
+	if _, err := db.Exec(ctx, `DROP TRIGGER hang ON spend_periods`); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Load("t"); got.Team.Spend != 50000 {
+		t.Fatalf("t: %+v", got.Team)
+	}
+	if got := s.Load("gone"); got.Team.Spend != 1 {
+		t.Fatalf("gone: %+v", got.Team)
+	}
+}
