@@ -26,6 +26,8 @@ package pgspend
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"embed"
 	"errors"
 	"fmt"
@@ -73,6 +75,14 @@ type pid struct {
 	reset     int64
 }
 
+// batch is one flush: its id makes it idempotent (a COMMIT whose answer
+// was lost is not applied twice when it is retried).
+type batch struct {
+	id      string
+	pending map[pid]*pend
+	forgets map[string]bool
+}
+
 type pend struct {
 	spend       float64
 	periodStart int64
@@ -93,7 +103,9 @@ type Store struct {
 	order   int
 	closed  bool
 
-	flushMu sync.Mutex // one flush at a time
+	flushMu   sync.Mutex // one flush at a time; guards retry and lastPrune
+	retry     *batch     // a flush that failed, written again first
+	lastPrune time.Time
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -218,21 +230,56 @@ func (s *Store) Load(teamID string) spend.Team {
 	}
 	s.log.Error("reading a team's spend from PostgreSQL failed; it starts from what this process holds, and its budget may be exceeded until PostgreSQL is back", "team", teamID, "err", lastErr)
 	out := spend.Team{Keys: map[string]*spend.Record{}}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, p := range s.pending {
-		if k.team != clean(teamID) {
-			continue
+	team := clean(teamID)
+	add := func(k pid, p *pend) {
+		if k.team != team {
+			return
 		}
-		r := &spend.Record{Spend: p.spend, PeriodStart: fromNanos(p.periodStart), ResetAt: fromNanos(k.reset)}
 		out.Found = true
+		r := out.Team
+		if k.key != "" {
+			r = out.Keys[k.key]
+		}
+		if r == nil || (p.order > 0 && nanos(r.ResetAt) != k.reset) {
+			r = &spend.Record{}
+		}
+		r.Spend = spend.Add(r.Spend, p.spend)
+		r.ResetAt = fromNanos(k.reset)
+		if p.periodStart != 0 {
+			r.PeriodStart = fromNanos(p.periodStart)
+		}
 		if k.key == "" {
 			out.Team = r
 		} else {
 			out.Keys[k.key] = r
 		}
 	}
+	s.flushMu.Lock()
+	if s.retry != nil && !s.retry.forgets[team] {
+		for _, k := range sortedIDs(s.retry.pending) {
+			add(k, s.retry.pending[k])
+		}
+	}
+	s.flushMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forgets[team] {
+		out = spend.Team{Keys: map[string]*spend.Record{}}
+	}
+	for _, k := range sortedIDs(s.pending) {
+		add(k, s.pending[k])
+	}
 	return out
+}
+
+// sortedIDs is the ids of m in arrival order.
+func sortedIDs(m map[pid]*pend) []pid {
+	ids := make([]pid, 0, len(m))
+	for k := range m {
+		ids = append(ids, k)
+	}
+	slices.SortFunc(ids, func(a, b pid) int { return cmp.Compare(m[a].order, m[b].order) })
+	return ids
 }
 
 // Close writes what is pending (three attempts) and stops the writer.
@@ -309,56 +356,62 @@ func lockID(team, key string) int64 {
 	return int64(h.Sum64())
 }
 
-// flush writes the pending deltas and forgotten teams in one
-// transaction. On failure they go back into memory, merged with what came
-// since, for the next flush.
+// flush writes, first, a batch whose earlier write failed, then the
+// pending deltas and forgotten teams, each batch in one transaction with
+// its id in spend_flushes: a batch whose COMMIT went through although
+// its answer was lost is recognised and not applied twice. A failed batch
+// is kept as it is (later deltas go to the next one), so the order of
+// removals and deltas stays.
 func (s *Store) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	if s.retry != nil {
+		if err := s.writeBatch(s.retry); err != nil {
+			return err
+		}
+		s.retry = nil
+	}
 	s.mu.Lock()
-	pending, forgets := s.pending, s.forgets
-	if len(pending) == 0 && len(forgets) == 0 {
+	if len(s.pending) == 0 && len(s.forgets) == 0 {
 		s.mu.Unlock()
 		return nil
 	}
+	b := &batch{id: newID(), pending: s.pending, forgets: s.forgets}
 	s.pending, s.forgets = map[pid]*pend{}, map[string]bool{}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	err := s.write(ctx, pending, forgets)
-	if err == nil {
-		for team := range forgets {
-			s.log.Info("spend of a removed team dropped", "team", team)
-		}
-		return nil
+	if err := s.writeBatch(b); err != nil {
+		s.retry = b
+		return err
 	}
-	s.log.Error("writing spend to PostgreSQL failed; it is kept in memory and retried with the next flush", "err", err)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, p := range pending {
-		if s.forgets[k.team] {
-			continue // the team was removed since: its older deltas go
-		}
-		q := s.pending[k]
-		if q == nil {
-			s.pending[k] = p
-			continue
-		}
-		// q came later: its period start wins; the sums add.
-		q.spend = spend.Add(q.spend, p.spend)
-		q.newPeriod = q.newPeriod || p.newPeriod
-		q.order = min(q.order, p.order)
-		if q.periodStart == 0 {
-			q.periodStart = p.periodStart
-		}
-	}
-	for team := range forgets {
-		s.forgets[team] = true
-	}
-	return err
+	return nil
 }
 
-func (s *Store) write(ctx context.Context, pending map[pid]*pend, forgets map[string]bool) error {
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Store) writeBatch(b *batch) error {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	prune := time.Since(s.lastPrune) > time.Hour
+	err := s.write(ctx, b, prune)
+	if err != nil {
+		s.log.Error("writing spend to PostgreSQL failed; it is kept in memory and retried with the next flush", "err", err)
+		return err
+	}
+	if prune {
+		s.lastPrune = time.Now()
+	}
+	for team := range b.forgets {
+		s.log.Info("spend of a removed team dropped", "team", team)
+	}
+	return nil
+}
+
+func (s *Store) write(ctx context.Context, b *batch, prune bool) error {
+	pending, forgets := b.pending, b.forgets
 	ids := make([]pid, 0, len(pending))
 	for k := range pending {
 		ids = append(ids, k)
@@ -368,6 +421,19 @@ func (s *Store) write(ctx context.Context, pending map[pid]*pend, forgets map[st
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	var fresh bool
+	err = tx.QueryRow(ctx, `INSERT INTO spend_flushes (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true`, b.id).Scan(&fresh)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // this batch was committed already (its COMMIT's answer was lost)
+	}
+	if err != nil {
+		return err
+	}
+	if prune {
+		if _, err := tx.Exec(ctx, `DELETE FROM spend_flushes WHERE at < now() - interval '7 days'`); err != nil {
+			return err
+		}
+	}
 	// The locks, in one fixed order.
 	type tk struct{ team, key string }
 	var locks []int64

@@ -267,3 +267,20 @@ func TestAddDoesNotWaitForTheDatabase(t *testing.T) {
 		t.Fatalf("gone: %+v", got.Team)
 	}
 }
+
+// A batch written again (its COMMIT went through but the answer was
+// lost, so the flush is retried) is applied once.
+func TestRetriedBatchAppliedOnce(t *testing.T) {
+	t.Parallel()
+	u, _ := pgtest.Schema(t)
+	s := openAt(t, u, Options{FlushInterval: time.Hour})
+	b := &batch{id: newID(), pending: map[pid]*pend{{"t", "", r1.UnixNano()}: {spend: 2, periodStart: p0.UnixNano(), order: 1}}}
+	for range 2 {
+		if err := s.write(context.Background(), b, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Load("t"); got.Team.Spend != 2 {
+		t.Fatalf("got %+v", got.Team)
+	}
+}

@@ -24,3 +24,10 @@ CREATE TABLE spend_markers (
 	done_at timestamptz NOT NULL DEFAULT now(),
 	detail text NOT NULL
 );
+
+-- The flushes committed (kept a week): a flush retried after its COMMIT's
+-- answer was lost finds its id here and is not applied twice.
+CREATE TABLE spend_flushes (
+	id text PRIMARY KEY,
+	at timestamptz NOT NULL DEFAULT now()
+);
