@@ -27,8 +27,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -106,8 +106,8 @@ type Store struct {
 	flushMu   sync.Mutex // one flush at a time; guards retry and lastPrune
 	retry     *batch     // a flush that failed, written again first
 	lastPrune time.Time
-	stop    chan struct{}
-	stopped chan struct{}
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 var _ spend.Backend = (*Store)(nil)
