@@ -6,13 +6,17 @@
 // Add merges each delta into memory under a mutex and never waits for
 // the database (not even while PostgreSQL is down: the deltas wait in
 // memory, one entry per team, key and period). Rows are (team, key,
-// period) where the period is named by its reset time; a flush adds each pending delta to its period's row
-// (spend = spend + delta) in one transaction, under a per-(team, key)
-// advisory lock taken in a fixed order (no deadlock between replicas). A
-// crash (kill -9) before COMMIT rolls the whole flush back; the deltas
-// still in memory (at most FlushInterval of spend) are lost, as with the
-// bbolt store. A delta is removed from memory only after its COMMIT
-// succeeded.
+// period) where the period is named by its reset time. A flush, at most
+// every FlushInterval, adds each pending delta to its period's row
+// (spend = spend + delta) in one transaction, under per-(team, key)
+// advisory locks taken in a fixed order (replicas never deadlock), and
+// records its random id in spend_flushes in the same transaction.
+//
+// Crash safety: a kill -9 before COMMIT rolls the whole flush back (the
+// deltas not yet committed, at most about FlushInterval of spend, are
+// lost, as with the bbolt store); deltas leave memory only when their
+// COMMIT succeeded; a flush retried after a COMMIT whose answer was lost
+// finds its id and is not applied twice.
 //
 // When the period of a team or key changes without a reset (its
 // budget_duration was added or removed), the new period's row starts from
