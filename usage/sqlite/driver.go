@@ -2,13 +2,41 @@ package sqlite
 
 import (
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"strconv"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+	"github.com/llmgateway/gateway/usage"
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
 )
+
+// histAdd is the SQL function adding two encoded latency histograms.
+const histAdd = "gateway_usage_hist_add"
+
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction(histAdd, 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		var h usage.Hist
+		for _, a := range args {
+			switch b := a.(type) {
+			case nil:
+			case []byte:
+				if err := h.AddEncoded(b); err != nil {
+					return nil, err
+				}
+			case string:
+				if err := h.AddEncoded([]byte(b)); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, errors.New(histAdd + ": not a histogram")
+			}
+		}
+		return h.AppendEncoded([]byte{}), nil
+	})
+}
 
 // openDB opens path with the pragmas every connection needs: WAL, the
 // busy timeout, full sync on commit (a kill or a power cut loses no

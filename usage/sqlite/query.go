@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -125,24 +126,16 @@ func dayRange(from, to time.Time) (int64, int64) {
 
 func dayString(bucket int64) string { return time.Unix(bucket, 0).UTC().Format(time.DateOnly) }
 
-// scanAgg reads the aggCols (after n leading destinations).
+// scanAgg reads the aggCols after the lead destinations.
 func scanAgg(rows *sql.Rows, a *usage.Agg, lead ...any) error {
-	var req, succ, fail, pt, ct, cached sql.NullInt64
-	var spend sql.NullFloat64
-	dst := append(lead, &req, &succ, &fail, &pt, &ct, &cached, &spend)
-	var h [usage.LatencyBuckets]sql.NullInt64
-	for i := range h {
-		dst = append(dst, &h[i])
-	}
+	var hist []byte
+	*a = usage.Agg{}
+	dst := append(lead, &a.Requests, &a.Successful, &a.Failed, &a.PromptTokens, &a.CompletionTokens,
+		&a.CachedTokens, &a.Spend, &hist)
 	if err := rows.Scan(dst...); err != nil {
 		return err
 	}
-	*a = usage.Agg{Requests: req.Int64, Successful: succ.Int64, Failed: fail.Int64, PromptTokens: pt.Int64,
-		CompletionTokens: ct.Int64, CachedTokens: cached.Int64, Spend: spend.Float64}
-	for i := range h {
-		a.Hist[i] = h[i].Int64
-	}
-	return nil
+	return a.Hist.AddEncoded(hist)
 }
 
 var aggColList = strings.Join(aggCols, ", ")
@@ -246,36 +239,53 @@ func (s *Store) Report(ctx context.Context, q usage.ReportQuery) ([]usage.Report
 		return nil, fmt.Errorf("%w: group_by must be one of team, key, model, user or tag", usage.ErrBadQuery)
 	}
 	first, last := dayRange(q.From, q.To)
-	query := `SELECT bucket, value, ` + sumCols + ` FROM usage_daily WHERE dimension = ? AND bucket BETWEEN ? AND ?`
-	args := []any{string(q.GroupBy), first, last}
+	dim := q.GroupBy
+	if q.TeamID == "" {
+		dim, _ = usage.AllTeams(q.GroupBy)
+	}
+	query := `SELECT bucket, value, ` + aggColList + ` FROM usage_daily WHERE dimension = ? AND bucket BETWEEN ? AND ?`
+	args := []any{string(dim), first, last}
 	if q.TeamID != "" {
 		query += ` AND team_id = ?`
 		args = append(args, q.TeamID)
 	}
-	query += ` GROUP BY bucket, value ORDER BY bucket, value`
+	query += ` ORDER BY bucket, value`
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage store: report: %w", err)
 	}
 	defer rows.Close()
 	out := []usage.ReportDay{}
-	var a usage.Agg
+	var a, cur usage.Agg
+	var curBucket int64 = math.MinInt64
+	var curValue string
+	emit := func() {
+		if curBucket == math.MinInt64 {
+			return
+		}
+		day := dayString(curBucket)
+		if len(out) == 0 || out[len(out)-1].Day != day {
+			out = append(out, usage.ReportDay{Day: day})
+		}
+		d := &out[len(out)-1]
+		d.Groups = append(d.Groups, usage.ReportGroup{Name: curValue, Metrics: cur.Metrics()})
+	}
 	for rows.Next() {
 		var bucket int64
 		var value string
 		if err := scanAgg(rows, &a, &bucket, &value); err != nil {
 			return nil, fmt.Errorf("usage store: report: %w", err)
 		}
-		day := dayString(bucket)
-		if len(out) == 0 || out[len(out)-1].Day != day {
-			out = append(out, usage.ReportDay{Day: day})
+		if bucket != curBucket || value != curValue {
+			emit()
+			curBucket, curValue, cur = bucket, value, usage.Agg{}
 		}
-		d := &out[len(out)-1]
-		d.Groups = append(d.Groups, usage.ReportGroup{Name: value, Metrics: a.Metrics()})
+		cur.Merge(&a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("usage store: report: %w", err)
 	}
+	emit()
 	// SQLite's BINARY order is Go's; sort anyway so the contract does not
 	// hang on a collation.
 	for i := range out {
@@ -301,15 +311,14 @@ func (s *Store) Totals(ctx context.Context, q usage.TotalsQuery) (usage.Metrics,
 	var query string
 	var all []any
 	if q.Since.IsZero() {
-		query = `SELECT ` + sumCols + ` FROM usage_daily WHERE ` + cond
+		query = `SELECT ` + aggColList + ` FROM usage_daily WHERE ` + cond
 		all = args
 	} else {
 		// The hours of Since's day from its hour, then whole days.
 		hour, nextDay := usage.HourOf(q.Since).Unix(), usage.DayOf(q.Since).AddDate(0, 0, 1).Unix()
-		query = `SELECT ` + sumCols + ` FROM (
-			SELECT ` + aggColList + ` FROM usage_hourly WHERE ` + cond + ` AND bucket >= ? AND bucket < ?
+		query = `SELECT ` + aggColList + ` FROM usage_hourly WHERE ` + cond + ` AND bucket >= ? AND bucket < ?
 			UNION ALL
-			SELECT ` + aggColList + ` FROM usage_daily WHERE ` + cond + ` AND bucket >= ?)`
+			SELECT ` + aggColList + ` FROM usage_daily WHERE ` + cond + ` AND bucket >= ?`
 		all = append(append(append(append([]any{}, args...), hour, nextDay), args...), nextDay)
 	}
 	rows, err := s.r.QueryContext(ctx, query, all...)
@@ -317,21 +326,22 @@ func (s *Store) Totals(ctx context.Context, q usage.TotalsQuery) (usage.Metrics,
 		return usage.Metrics{}, fmt.Errorf("usage store: totals: %w", err)
 	}
 	defer rows.Close()
-	var a usage.Agg
-	if rows.Next() {
+	var a, total usage.Agg
+	for rows.Next() {
 		if err := scanAgg(rows, &a); err != nil {
 			return usage.Metrics{}, fmt.Errorf("usage store: totals: %w", err)
 		}
+		total.Merge(&a)
 	}
 	if err := rows.Err(); err != nil {
 		return usage.Metrics{}, fmt.Errorf("usage store: totals: %w", err)
 	}
-	return a.Metrics(), nil
+	return total.Metrics(), nil
 }
 
 // dimensions lists every dimension, so the rollup deletes can use the
 // primary key (dimension, bucket, ...).
-var dimensions = `'team', 'key', 'model', 'user', 'tag', 'team_detail', 'user_detail'`
+var dimensions = `'team', 'key', 'model', 'user', 'tag', 'team_detail', 'user_detail', 'model_all', 'tag_all'`
 
 // Prune implements usage.Store. It deletes in chunks, each its own
 // transaction, so Writes go on in between.

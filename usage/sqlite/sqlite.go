@@ -6,7 +6,9 @@
 // text) with an index per Logs filter in page order; usage_hourly and
 // usage_daily hold the rollups, keyed by (dimension, bucket, value,
 // team_id, detail), with the counts, sums and a 47-bucket latency
-// histogram (h0..h46, usage.LatencyBuckets). A Write inserts its rows and
+// histogram (usage.LatencyBuckets, in one BLOB column as
+// usage.Hist.AppendEncoded writes it, added by the SQL function
+// gateway_usage_hist_add on upsert). A Write inserts its rows and
 // upserts their rollups in one IMMEDIATE transaction; reports read only
 // the rollups.
 //
@@ -183,23 +185,7 @@ const nRowCols = 29
 
 // aggCols are a rollup's value columns.
 var aggCols = func() []string {
-	c := []string{"requests", "successful", "failed", "prompt_tokens", "completion_tokens", "cached_tokens", "spend"}
-	for i := range usage.LatencyBuckets {
-		c = append(c, "h"+strconv.Itoa(i))
-	}
-	return c
-}()
-
-// sumCols is "SUM(requests), ..." for the report queries.
-var sumCols = func() string {
-	var b strings.Builder
-	for i, c := range aggCols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("SUM(" + c + ")")
-	}
-	return b.String()
+	return []string{"requests", "successful", "failed", "prompt_tokens", "completion_tokens", "cached_tokens", "spend", "hist"}
 }()
 
 func upsertSQL(table string) string {
@@ -211,7 +197,11 @@ func upsertSQL(table string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c + " = " + c + " + excluded." + c)
+		if c == "hist" {
+			b.WriteString(c + " = " + histAdd + "(" + c + ", excluded." + c + ")")
+		} else {
+			b.WriteString(c + " = " + c + " + excluded." + c)
+		}
 	}
 	return b.String()
 }
@@ -337,9 +327,7 @@ func upsert(ctx context.Context, st *sql.Stmt, m map[bucketKey]*usage.Agg) error
 func aggArgs(dst []any, a *usage.Agg) {
 	dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] =
 		a.Requests, a.Successful, a.Failed, a.PromptTokens, a.CompletionTokens, a.CachedTokens, a.Spend
-	for i, c := range a.Hist {
-		dst[7+i] = c
-	}
+	dst[7] = a.Hist.AppendEncoded(nil)
 }
 
 func boolInt(b bool) int64 {
