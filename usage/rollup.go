@@ -169,6 +169,16 @@ type RollupKey struct {
 	Detail    string
 }
 
+// Hourly reports whether the hourly rollups keep k (the five report
+// dimensions; the detail and cross-team ones are daily only).
+func (k RollupKey) Hourly() bool {
+	switch k.Dimension {
+	case ByTeam, ByKey, ByModel, ByUser, ByTag:
+		return true
+	}
+	return false
+}
+
 // DetailOf is the Detail of a detail-dimension rollup: a JSON array
 // [key, model].
 func DetailOf(key, model string) string {

@@ -74,7 +74,7 @@ func benchStore(b *testing.B) *Store {
 func benchRecord(rng *rand.Rand, i, n int) usage.Record {
 	perDay := (n + benchDays - 1) / benchDays
 	day := i / perDay
-	offset := time.Duration(int64(i%perDay) * int64(24*time.Hour) / int64(perDay))
+	offset := time.Duration(float64(i%perDay) / float64(perDay) * float64(24*time.Hour)).Truncate(time.Microsecond)
 	start := benchDay0.AddDate(0, 0, day).Add(offset)
 	user := rng.IntN(benchUsers)
 	key := user % benchKeys
@@ -167,7 +167,7 @@ func generate(path string, n int) error {
 			hour, d := usage.HourOf(r.Start).Unix(), usage.DayOf(r.Start).Unix()
 			keys = usage.RollupKeys(keys[:0], &r, true)
 			for _, k := range keys {
-				if k.Detail == "" {
+				if k.Hourly() {
 					add(hours, bucketKey{hour, k}, &r)
 				}
 				add(days, bucketKey{d, k}, &r)

@@ -285,7 +285,7 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 		hour, day := usage.HourOf(r.Start).Unix(), usage.DayOf(r.Start).Unix()
 		keys = usage.RollupKeys(keys[:0], &r, true)
 		for _, k := range keys {
-			if k.Detail == "" {
+			if k.Hourly() {
 				add(hours, bucketKey{hour, k}, &r)
 			}
 			add(days, bucketKey{day, k}, &r)
