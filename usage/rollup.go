@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // LatencyBuckets is the number of buckets of a rollup's latency
@@ -188,6 +190,14 @@ func DetailOf(key, model string) string {
 
 // ParseDetail reads DetailOf's output; ok is false for anything else.
 func ParseDetail(detail string) (key, model string, ok bool) {
+	// The common case, no escapes: ["key","model"].
+	if rest, found := strings.CutPrefix(detail, `["`); found && !strings.ContainsRune(rest, '\\') {
+		if body, found := strings.CutSuffix(rest, `"]`); found {
+			if k, m, found := strings.Cut(body, `","`); found && !strings.Contains(m, `"`) && !strings.Contains(k, `"`) && utf8.ValidString(body) {
+				return k, m, true
+			}
+		}
+	}
 	var kv [2]string
 	if json.Unmarshal([]byte(detail), &kv) != nil {
 		return "", "", false

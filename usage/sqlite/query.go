@@ -339,10 +339,6 @@ func (s *Store) Totals(ctx context.Context, q usage.TotalsQuery) (usage.Metrics,
 	return total.Metrics(), nil
 }
 
-// dimensions lists every dimension, so the rollup deletes can use the
-// primary key (dimension, bucket, ...).
-var dimensions = `'team', 'key', 'model', 'user', 'tag', 'team_detail', 'user_detail', 'model_all', 'tag_all'`
-
 // Prune implements usage.Store. It deletes in chunks, each its own
 // transaction, so Writes go on in between.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
@@ -364,7 +360,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		table string
 		size  int64
 	}{{"usage_hourly", 3600}, {"usage_daily", 86400}} {
-		if _, err := s.pruneStep(ctx, `DELETE FROM `+st.table+` WHERE dimension IN (`+dimensions+`) AND bucket <= ?`, sec-st.size); err != nil {
+		if _, err := s.pruneStep(ctx, `DELETE FROM `+st.table+` WHERE bucket <= ?`, sec-st.size); err != nil {
 			return total, fmt.Errorf("usage store: prune: %w", err)
 		}
 	}

@@ -4,7 +4,7 @@
 //
 // Rows live in usage_rows (one per Record, tags and metadata as JSON
 // text) with an index per Logs filter in page order; usage_hourly and
-// usage_daily hold the rollups, keyed by (dimension, bucket, value,
+// usage_daily hold the rollups, keyed by (dimension, value, bucket,
 // team_id, detail), with the counts, sums and a 47-bucket latency
 // histogram (usage.LatencyBuckets, in one BLOB column as
 // usage.Hist.AppendEncoded writes it, added by the SQL function
@@ -192,7 +192,7 @@ func upsertSQL(table string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (dimension, bucket, value, team_id, detail, " + strings.Join(aggCols, ", ") + ") VALUES (?, ?, ?, ?, ?")
 	b.WriteString(strings.Repeat(", ?", len(aggCols)))
-	b.WriteString(") ON CONFLICT (dimension, bucket, value, team_id, detail) DO UPDATE SET ")
+	b.WriteString(") ON CONFLICT (dimension, value, bucket, team_id, detail) DO UPDATE SET ")
 	for i, c := range aggCols {
 		if i > 0 {
 			b.WriteString(", ")

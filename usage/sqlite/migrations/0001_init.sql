@@ -53,9 +53,10 @@ CREATE TABLE usage_hourly (
   cached_tokens INTEGER NOT NULL DEFAULT 0,
   spend REAL NOT NULL DEFAULT 0,
   hist BLOB NOT NULL DEFAULT x'', -- usage.Hist.AppendEncoded
-  PRIMARY KEY (dimension, bucket, value, team_id, detail)
+  PRIMARY KEY (dimension, value, bucket, team_id, detail)
 ) WITHOUT ROWID;
-CREATE INDEX usage_hourly_by_value ON usage_hourly (dimension, value, bucket);
+-- Prune's range.
+CREATE INDEX usage_hourly_bucket ON usage_hourly (bucket);
 
 CREATE TABLE usage_daily (
   dimension TEXT NOT NULL,
@@ -71,6 +72,8 @@ CREATE TABLE usage_daily (
   cached_tokens INTEGER NOT NULL DEFAULT 0,
   spend REAL NOT NULL DEFAULT 0,
   hist BLOB NOT NULL DEFAULT x'', -- usage.Hist.AppendEncoded
-  PRIMARY KEY (dimension, bucket, value, team_id, detail)
+  PRIMARY KEY (dimension, value, bucket, team_id, detail)
 ) WITHOUT ROWID;
-CREATE INDEX usage_daily_by_value ON usage_daily (dimension, value, bucket);
+-- A team's report; Prune's range.
+CREATE INDEX usage_daily_team ON usage_daily (dimension, team_id, bucket);
+CREATE INDEX usage_daily_bucket ON usage_daily (bucket);
