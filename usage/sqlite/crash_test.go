@@ -181,18 +181,20 @@ func TestReopen(t *testing.T) {
 	if err := s.Write(context.Background(), []usage.Record{*helperRecord(3)}); err == nil {
 		t.Fatal("Write after Close succeeded")
 	}
-	fi, err := os.Stat(filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("usage.db mode %v, want 0600", fi.Mode().Perm())
-	}
 	s, err = OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	for _, name := range []string{FileName, FileName + "-wal", FileName + "-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
 	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 1 {
 		t.Errorf("schema version %d, %v", v, err)
 	}

@@ -78,6 +78,13 @@ func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("usage store: creating its directory: %w", err)
 	}
+	// Created 0600 before SQLite opens it, so its -wal and -shm files
+	// (which take the database file's mode) are 0600 too.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("usage store: %w", err)
+	}
+	f.Close()
 	w, err := openDB(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("usage store %s: %w", path, err)
@@ -102,9 +109,11 @@ func Open(path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("usage store %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.Close()
-		return nil, fmt.Errorf("usage store %s: %w", path, err)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("usage store %s: %w", path, err)
+		}
 	}
 	return s, nil
 }
