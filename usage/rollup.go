@@ -1,16 +1,20 @@
 package usage
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // LatencyBuckets is the number of buckets of a rollup's latency
 // histogram. Bucket 0 holds latencies under 1 ms; bucket i (1..45) holds
 // [2^((i-1)/2), 2^(i/2)) ms; the last one everything from 2^22.5 ms (about
-// 98 minutes) up. Stores keep the counts as they are (one column or array
-// element per bucket) and add them when they merge rollups.
+// 98 minutes) up. Stores keep the counts as they are (an array, or
+// Hist.AppendEncoded's bytes) and add them when they merge rollups.
 const LatencyBuckets = 47
 
 // LatencyBucket is the histogram bucket of a latency.
@@ -136,6 +140,27 @@ const (
 	ByUserDetail Dimension = "user_detail"
 )
 
+// The dimensions only the daily rollups keep for the reports across
+// teams (TeamID ""), so /global/spend/report by model or tag reads one
+// row per model or tag and day instead of one per team.
+const (
+	ByModelAll Dimension = "model_all"
+	ByTagAll   Dimension = "tag_all"
+)
+
+// AllTeams is the dimension a Report over every team reads for group,
+// and whether it has one (team, key and user rows are as many either
+// way).
+func AllTeams(group Dimension) (Dimension, bool) {
+	switch group {
+	case ByModel:
+		return ByModelAll, true
+	case ByTag:
+		return ByTagAll, true
+	}
+	return group, false
+}
+
 // RollupKey is one rollup row a record counts in: a bucket (hour or day,
 // UTC, of Record.Start) and this key. Detail is "" except for the detail
 // dimensions.
@@ -144,6 +169,16 @@ type RollupKey struct {
 	Value     string
 	TeamID    string
 	Detail    string
+}
+
+// Hourly reports whether the hourly rollups keep k (the five report
+// dimensions; the detail and cross-team ones are daily only).
+func (k RollupKey) Hourly() bool {
+	switch k.Dimension {
+	case ByTeam, ByKey, ByModel, ByUser, ByTag:
+		return true
+	}
+	return false
 }
 
 // DetailOf is the Detail of a detail-dimension rollup: a JSON array
@@ -155,6 +190,14 @@ func DetailOf(key, model string) string {
 
 // ParseDetail reads DetailOf's output; ok is false for anything else.
 func ParseDetail(detail string) (key, model string, ok bool) {
+	// The common case, no escapes: ["key","model"].
+	if rest, found := strings.CutPrefix(detail, `["`); found && !strings.ContainsRune(rest, '\\') {
+		if body, found := strings.CutSuffix(rest, `"]`); found {
+			if k, m, found := strings.Cut(body, `","`); found && !strings.Contains(m, `"`) && !strings.Contains(k, `"`) && utf8.ValidString(body) {
+				return k, m, true
+			}
+		}
+	}
 	var kv [2]string
 	if json.Unmarshal([]byte(detail), &kv) != nil {
 		return "", "", false
@@ -164,7 +207,8 @@ func ParseDetail(detail string) (key, model string, ok bool) {
 
 // RollupKeys appends to dst the rollup keys a (Bound) record counts in:
 // team, key, model (ModelOf), user (UserOf) and one per tag, all under
-// the record's team; with daily, also the two detail dimensions.
+// the record's team; with daily, also the two detail dimensions and the
+// cross-team model and tag ones.
 func RollupKeys(dst []RollupKey, r *Record, daily bool) []RollupKey {
 	model, user := ModelOf(r), UserOf(r)
 	dst = append(dst,
@@ -181,7 +225,11 @@ func RollupKeys(dst []RollupKey, r *Record, daily bool) []RollupKey {
 		dst = append(dst,
 			RollupKey{Dimension: ByTeamDetail, Value: r.TeamID, TeamID: r.TeamID, Detail: d},
 			RollupKey{Dimension: ByUserDetail, Value: user, TeamID: r.TeamID, Detail: d},
+			RollupKey{Dimension: ByModelAll, Value: model},
 		)
+		for _, tag := range r.Tags {
+			dst = append(dst, RollupKey{Dimension: ByTagAll, Value: tag})
+		}
 	}
 	return dst
 }
@@ -202,4 +250,37 @@ func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 func DayOf(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// AppendEncoded appends h's compact encoding to dst: for each bucket with
+// calls, its index and count as uvarints, in index order ("" for none).
+// Stores that keep a histogram in one column use it.
+func (h *Hist) AppendEncoded(dst []byte) []byte {
+	for i, c := range h {
+		if c > 0 {
+			dst = binary.AppendUvarint(dst, uint64(i))
+			dst = binary.AppendUvarint(dst, uint64(c))
+		}
+	}
+	return dst
+}
+
+// AddEncoded adds an AppendEncoded histogram to h. Malformed input (a
+// bad varint, an index out of range) is an error and leaves h partly
+// added.
+func (h *Hist) AddEncoded(b []byte) error {
+	for len(b) > 0 {
+		i, n := binary.Uvarint(b)
+		if n <= 0 || i >= LatencyBuckets {
+			return errors.New("usage: malformed latency histogram")
+		}
+		b = b[n:]
+		c, n := binary.Uvarint(b)
+		if n <= 0 || c > math.MaxInt64 {
+			return errors.New("usage: malformed latency histogram")
+		}
+		b = b[n:]
+		h[i] += int64(c)
+	}
+	return nil
 }

@@ -92,3 +92,41 @@ func FuzzParseDetail(f *testing.F) {
 		}
 	})
 }
+
+func TestHistEncoding(t *testing.T) {
+	t.Parallel()
+	var h Hist
+	h[0], h[5], h[LatencyBuckets-1] = 1, 300, 1<<40
+	b := h.AppendEncoded(nil)
+	var g Hist
+	if err := g.AddEncoded(b); err != nil || g != h {
+		t.Fatalf("round trip: %v %v", g, err)
+	}
+	if err := g.AddEncoded(b); err != nil || g[5] != 600 {
+		t.Fatalf("adding twice: %v %v", g[5], err)
+	}
+	var empty Hist
+	if len(empty.AppendEncoded(nil)) != 0 {
+		t.Error("empty histogram encodes to bytes")
+	}
+	for _, bad := range [][]byte{{47, 1}, {0x80}, {1}, {1, 0x80}} {
+		var x Hist
+		if x.AddEncoded(bad) == nil {
+			t.Errorf("AddEncoded(%v) accepted", bad)
+		}
+	}
+}
+
+func FuzzHistAddEncoded(f *testing.F) {
+	var h Hist
+	h[3], h[46] = 7, 1
+	f.Add(h.AppendEncoded(nil))
+	f.Add([]byte{0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var x Hist
+		if x.AddEncoded(b) != nil {
+			return
+		}
+		_ = x.Quantile(0.95)
+	})
+}
