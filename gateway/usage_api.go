@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -369,9 +370,12 @@ func writeReportError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, we)
 		return
 	}
-	if strings.Contains(err.Error(), "cursor") {
-		writeError(ctx, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: "cursor",
-			Message: "cursor is not one this gateway gave; start again without it"})
+	if errors.Is(err, usage.ErrBadQuery) {
+		param := ""
+		if strings.Contains(err.Error(), "cursor") {
+			param = "cursor"
+		}
+		writeError(ctx, &wire.Error{Status: 400, Type: wire.TypeInvalidRequest, Param: param, Message: err.Error()})
 		return
 	}
 	writeError(ctx, wire.Errorf(500, wire.TypeInternal, "the usage log could not answer: %v", err))

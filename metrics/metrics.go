@@ -96,6 +96,10 @@ var (
 		Namespace: namespace, Name: "soft_budget_crossed_total",
 		Help: "Keys whose spend crossed their soft_budget (once per key and budget period), by team.",
 	}, []string{"team"})
+	usageDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "usage_dropped_total",
+		Help: "Usage log records not written, by reason (queue_full, write_failed, closed); the calls themselves were served.",
+	}, []string{"reason"})
 	reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads by result (success, failure).",
@@ -131,7 +135,7 @@ func init() {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		requestDuration, inFlight,
 		upstreamDuration, upstreamErrors,
-		reloads, reloadOK, reloadSuccessTime, configInfo, teamActors,
+		reloads, reloadOK, reloadSuccessTime, configInfo, teamActors, usageDropped,
 	)
 	PerTeam.MustRegister(requests, tokens, spend, rejections, softBudget)
 	publicHandler = promhttp.HandlerFor(Public, promhttp.HandlerOpts{})
@@ -253,6 +257,13 @@ func Spend(team string, usd float64) {
 func RateLimited(team, kind string) {
 	if enabled.Load() {
 		rejections.WithLabelValues(orUnknown(team), kind).Inc()
+	}
+}
+
+// UsageDropped counts n usage log records not written, for reason.
+func UsageDropped(reason string, n int) {
+	if enabled.Load() {
+		usageDropped.WithLabelValues(reason).Add(float64(n))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/llmgateway/gateway/accesslog"
 	"github.com/llmgateway/gateway/actors"
@@ -24,6 +25,7 @@ import (
 	"github.com/llmgateway/gateway/egress"
 	"github.com/llmgateway/gateway/gateway"
 	"github.com/llmgateway/gateway/gitops"
+	"github.com/llmgateway/gateway/internal/pgdb"
 	"github.com/llmgateway/gateway/logsafe"
 	"github.com/llmgateway/gateway/logwriter"
 	"github.com/llmgateway/gateway/metrics"
@@ -37,6 +39,10 @@ import (
 	"github.com/llmgateway/gateway/providers/registry"
 	"github.com/llmgateway/gateway/providers/vertex"
 	"github.com/llmgateway/gateway/spend"
+	"github.com/llmgateway/gateway/spend/pgspend"
+	usagelog "github.com/llmgateway/gateway/usage"
+	usagepg "github.com/llmgateway/gateway/usage/postgres"
+	usagesqlite "github.com/llmgateway/gateway/usage/sqlite"
 	"github.com/llmgateway/gateway/wire"
 )
 
@@ -165,10 +171,43 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		log.Error("creating the state directory", "dir", f.stateDir, "err", err)
 		return 1
 	}
-	spendStore, err := spend.Open(f.stateDir, log)
-	if err != nil {
-		log.Error("opening the spend store", "err", err)
-		return 1
+	// The spend backend is chosen by the first configuration's
+	// general_settings.database_url (PostgreSQL, shared by replicas) or
+	// is spend.db in --state-dir; the registry needs a store before that.
+	spendStore := spend.NewDeferred()
+	var pgPool *pgxpool.Pool // shared with the usage store
+	defer func() {
+		if pgPool != nil {
+			pgPool.Close()
+		}
+	}()
+	chooseSpend := func(dbURL string) error {
+		if spendStore.Backend() != nil {
+			return nil // chosen at start; a changed database_url needs a restart
+		}
+		if dbURL == "" {
+			b, err := spend.Open(f.stateDir, log)
+			if err != nil {
+				return fmt.Errorf("opening the spend store: %w", err)
+			}
+			spendStore.Set(b)
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		pool, err := pgdb.Connect(cctx, dbURL)
+		if err != nil {
+			return err
+		}
+		b, err := pgspend.New(cctx, pool, pgspend.Options{Log: log, StateDir: f.stateDir})
+		if err != nil {
+			pool.Close()
+			return fmt.Errorf("opening the spend store in PostgreSQL: %w", err)
+		}
+		pgPool = pool
+		spendStore.Set(b)
+		log.Info("spend is kept in PostgreSQL (general_settings.database_url)")
+		return nil
 	}
 	spendClosed := false
 	closeSpend := func() {
@@ -223,6 +262,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		Log:        log,
 		Listeners: []confstore.Listener{
 			{Name: "actors", Live: func(e confstore.Event) error { // the api_base policy, team actors and the key directory
+				if err := chooseSpend(e.Snapshot.Settings.DatabaseURL); err != nil {
+					return err
+				}
 				// The api_base policy for team deployments goes live before them.
 				prevPolicy := client.TeamPolicy()
 				client.SetTeamPolicy(egress.New(e.Snapshot.Settings.TeamAPIBaseAllow, e.Snapshot.Settings.TeamAPIBaseDeny, egress.HostAddrs()))
@@ -277,6 +319,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 	if log.Enabled(ctx, slog.LevelInfo) {
 		access = accesslog.New(lw, f.logFormat)
 	}
+	usageStore, err := openUsage(ctx, snap.Settings, f.stateDir, pgPool, log)
+	if err != nil {
+		log.Error("opening the usage log", "err", err)
+		return 1
+	}
+	usageLog := usagelog.NewWriter(usageStore, usagelog.WriterOptions{Retention: snap.Settings.SpendLogsRetention, Logger: log,
+		OnDrop: metrics.UsageDropped})
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := usageLog.Close(cctx); err != nil {
+			log.Warn("closing the usage log", "err", err)
+		}
+		if err := usageStore.Close(); err != nil {
+			log.Warn("closing the usage store", "err", err)
+		}
+	}()
 	srv := gateway.New(gateway.Options{
 		Directory:      dir,
 		Store:          store,
@@ -285,6 +344,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		AccessLog:      access,
 		MaxRequestBody: snap.Settings.MaxRequestBody,
 		Probe:          probe,
+		Usage:          usageLog,
+		Reports:        usageStore,
 	})
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -366,4 +427,25 @@ func extraRoots(file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("SSL_CERT_FILE %s holds no PEM certificate", file)
 	}
 	return pool, nil
+}
+
+// openUsage opens the usage log's store: in PostgreSQL when
+// general_settings.database_url is set (on the pool spend uses), else
+// usage.db in the state directory (SQLite, embedded).
+func openUsage(ctx context.Context, st configs.Settings, stateDir string, pool *pgxpool.Pool, log *slog.Logger) (usagelog.Store, error) {
+	if pool != nil {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s, err := usagepg.New(cctx, pool, log)
+		if err != nil {
+			return nil, fmt.Errorf("in PostgreSQL: %w", err)
+		}
+		log.Info("the usage log is kept in PostgreSQL (general_settings.database_url)")
+		return s, nil
+	}
+	s, err := usagesqlite.OpenDir(stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("in %s: %w", stateDir, err)
+	}
+	return s, nil
 }
