@@ -464,7 +464,7 @@ func limitsRequest(l *manage.LimitsRequest, tpm, rpm, parallel *int64, budget *f
 	}
 	if d := strings.TrimSpace(str(duration)); d != "" {
 		if _, _, err := configs.ParseBudgetDuration(d); err != nil {
-			notes = append(notes, fmt.Sprintf("budget_duration %q is not one the gateway knows (s, m, h, d, mo); not carried over: the budget never resets", d))
+			notes = append(notes, fmt.Sprintf("budget_duration %q is not one the gateway knows (s, m, h, d, w, mo); not carried over: the budget never resets", d))
 		} else {
 			l.BudgetDuration = manage.Nullable[string]{Set: true, V: d}
 		}

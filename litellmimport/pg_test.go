@@ -114,7 +114,7 @@ func TestImportFromPostgres(t *testing.T) {
 	for _, s := range []string{"LITELLM_SALT_KEY", `team "team-a": not carried over: model_spend, router_settings, soft_budget, spend`,
 		`key "search-prod" (token `, "aliases, allowed_routes, spend", `key "no-team"`, "has no team_id", `"litellm-dashboard" is not in LiteLLM_TeamTable`,
 		"not a sha256 hex digest", "(token not a hash)", `model "m-wrong-salt": litellm_params.api_key does not decrypt`, `model "m-blocked": blocked in LiteLLM`,
-		"litellm_params.foo is a parameter the gateway does not know", `budget_duration "1w"`, "members_with_roles[2] has no user_id",
+		"litellm_params.foo is a parameter the gateway does not know", "members_with_roles[2] has no user_id",
 		"LiteLLM_SpendLogs: 1 rows", "metadata.logging may hold credentials", `key "search-prod" (token d6b875c1…): metadata.langfuse_secret_key may hold credentials`, "LiteLLM_UserTable: 1 rows"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the report lacks %q", s)
@@ -154,7 +154,7 @@ func TestImportFromPostgres(t *testing.T) {
 		t.Errorf("key = %+v", k)
 	}
 	b := snap.Teams["team-b"]
-	if b == nil || !b.Blocked || len(b.Models) != 0 || b.BudgetDuration != "" || len(b.Keys) != 1 || !b.Keys[0].Blocked {
+	if b == nil || !b.Blocked || len(b.Models) != 0 || b.BudgetDuration != "1w" || len(b.Keys) != 1 || !b.Keys[0].Blocked {
 		t.Errorf("team-b = %+v", b)
 	}
 	keys := configs.SaltKeys{Current: gatewaySalt}
