@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,20 @@ func testUsageLog(t *testing.T, dbURL string) {
 	meta := act["metadata"].(map[string]any)
 	if meta["api_requests"] != 6.0 || meta["failed_requests"] != 1.0 || meta["spend"].(float64) <= 0 {
 		t.Errorf("team activity %v", meta)
+	}
+	// A user's activity (the key's user_id): the master sees it, a team key
+	// through its own team only.
+	ua := g.ok(t, "GET", "/user/daily/activity?user_id=alice", masterKey, nil)["metadata"].(map[string]any)
+	if ua["api_requests"] != 6.0 {
+		t.Errorf("alice's activity %v", ua)
+	}
+	if ub := g.ok(t, "GET", "/user/daily/activity?user_id=alice", usKeyB, nil)["metadata"].(map[string]any); ub["api_requests"] != 0.0 {
+		t.Errorf("team b sees alice's calls: %v", ub)
+	}
+	// The key's spend in /key/info is what its calls cost.
+	info := g.ok(t, "GET", "/key/info?key="+usKeyA, masterKey, nil)["info"].(map[string]any)
+	if info["spend"].(float64) <= 0 || math.Abs(info["spend"].(float64)-meta["spend"].(float64)) > 1e-9 {
+		t.Errorf("/key/info spend %v, the log's %v", info["spend"], meta["spend"])
 	}
 	code, _, raw = g.do(t, "GET", "/global/spend/report?group_by=tag", masterKey, nil)
 	if code != 200 || !strings.Contains(string(raw), `"req-tag"`) || !strings.Contains(string(raw), `"team-tag"`) {
