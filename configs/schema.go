@@ -51,6 +51,10 @@ type GeneralSettings struct {
 	// SpendLogsRetention is how long per-request rows and rollups are
 	// kept (a duration such as 30d, 12h, 2w; default 30d).
 	SpendLogsRetention string `yaml:"spend_logs_retention"`
+	// DisableSpendLogs (LiteLLM's setting) turns the per-request usage
+	// log off: spend totals and budgets still count, the reports stay
+	// empty. Read at start.
+	DisableSpendLogs bool `yaml:"disable_spend_logs"`
 	// AlertingWebhookURL receives a JSON POST when a key crosses its
 	// soft_budget (os.environ/NAME allowed; it is a secret URL).
 	AlertingWebhookURL string `yaml:"alerting_webhook_url"`
@@ -347,6 +351,8 @@ type Settings struct {
 	DatabaseURL string
 	// SpendLogsRetention bounds the usage log's age (default 30 days).
 	SpendLogsRetention time.Duration
+	// DisableSpendLogs turns the per-request usage log off.
+	DisableSpendLogs bool
 	// AlertingWebhookURL is the resolved soft-budget webhook ("" = none).
 	AlertingWebhookURL string
 	// BudgetReset is where calendar budget periods start (nil: rolling

@@ -23,6 +23,7 @@ func (b *builder) usageSettings(g *GeneralSettings, s *Settings) {
 		}
 		s.DatabaseURL = v
 	}
+	s.DisableSpendLogs = g.DisableSpendLogs
 	s.SpendLogsRetention = DefaultSpendLogsRetention
 	if r := g.SpendLogsRetention; r != "" {
 		d, ok := ParseDays(r)

@@ -344,7 +344,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		AccessLog:      access,
 		MaxRequestBody: snap.Settings.MaxRequestBody,
 		Probe:          probe,
-		Usage:          usageLog,
+		Usage:          usageRecorder(usageLog, snap.Settings),
 		Reports:        usageStore,
 	})
 	ln, err := net.Listen("tcp", f.addr)
@@ -448,4 +448,13 @@ func openUsage(ctx context.Context, st configs.Settings, stateDir string, pool *
 		return nil, fmt.Errorf("in %s: %w", stateDir, err)
 	}
 	return s, nil
+}
+
+// usageRecorder is w, or nil when general_settings.disable_spend_logs
+// (LiteLLM's setting) turns the per-request log off.
+func usageRecorder(w *usagelog.Writer, st configs.Settings) interface{ Record(*usagelog.Record) } {
+	if st.DisableSpendLogs {
+		return nil
+	}
+	return w
 }
