@@ -578,6 +578,9 @@ func (im *importer) keyFor(teamID string, row json.RawMessage, now time.Time, se
 		b := true
 		req.Blocked = &b
 	}
+	if routes := allowedRoutes(lk.AllowedRoutes, &notes); len(routes) > 0 {
+		req.AllowedRoutes = &routes
+	}
 	notes = append(notes, limitsRequest(&req.LimitsRequest, lk.TPMLimit, lk.RPMLimit, lk.MaxParallel, lk.MaxBudget, lk.BudgetDuration)...)
 	var expires *time.Time
 	if e := str(lk.Expires); e != "" {
@@ -842,4 +845,23 @@ func copyTree(src, dst string) error {
 		return os.WriteFile(target, b, 0o644)
 	})
 	return err
+}
+
+// allowedRoutes keeps the allowed_routes entries the gateway knows; one
+// it does not is noted and left out, and a key none of whose entries is
+// kept (so it may call every route) gets a note saying to restrict it
+// again.
+func allowedRoutes(routes []string, notes *[]string) []string {
+	var out []string
+	for _, r := range routes {
+		if why := configs.CheckAllowedRoute(r); why != "" {
+			*notes = append(*notes, fmt.Sprintf("allowed_routes entry %q %s; not carried over", r, why))
+			continue
+		}
+		out = append(out, r)
+	}
+	if len(routes) > 0 && len(out) == 0 {
+		*notes = append(*notes, "no allowed_routes entry carried over: the key may call every route; restrict it again with /key/update")
+	}
+	return out
 }

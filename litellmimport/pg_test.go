@@ -112,7 +112,7 @@ func TestImportFromPostgres(t *testing.T) {
 		t.Errorf("models = %+v, want %+v", rep.Models, want)
 	}
 	for _, s := range []string{"LITELLM_SALT_KEY", `team "team-a": not carried over: model_spend, router_settings, soft_budget, spend`,
-		`key "search-prod" (token `, "aliases, allowed_routes, spend", `key "no-team"`, "has no team_id", `"litellm-dashboard" is not in LiteLLM_TeamTable`,
+		`key "search-prod" (token `, "aliases, spend", `key "no-team"`, "has no team_id", `"litellm-dashboard" is not in LiteLLM_TeamTable`,
 		"not a sha256 hex digest", "(token not a hash)", `model "m-wrong-salt": litellm_params.api_key does not decrypt`, `model "m-blocked": blocked in LiteLLM`,
 		"litellm_params.foo is a parameter the gateway does not know", "members_with_roles[2] has no user_id",
 		"LiteLLM_SpendLogs: 1 rows", "metadata.logging may hold credentials", `key "search-prod" (token d6b875c1…): metadata.langfuse_secret_key may hold credentials`, "LiteLLM_UserTable: 1 rows"} {
@@ -148,6 +148,9 @@ func TestImportFromPostgres(t *testing.T) {
 		t.Fatalf("team-a keys = %d", len(a.Keys))
 	}
 	k := a.Keys[0]
+	if len(k.AllowedRoutes) != 1 || k.AllowedRoutes[0] != "/chat/completions" {
+		t.Errorf("allowed_routes not carried over: %v", k.AllowedRoutes)
+	}
 	if k.Token != configs.HashKey(virtualKey) || k.KeyAlias != "search-prod" || k.UserID != "u-2" || k.Models[0] != "gpt-4o-team" ||
 		k.Expires == nil || k.Expires.Year() != 2099 || *k.TPMLimit != 1000 || *k.MaxBudget != 5.5 || k.BudgetDuration != "1d" || k.Metadata["env"] != "prod" ||
 		k.KeyName != "sk-...y-a1" || k.CreatedAt.Format(time.RFC3339) != "2025-02-03T04:05:06Z" {

@@ -51,11 +51,12 @@ type ltKey struct {
 	Blocked        *bool           `json:"blocked"`
 	MaxBudget      *float64        `json:"max_budget"`
 	BudgetDuration *string         `json:"budget_duration"`
+	AllowedRoutes  []string        `json:"allowed_routes"`
 	CreatedAt      *string         `json:"created_at"`
 }
 
 var keyCarried = []string{"token", "key_name", "key_alias", "expires", "models", "user_id", "team_id", "max_parallel_requests",
-	"tpm_limit", "rpm_limit", "metadata", "blocked", "max_budget", "budget_duration", "created_at"}
+	"tpm_limit", "rpm_limit", "metadata", "blocked", "max_budget", "budget_duration", "allowed_routes", "created_at"}
 
 type ltModel struct {
 	ModelID       string          `json:"model_id"`
