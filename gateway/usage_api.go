@@ -34,6 +34,17 @@ func (s *Server) reports(ctx *fasthttp.RequestCtx) usage.Store {
 	return s.opts.Reports
 }
 
+// reportCaller authenticates a report call (as a management call) and
+// returns the store; ok is false once an error was answered.
+func (s *Server) reportCaller(ctx *fasthttp.RequestCtx) (manage.Caller, usage.Store, bool) {
+	c, ok := s.mgmtCaller(ctx)
+	if !ok {
+		return c, nil, false
+	}
+	store := s.reports(ctx)
+	return c, store, store != nil
+}
+
 // dateRange reads start_date and end_date (YYYY-MM-DD, inclusive, UTC;
 // RFC 3339 times are accepted too); the default is the last 30 days.
 func dateRange(ctx *fasthttp.RequestCtx, now time.Time) (from, to time.Time, e *manage.Error) {
@@ -77,7 +88,7 @@ func dateRange(ctx *fasthttp.RequestCtx, now time.Time) (from, to time.Time, e *
 
 // scopedTeam is the team a report may cover: a team caller's own (another
 // team's id answers as a missing one), any for the master key ("" = all).
-func scopedTeam(c manage.Caller, snap *configs.Snapshot, asked string) (string, *manage.Error) {
+func scopedTeam(c manage.Caller, asked string) (string, *manage.Error) {
 	if c.Master {
 		return asked, nil
 	}
@@ -94,16 +105,12 @@ func scopedTeam(c manage.Caller, snap *configs.Snapshot, asked string) (string, 
 // limit and cursor (the next cursor is in x-next-cursor); a team caller
 // sees its own team's calls only.
 func (s *Server) spendLogs(ctx *fasthttp.RequestCtx) {
-	c, ok := s.mgmtCaller(ctx)
+	c, store, ok := s.reportCaller(ctx)
 	if !ok {
 		return
 	}
-	store := s.reports(ctx)
-	if store == nil {
-		return
-	}
 	args := ctx.QueryArgs()
-	team, e := scopedTeam(c, s.snapshot(), string(args.Peek("team_id")))
+	team, e := scopedTeam(c, string(args.Peek("team_id")))
 	if e != nil {
 		writeManage(ctx, e)
 		return
@@ -234,12 +241,8 @@ func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 // teamDailyActivity serves GET /team/daily/activity?team_ids=<id>: a
 // team's calls per day with breakdowns by model and key.
 func (s *Server) teamDailyActivity(ctx *fasthttp.RequestCtx) {
-	c, ok := s.mgmtCaller(ctx)
+	c, store, ok := s.reportCaller(ctx)
 	if !ok {
-		return
-	}
-	store := s.reports(ctx)
-	if store == nil {
 		return
 	}
 	args := ctx.QueryArgs()
@@ -255,7 +258,7 @@ func (s *Server) teamDailyActivity(ctx *fasthttp.RequestCtx) {
 		writeManage(ctx, manage.BadRequest("team_ids", "team_ids is missing; send ?team_ids=<team id>"))
 		return
 	}
-	team, e := scopedTeam(c, s.snapshot(), asked)
+	team, e := scopedTeam(c, asked)
 	if e != nil {
 		writeManage(ctx, e)
 		return
@@ -271,12 +274,8 @@ func (s *Server) teamDailyActivity(ctx *fasthttp.RequestCtx) {
 // calls per day. The master key may ask for any user; a team key for the
 // users of its own team.
 func (s *Server) userDailyActivity(ctx *fasthttp.RequestCtx) {
-	c, ok := s.mgmtCaller(ctx)
+	c, store, ok := s.reportCaller(ctx)
 	if !ok {
-		return
-	}
-	store := s.reports(ctx)
-	if store == nil {
 		return
 	}
 	args := ctx.QueryArgs()
