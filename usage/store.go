@@ -8,8 +8,10 @@ import (
 // Store keeps Records and their rollups and answers the reports.
 type Store interface {
 	// Write stores a batch of records and updates their hourly and daily
-	// rollups, in one transaction. Records already stored (same
-	// RequestID and Start) are not counted twice.
+	// rollups, in one transaction. A record twice in the batch (same
+	// RequestID and Start) counts once, and a batch written again (the
+	// Writer's retry after an error that may have followed a commit) is
+	// not counted twice.
 	Write(ctx context.Context, batch []Record) error
 	// Logs pages through records, newest first (LiteLLM's /spend/logs).
 	Logs(ctx context.Context, q LogQuery) (LogPage, error)

@@ -1,16 +1,12 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,11 +92,8 @@ func benchRecord(rng *rand.Rand, i, n int) usage.Record {
 	}
 }
 
-var createIndex = regexp.MustCompile(`(?m)^CREATE (UNIQUE )?INDEX (\w+) ON [^;]+;`)
-
-// generate writes n records and their rollups as Write would, fast: no
-// sync, indexes built after the load, rollups aggregated a day at a time
-// and inserted in key order.
+// generate writes n records with Store.Write, a day at a time, without
+// syncing (the benchmark's file is disposable).
 func generate(path string, n int) error {
 	os.Remove(path)
 	s, err := Open(path)
@@ -108,132 +101,22 @@ func generate(path string, n int) error {
 		return err
 	}
 	defer s.Close()
-	schema, err := migrations.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		return err
-	}
-	indexes := createIndex.FindAllStringSubmatch(string(schema), -1)
 	ctx := context.Background()
-	for _, pragma := range []string{"PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144", "PRAGMA temp_store=MEMORY"} {
+	for _, pragma := range []string{"PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144"} {
 		if _, err := s.w.ExecContext(ctx, pragma); err != nil {
 			return err
 		}
 	}
-	for _, ix := range indexes {
-		if _, err := s.w.ExecContext(ctx, "DROP INDEX "+ix[2]); err != nil {
-			return err
-		}
-	}
-	const perStmt = 32
-	rowStmt, err := s.w.PrepareContext(ctx, "INSERT INTO usage_rows ("+rowCols+") VALUES "+
-		strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", nRowCols-1)+"), ", perStmt), ", "))
-	if err != nil {
-		return err
-	}
-	defer rowStmt.Close()
-	oneStmt, err := s.w.PrepareContext(ctx, "INSERT INTO usage_rows ("+rowCols+") VALUES (?"+strings.Repeat(", ?", nRowCols-1)+")")
-	if err != nil {
-		return err
-	}
-	defer oneStmt.Close()
-	rollCols := 5 + len(aggCols)
-	rollStmt := func(table string) string {
-		return "INSERT INTO " + table + " (dimension, bucket, value, team_id, detail, " + strings.Join(aggCols, ", ") + ") VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", rollCols-1)+"), ", 8), ", ")
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	perDay := (n + benchDays - 1) / benchDays
-	rowArgsBuf := make([]any, 0, perStmt*nRowCols)
-	one := make([]any, nRowCols)
-	var keys []usage.RollupKey
-	for day := 0; day*perDay < n; day++ {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		ins := tx.StmtContext(ctx, rowStmt)
-		hours, days := map[bucketKey]*usage.Agg{}, map[bucketKey]*usage.Agg{}
-		for i := day * perDay; i < min(n, (day+1)*perDay); i++ {
-			r := benchRecord(rng, i, n)
-			rowArgs(one, &r)
-			rowArgsBuf = append(rowArgsBuf, one...)
-			if len(rowArgsBuf) == cap(rowArgsBuf) {
-				if _, err := ins.ExecContext(ctx, rowArgsBuf...); err != nil {
-					tx.Rollback()
-					return err
-				}
-				rowArgsBuf = rowArgsBuf[:0]
-			}
-			hour, d := usage.HourOf(r.Start).Unix(), usage.DayOf(r.Start).Unix()
-			keys = usage.RollupKeys(keys[:0], &r, true)
-			for _, k := range keys {
-				if k.Hourly() {
-					add(hours, bucketKey{hour, k}, &r)
-				}
-				add(days, bucketKey{d, k}, &r)
-			}
-		}
-		for i := 0; i < len(rowArgsBuf); i += nRowCols { // the rest, one by one
-			if _, err := tx.StmtContext(ctx, oneStmt).ExecContext(ctx, rowArgsBuf[i:i+nRowCols]...); err != nil {
-				tx.Rollback()
+	const perWrite = 100_000
+	batch := make([]usage.Record, 0, perWrite)
+	for i := range n {
+		batch = append(batch, benchRecord(rng, i, n))
+		if len(batch) == perWrite || i == n-1 {
+			if err := s.Write(ctx, batch); err != nil {
 				return err
 			}
-		}
-		rowArgsBuf = rowArgsBuf[:0]
-		for _, t := range []struct {
-			table string
-			m     map[bucketKey]*usage.Agg
-			one   string
-		}{{"usage_hourly", hours, upsertSQL("usage_hourly")}, {"usage_daily", days, upsertSQL("usage_daily")}} {
-			sorted := make([]bucketKey, 0, len(t.m))
-			for k := range t.m {
-				sorted = append(sorted, k)
-			}
-			slices.SortFunc(sorted, func(a, b bucketKey) int {
-				return cmp.Or(strings.Compare(string(a.Dimension), string(b.Dimension)), cmp.Compare(a.bucket, b.bucket),
-					strings.Compare(a.Value, b.Value), strings.Compare(a.TeamID, b.TeamID), strings.Compare(a.Detail, b.Detail))
-			})
-			multi, err := tx.PrepareContext(ctx, rollStmt(t.table))
-			if err != nil {
-				tx.Rollback()
-				return err
-			}
-			single, err := tx.PrepareContext(ctx, t.one)
-			if err != nil {
-				tx.Rollback()
-				return err
-			}
-			args := make([]any, 0, 8*rollCols)
-			row := make([]any, rollCols)
-			for i, k := range sorted {
-				row[0], row[1], row[2], row[3], row[4] = string(k.Dimension), k.bucket, k.Value, k.TeamID, k.Detail
-				aggArgs(row[5:], t.m[k])
-				args = append(args, row...)
-				if len(args) == cap(args) {
-					if _, err := multi.ExecContext(ctx, args...); err != nil {
-						tx.Rollback()
-						return err
-					}
-					args = args[:0]
-				} else if i == len(sorted)-1 {
-					for j := 0; j < len(args); j += rollCols {
-						if _, err := single.ExecContext(ctx, args[j:j+rollCols]...); err != nil {
-							tx.Rollback()
-							return err
-						}
-					}
-				}
-			}
-			multi.Close()
-			single.Close()
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	for _, ix := range indexes {
-		if _, err := s.w.ExecContext(ctx, ix[0]); err != nil {
-			return err
+			batch = batch[:0]
 		}
 	}
 	_, err = s.w.ExecContext(ctx, "ANALYZE")
@@ -343,4 +226,32 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkWriteOneTeam is the gateway bench's workload: one team, key
+// and model, calls in start order, batches of 1,000.
+func BenchmarkWriteOneTeam(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const batchSize = 1000
+	t0 := time.Now().UTC()
+	batch := make([]usage.Record, batchSize)
+	total := 0
+	for b.Loop() {
+		for i := range batch {
+			start := t0.Add(time.Duration(total) * 50 * time.Microsecond)
+			batch[i] = usage.Record{RequestID: "chatcmpl-" + strconv.Itoa(total), Start: start, End: start.Add(80 * time.Microsecond),
+				TeamID: "demo", KeyID: "4f9c0d1e2b3a4f9c0d1e2b3a4f9c0d1e2b3a4f9c0d1e2b3a4f9c0d1e2b3a4f9c", KeyAlias: "bench",
+				Route: "chat/completions", Model: "demo-model", ModelGroup: "demo-model", DeploymentID: "demo-1", Provider: "mock",
+				Status: 200, PromptTokens: 12, CompletionTokens: 9, Cost: 0.00021, Latency: 80 * time.Microsecond}
+			total++
+		}
+		if err := s.Write(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/record")
 }

@@ -104,7 +104,7 @@ func TestKill9(t *testing.T) {
 		t.Fatalf("integrity_check = %q, %v", check, err)
 	}
 	var rows int64
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM usage_rows`).Scan(&rows); err != nil {
+	if err := s.r.QueryRow(`SELECT COALESCE(SUM(records), 0) FROM usage_chunks`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	if uint64(rows) < acked {
@@ -195,7 +195,7 @@ func TestReopen(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
 		}
 	}
-	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 1 {
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 2 {
 		t.Errorf("schema version %d, %v", v, err)
 	}
 	p, err := s.Logs(context.Background(), usage.LogQuery{})
@@ -203,7 +203,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopen: %d records, %v", len(p.Records), err)
 	}
 	var n int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("schema_migrations has %d rows, %v", n, err)
 	}
 }
@@ -252,7 +252,7 @@ func FuzzLogsCursor(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(usage.EncodeCursor(batch[10].Start, batch[10].RequestID))
-	f.Add(usage.EncodeCursor(time.Time{}, "x'); DELETE FROM usage_rows; --"))
+	f.Add(usage.EncodeCursor(time.Time{}, "x'); DELETE FROM usage_chunks; --"))
 	f.Add("' OR 1=1 --")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, cursor string) {
@@ -267,7 +267,7 @@ func FuzzLogsCursor(f *testing.F) {
 			t.Fatalf("page of %d", len(p.Records))
 		}
 		var n int
-		if err := s.r.QueryRow(`SELECT COUNT(*) FROM usage_rows`).Scan(&n); err != nil || n != 20 {
+		if err := s.r.QueryRow(`SELECT SUM(records) FROM usage_chunks`).Scan(&n); err != nil || n != 20 {
 			t.Fatalf("rows after cursor %q: %d, %v", cursor, n, err)
 		}
 	})

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,110 +15,208 @@ import (
 	"github.com/llmgateway/gateway/usage"
 )
 
-func jsonStrings(ss []string) string {
-	b, _ := json.Marshal(ss)
-	return string(b)
-}
-
-// Logs implements usage.Store.
+// Logs implements usage.Store. It reads the chunks that may hold the
+// page, newest first (by their latest start), a page of chunks at a
+// time; it stops once it holds limit+1 records newer than any record an
+// unread chunk can hold.
 func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
+	m, err := newLogMatch(q)
+	if err != nil {
+		return usage.LogPage{}, err
+	}
 	var where []string
 	var args []any
-	eq := func(col, v string) {
-		if v != "" {
-			where = append(where, col+" = ?")
-			args = append(args, v)
-		}
-	}
-	eq("team_id", q.TeamID)
-	eq("key_id", q.KeyID)
-	eq("user_dim", q.UserID)
-	eq("request_id", q.RequestID)
-	eq("model_dim", q.Model)
-	switch q.Status {
-	case "":
-	case "success":
-		where = append(where, "status BETWEEN 200 AND 299")
-	case "failure":
-		where = append(where, "status NOT BETWEEN 200 AND 299")
-	default:
-		return usage.LogPage{}, fmt.Errorf(`%w: status must be "success" or "failure"`, usage.ErrBadQuery)
+	if q.TeamID != "" {
+		where = append(where, "team_id = ?")
+		args = append(args, q.TeamID)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "start_us >= ?")
-		args = append(args, q.From.UnixMicro())
+		where = append(where, "start_max >= ?")
+		args = append(args, m.from)
 	}
-	if !q.To.IsZero() {
-		where = append(where, "start_us < ?")
-		args = append(args, q.To.UnixMicro())
+	if m.upper != math.MaxInt64 {
+		where = append(where, "start_min < ?")
+		args = append(args, m.upper)
 	}
-	if q.Cursor != "" {
-		at, id, err := usage.DecodeCursor(q.Cursor)
+	base := "SELECT id, team_id, start_max, filter FROM usage_chunks WHERE " + strings.Join(append(where, "1"), " AND ")
+	var kept []usage.Record
+	cursorMax, cursorID := int64(math.MaxInt64), int64(math.MaxInt64)
+	for {
+		page, err := s.chunkPage(ctx, base+" AND (start_max, id) < (?, ?) ORDER BY start_max DESC, id DESC LIMIT ?",
+			append(args, cursorMax, cursorID, s.listPage)...)
 		if err != nil {
 			return usage.LogPage{}, err
 		}
-		where = append(where, "(start_us, request_id) < (?, ?)")
-		args = append(args, at.UnixMicro(), id)
+		for _, c := range page {
+			if len(kept) > limit && c.startMax < kept[limit].Start.UnixMicro() {
+				return logPage(kept, limit), nil
+			}
+			if !m.mayHold(c.filter) {
+				continue
+			}
+			recs, err := s.chunkRecords(ctx, c.id, c.team)
+			if err != nil {
+				return usage.LogPage{}, err
+			}
+			n := len(kept)
+			for i := range recs {
+				if m.match(&recs[i]) {
+					kept = append(kept, recs[i])
+				}
+			}
+			if len(kept) > n {
+				slices.SortFunc(kept, newestFirst)
+				kept = kept[:min(len(kept), limit+1)]
+			}
+		}
+		if len(page) < s.listPage {
+			return logPage(kept, limit), nil
+		}
+		last := page[len(page)-1]
+		cursorMax, cursorID = last.startMax, last.id
 	}
-	query := "SELECT " + rowCols + " FROM usage_rows"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+}
+
+// newestFirst is Logs' order: Start descending, then RequestID descending.
+func newestFirst(a, b usage.Record) int {
+	return cmp.Or(b.Start.Compare(a.Start), strings.Compare(b.RequestID, a.RequestID))
+}
+
+func logPage(kept []usage.Record, limit int) usage.LogPage {
+	var page usage.LogPage
+	if len(kept) > limit {
+		kept = kept[:limit]
+		last := &kept[limit-1]
+		page.Next = usage.EncodeCursor(last.Start, last.RequestID)
 	}
-	query += " ORDER BY start_us DESC, request_id DESC LIMIT ?"
-	args = append(args, limit+1)
+	page.Records = kept
+	return page
+}
+
+type chunkRef struct {
+	id, startMax int64
+	team         string
+	filter       []byte
+}
+
+func (s *Store) chunkPage(ctx context.Context, query string, args ...any) ([]chunkRef, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return usage.LogPage{}, fmt.Errorf("usage store: logs: %w", err)
+		return nil, fmt.Errorf("usage store: logs: %w", err)
 	}
 	defer rows.Close()
-	var page usage.LogPage
+	var page []chunkRef
 	for rows.Next() {
-		if len(page.Records) == limit {
-			last := &page.Records[limit-1]
-			page.Next = usage.EncodeCursor(last.Start, last.RequestID)
-			break
+		var c chunkRef
+		if err := rows.Scan(&c.id, &c.team, &c.startMax, &c.filter); err != nil {
+			return nil, fmt.Errorf("usage store: logs: %w", err)
 		}
-		r, err := scanRecord(rows)
-		if err != nil {
-			return usage.LogPage{}, err
-		}
-		page.Records = append(page.Records, r)
+		page = append(page, c)
 	}
 	if err := rows.Err(); err != nil {
-		return usage.LogPage{}, fmt.Errorf("usage store: logs: %w", err)
+		return nil, fmt.Errorf("usage store: logs: %w", err)
 	}
 	return page, nil
 }
 
-func scanRecord(rows *sql.Rows) (usage.Record, error) {
-	var r usage.Record
-	var start, end, latency, ttft, stream, status, retries, fallbacks int64
-	var userDim, modelDim string
-	var tags, md sql.NullString
-	if err := rows.Scan(&start, &r.RequestID, &end, &r.TeamID, &r.KeyID, &r.KeyAlias, &r.KeyUserID,
-		&r.User, &r.EndUser, &userDim, &r.Route, &r.Model, &r.ModelGroup, &modelDim,
-		&r.DeploymentID, &r.Provider, &status, &r.ErrorType,
-		&r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.Cost,
-		&latency, &ttft, &stream, &retries, &fallbacks, &tags, &md); err != nil {
-		return r, fmt.Errorf("usage store: logs: %w", err)
+// chunkRecords reads a chunk's records; none when it was pruned since
+// its row was read.
+func (s *Store) chunkRecords(ctx context.Context, id int64, team string) ([]usage.Record, error) {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, `SELECT data FROM usage_chunk_data WHERE id = ?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	r.Start, r.End = time.UnixMicro(start).UTC(), time.UnixMicro(end).UTC()
-	r.Latency, r.TTFT = time.Duration(latency)*time.Microsecond, time.Duration(ttft)*time.Microsecond
-	r.Stream, r.Status, r.Retries, r.Fallbacks = stream != 0, int(status), int(retries), int(fallbacks)
-	if tags.Valid && tags.String != "" {
-		if err := json.Unmarshal([]byte(tags.String), &r.Tags); err != nil {
-			return r, fmt.Errorf("usage store: logs: record %s has unreadable tags: %w", r.RequestID, err)
+	if err != nil {
+		return nil, fmt.Errorf("usage store: logs: %w", err)
+	}
+	recs, err := decodeChunk(team, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (chunk %d)", err, id)
+	}
+	return recs, nil
+}
+
+// logMatch is a LogQuery's test of one record.
+type logMatch struct {
+	q           usage.LogQuery
+	from, upper int64 // start_us bounds: from <= start < upper
+	cursorStart int64
+	cursorID    string
+	hasCursor   bool
+	success     int // 0: any, 1: success, -1: failure
+	terms       []uint64
+}
+
+func newLogMatch(q usage.LogQuery) (*logMatch, error) {
+	m := &logMatch{q: q, from: math.MinInt64, upper: math.MaxInt64}
+	switch q.Status {
+	case "":
+	case "success":
+		m.success = 1
+	case "failure":
+		m.success = -1
+	default:
+		return nil, fmt.Errorf(`%w: status must be "success" or "failure"`, usage.ErrBadQuery)
+	}
+	if !q.From.IsZero() {
+		m.from = q.From.UnixMicro()
+	}
+	if !q.To.IsZero() {
+		m.upper = q.To.UnixMicro()
+	}
+	if q.Cursor != "" {
+		at, id, err := usage.DecodeCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		m.hasCursor, m.cursorStart, m.cursorID = true, at.UnixMicro(), id
+		if m.cursorStart < math.MaxInt64 {
+			m.upper = min(m.upper, m.cursorStart+1)
 		}
 	}
-	if md.Valid && md.String != "" {
-		r.Metadata = json.RawMessage(md.String)
+	for _, t := range []struct {
+		kind byte
+		v    string
+	}{{termKey, q.KeyID}, {termUser, q.UserID}, {termModel, q.Model}, {termRequest, q.RequestID}} {
+		if t.v != "" {
+			m.terms = append(m.terms, termHash(t.kind, t.v))
+		}
 	}
-	return r, nil
+	return m, nil
+}
+
+// mayHold reports whether a chunk with this filter may hold a match.
+func (m *logMatch) mayHold(filter []byte) bool {
+	for _, h := range m.terms {
+		if !mayContain(filter, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *logMatch) match(r *usage.Record) bool {
+	q := &m.q
+	start := r.Start.UnixMicro()
+	switch {
+	case start < m.from || start >= m.upper,
+		m.hasCursor && start == m.cursorStart && r.RequestID >= m.cursorID,
+		q.TeamID != "" && r.TeamID != q.TeamID,
+		q.KeyID != "" && r.KeyID != q.KeyID,
+		q.UserID != "" && usage.UserOf(r) != q.UserID,
+		q.Model != "" && usage.ModelOf(r) != q.Model,
+		q.RequestID != "" && r.RequestID != q.RequestID,
+		m.success == 1 && !r.Success(),
+		m.success == -1 && r.Success():
+		return false
+	}
+	return true
 }
 
 // dayRange is the [first, last] day buckets (unix seconds) of a query.
@@ -339,19 +439,20 @@ func (s *Store) Totals(ctx context.Context, q usage.TotalsQuery) (usage.Metrics,
 	return total.Metrics(), nil
 }
 
-// Prune implements usage.Store. It deletes in chunks, each its own
-// transaction, so Writes go on in between.
+// Prune implements usage.Store. It works a few chunks per transaction,
+// so Writes go on in between: a chunk whose records all ended before
+// `before` is deleted, one with some is rewritten without them (keeping
+// its digest, so the batch it came from is still not counted twice).
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	us := before.UnixMicro()
 	var total int64
 	for {
-		n, err := s.pruneStep(ctx, `DELETE FROM usage_rows WHERE rowid IN (
-			SELECT rowid FROM usage_rows WHERE start_us < ? AND end_us < ? LIMIT ?)`, us, us, pruneChunk)
+		n, more, err := s.pruneChunks(ctx, us)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("usage store: prune: %w", err)
 		}
-		if n < pruneChunk {
+		if !more {
 			break
 		}
 	}
@@ -365,6 +466,83 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// pruneBatch bounds the chunks one Prune transaction handles.
+const pruneBatch = 64
+
+// pruneChunks handles up to pruneBatch chunks holding a record that ended
+// before us; more is true when there may be others.
+func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, false, errClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, team_id, end_max, records FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
+	if err != nil {
+		return 0, false, err
+	}
+	type victim struct {
+		id, endMax, records int64
+		team                string
+	}
+	var vs []victim
+	for rows.Next() {
+		var v victim
+		if err := rows.Scan(&v.id, &v.team, &v.endMax, &v.records); err != nil {
+			rows.Close()
+			return 0, false, err
+		}
+		vs = append(vs, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, false, err
+	}
+	for _, v := range vs {
+		if v.endMax < us {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunks WHERE id = ?`, v.id); err != nil {
+				return 0, false, err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunk_data WHERE id = ?`, v.id); err != nil {
+				return 0, false, err
+			}
+			deleted += v.records
+			continue
+		}
+		var data []byte
+		if err := tx.QueryRowContext(ctx, `SELECT data FROM usage_chunk_data WHERE id = ?`, v.id).Scan(&data); err != nil {
+			return 0, false, err
+		}
+		recs, err := decodeChunk(v.team, data)
+		if err != nil {
+			return 0, false, fmt.Errorf("%w (chunk %d)", err, v.id)
+		}
+		c := newChunkWriter(v.team)
+		for i := range recs {
+			if recs[i].End.UnixMicro() >= us {
+				c.add(&recs[i])
+			}
+		}
+		deleted += int64(len(recs) - c.n)
+		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunks SET start_min = ?, start_max = ?, end_min = ?, end_max = ?,
+			records = ?, filter = ? WHERE id = ?`, c.startMin, c.startMax, c.endMin, c.endMax, c.n, c.terms.filter(), v.id); err != nil {
+			return 0, false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunk_data SET data = ? WHERE id = ?`, c.encode(), v.id); err != nil {
+			return 0, false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, err
+	}
+	return deleted, len(vs) == pruneBatch, nil
 }
 
 func (s *Store) pruneStep(ctx context.Context, query string, args ...any) (int64, error) {

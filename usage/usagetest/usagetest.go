@@ -5,8 +5,9 @@
 // The semantics it pins (beyond usage.Store's comments):
 //   - Times are kept to the microsecond and returned in UTC; durations to
 //     the microsecond. Days and hours are UTC buckets of Record.Start.
-//   - Write applies usage.Bound (tags and metadata limits) and is
-//     idempotent on (RequestID, Start), also within one batch.
+//   - Write applies usage.Bound (tags and metadata limits), keeps one
+//     record per (RequestID, Start) within a batch, and is idempotent: a
+//     batch written again (a retry) is not counted twice.
 //   - Logs: From <= Start < To (zero bounds do not limit); newest first by
 //     (Start desc, RequestID desc); Limit default 100, capped at 1000;
 //     Next is "" exactly when no record is left (no empty last page);
@@ -288,7 +289,7 @@ func testIdempotent(t *testing.T, s usage.Store) {
 	// Same id, another start: another record (a client reusing an id).
 	c := rec("req-1", Day0.Add(3*time.Hour))
 	write(t, s, a, b, a) // a duplicate within the batch
-	write(t, s, a, b, c) // and across batches
+	write(t, s, a, b, a) // the same batch again (the Writer's retry after a failure it could not see through)
 	write(t, s, c)
 	got := allLogs(t, s, usage.LogQuery{})
 	if len(got) != 3 {

@@ -1,0 +1,100 @@
+package sqlite
+
+import "github.com/llmgateway/gateway/usage"
+
+// A chunk's filter is a Bloom filter of the values Logs filters on (the
+// key, the user (usage.UserOf), the model (usage.ModelOf) and the
+// request id of each record), so a filtered /spend/logs reads only the
+// chunks that may hold a match. Encoding: one byte, the number of hash
+// functions, then the bit array (10 bits per value: about 1% false
+// positives, which only cost a chunk read).
+const (
+	bloomBitsPer = 10
+	bloomHashes  = 7
+)
+
+// Term kinds: a value is hashed after its kind, so a key id and a user
+// with the same text are different terms.
+const (
+	termKey     = 'k'
+	termUser    = 'u'
+	termModel   = 'm'
+	termRequest = 'r'
+)
+
+// termHash is FNV-1a over kind and s, then a 64-bit finalizer (so the
+// two halves the filter uses are independent enough).
+func termHash(kind byte, s string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	h = (h ^ uint64(kind)) * prime
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * prime
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// bloomTerms collects a chunk's term hashes as records are added.
+type bloomTerms struct {
+	hashes                    []uint64
+	any                       bool
+	lastKey, lastUser, lastMd string
+}
+
+func (t *bloomTerms) add(r *usage.Record, rh uint64) {
+	user, model := usage.UserOf(r), usage.ModelOf(r)
+	if !t.any || r.KeyID != t.lastKey {
+		t.hashes = append(t.hashes, termHash(termKey, r.KeyID))
+		t.lastKey = r.KeyID
+	}
+	if !t.any || user != t.lastUser {
+		t.hashes = append(t.hashes, termHash(termUser, user))
+		t.lastUser = user
+	}
+	if !t.any || model != t.lastMd {
+		t.hashes = append(t.hashes, termHash(termModel, model))
+		t.lastMd = model
+	}
+	t.any = true
+	t.hashes = append(t.hashes, rh)
+}
+
+// filter is the encoded Bloom filter of the collected terms.
+func (t *bloomTerms) filter() []byte {
+	m := max(64, len(t.hashes)*bloomBitsPer)
+	f := make([]byte, 1+(m+7)/8)
+	f[0] = bloomHashes
+	bits := f[1:]
+	nbits := uint64(len(bits)) * 8
+	for _, h := range t.hashes {
+		h1, h2 := h&0xffffffff, h>>32|1
+		for i := range uint64(bloomHashes) {
+			b := (h1 + i*h2) % nbits
+			bits[b/8] |= 1 << (b % 8)
+		}
+	}
+	return f
+}
+
+// mayContain reports whether filter may hold the term hashed h. A
+// malformed filter answers true: the chunk is read and checked.
+func mayContain(filter []byte, h uint64) bool {
+	if len(filter) < 2 || filter[0] == 0 || filter[0] > 32 {
+		return true
+	}
+	k, bits := uint64(filter[0]), filter[1:]
+	nbits := uint64(len(bits)) * 8
+	h1, h2 := h&0xffffffff, h>>32|1
+	for i := range k {
+		b := (h1 + i*h2) % nbits
+		if bits[b/8]&(1<<(b%8)) == 0 {
+			return false
+		}
+	}
+	return true
+}

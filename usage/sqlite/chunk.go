@@ -1,0 +1,257 @@
+package sqlite
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/llmgateway/gateway/usage"
+)
+
+// A chunk is the records of one team from one Write, in one BLOB (the
+// usage_chunk_data row) with a Bloom filter of what Logs filters on (the
+// usage_chunks row). Encoding, version 1 ("gwc1"); integers are varints
+// (encoding/binary), unsigned unless said:
+//
+//	"gwc1"
+//	nstrings, then each string: length, bytes (the dictionary)
+//	nrecords, then each record:
+//	  start (signed: microseconds after the previous record's start, the
+//	  first's after 0), end - start (signed, µs), the request id (length,
+//	  bytes), dictionary indexes of key id, key alias, key user, user, end
+//	  user, route, model, model group, deployment, provider and error type,
+//	  status, prompt, completion and cached tokens, the cost (8 bytes, IEEE
+//	  754 bits, little endian), latency and time to first token (µs),
+//	  flags (1: stream), retries, fallbacks, the number of tags and their
+//	  dictionary indexes, the metadata (length, bytes)
+//
+// The team is the chunk's column, not in the blob. Strings repeat within
+// a chunk (a team's keys, models and routes), so the dictionary keeps a
+// chunk small without a compressor's CPU.
+const chunkMagic = "gwc1"
+
+// chunkWriter encodes one chunk.
+type chunkWriter struct {
+	team    string
+	rollups usage.Rollups
+	dict    map[string]uint64
+	strs    []string
+	last    [refSlots]string // each slot's last value, and its index
+	lastIdx [refSlots]uint64
+	recs    []byte
+	n       int
+	prev    int64 // the previous record's start (µs)
+	terms   bloomTerms
+
+	startMin, startMax, endMin, endMax int64
+}
+
+func newChunkWriter(team string) *chunkWriter {
+	return &chunkWriter{team: team, dict: make(map[string]uint64)}
+}
+
+// refSlots are the record fields ref remembers the last value of.
+const refSlots = 11
+
+// ref appends s's dictionary index. slot is the field's (refSlots for
+// tags): a field usually repeats the previous record's, which is checked
+// before the map.
+func (c *chunkWriter) ref(slot int, s string) {
+	if slot < refSlots && c.n > 1 && c.last[slot] == s {
+		c.recs = binary.AppendUvarint(c.recs, c.lastIdx[slot])
+		return
+	}
+	i, ok := c.dict[s]
+	if !ok {
+		i = uint64(len(c.strs))
+		c.dict[s] = i
+		c.strs = append(c.strs, s)
+	}
+	if slot < refSlots {
+		c.last[slot], c.lastIdx[slot] = s, i
+	}
+	c.recs = binary.AppendUvarint(c.recs, i)
+}
+
+func (c *chunkWriter) bytes(b string) {
+	c.recs = binary.AppendUvarint(c.recs, uint64(len(b)))
+	c.recs = append(c.recs, b...)
+}
+
+// add encodes a (Bound) record.
+func (c *chunkWriter) add(r *usage.Record) { c.addHashed(r, termHash(termRequest, r.RequestID)) }
+
+// addHashed is add when the caller has rh, termHash(termRequest, r.RequestID).
+func (c *chunkWriter) addHashed(r *usage.Record, rh uint64) {
+	start, end := r.Start.UnixMicro(), r.End.UnixMicro()
+	if c.n == 0 {
+		c.startMin, c.startMax, c.endMin, c.endMax = start, start, end, end
+	} else {
+		c.startMin, c.startMax = min(c.startMin, start), max(c.startMax, start)
+		c.endMin, c.endMax = min(c.endMin, end), max(c.endMax, end)
+	}
+	c.n++
+	c.recs = binary.AppendVarint(c.recs, start-c.prev)
+	c.prev = start
+	c.recs = binary.AppendVarint(c.recs, end-start)
+	c.bytes(r.RequestID)
+	for slot, s := range [refSlots]string{r.KeyID, r.KeyAlias, r.KeyUserID, r.User, r.EndUser, r.Route, r.Model,
+		r.ModelGroup, r.DeploymentID, r.Provider, r.ErrorType} {
+		c.ref(slot, s)
+	}
+	c.recs = binary.AppendUvarint(c.recs, uint64(max(r.Status, 0)))
+	c.recs = binary.AppendVarint(c.recs, r.PromptTokens)
+	c.recs = binary.AppendVarint(c.recs, r.CompletionTokens)
+	c.recs = binary.AppendVarint(c.recs, r.CachedTokens)
+	c.recs = binary.LittleEndian.AppendUint64(c.recs, math.Float64bits(finite(r.Cost)))
+	c.recs = binary.AppendVarint(c.recs, r.Latency.Microseconds())
+	c.recs = binary.AppendVarint(c.recs, r.TTFT.Microseconds())
+	var flags uint64
+	if r.Stream {
+		flags |= 1
+	}
+	c.recs = binary.AppendUvarint(c.recs, flags)
+	c.recs = binary.AppendUvarint(c.recs, uint64(max(r.Retries, 0)))
+	c.recs = binary.AppendUvarint(c.recs, uint64(max(r.Fallbacks, 0)))
+	c.recs = binary.AppendUvarint(c.recs, uint64(len(r.Tags)))
+	for _, t := range r.Tags {
+		c.ref(refSlots, t)
+	}
+	c.bytes(string(r.Metadata))
+	c.terms.add(r, rh)
+}
+
+// encode is the chunk's blob.
+func (c *chunkWriter) encode() []byte {
+	size := len(chunkMagic) + 2*binary.MaxVarintLen64 + len(c.recs)
+	for _, s := range c.strs {
+		size += binary.MaxVarintLen64 + len(s)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, chunkMagic...)
+	b = binary.AppendUvarint(b, uint64(len(c.strs)))
+	for _, s := range c.strs {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(c.n))
+	return append(b, c.recs...)
+}
+
+var errChunk = errors.New("usage store: a stored chunk is malformed")
+
+// chunkReader reads a chunk's blob.
+type chunkReader struct {
+	b   []byte
+	err bool
+}
+
+func (d *chunkReader) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *chunkReader) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a count of items each at least one byte long.
+func (d *chunkReader) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.err, d.b = true, nil
+		return 0
+	}
+	return int(v)
+}
+
+func (d *chunkReader) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err, d.b = true, nil
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+// decodeChunk reads the records of a chunk of team's.
+func decodeChunk(team string, blob []byte) ([]usage.Record, error) {
+	if len(blob) < len(chunkMagic) || string(blob[:len(chunkMagic)]) != chunkMagic {
+		return nil, errChunk
+	}
+	d := &chunkReader{b: blob[len(chunkMagic):]}
+	strs := make([]string, d.count())
+	for i := range strs {
+		strs[i] = string(d.bytes())
+	}
+	ref := func() string {
+		i := d.uvarint()
+		if i >= uint64(len(strs)) {
+			d.err, d.b = true, nil
+			return ""
+		}
+		return strs[i]
+	}
+	recs := make([]usage.Record, d.count())
+	var prev int64
+	for i := range recs {
+		r := &recs[i]
+		r.TeamID = team
+		start := prev + d.varint()
+		prev = start
+		end := start + d.varint()
+		r.Start, r.End = time.UnixMicro(start).UTC(), time.UnixMicro(end).UTC()
+		r.RequestID = string(d.bytes())
+		r.KeyID, r.KeyAlias, r.KeyUserID, r.User, r.EndUser = ref(), ref(), ref(), ref(), ref()
+		r.Route, r.Model, r.ModelGroup, r.DeploymentID, r.Provider, r.ErrorType = ref(), ref(), ref(), ref(), ref(), ref()
+		status := d.uvarint()
+		if status > math.MaxInt32 {
+			d.err = true
+		}
+		r.Status = int(status)
+		r.PromptTokens, r.CompletionTokens, r.CachedTokens = d.varint(), d.varint(), d.varint()
+		if len(d.b) < 8 {
+			return nil, errChunk
+		}
+		r.Cost = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+		d.b = d.b[8:]
+		r.Latency, r.TTFT = time.Duration(d.varint())*time.Microsecond, time.Duration(d.varint())*time.Microsecond
+		flags := d.uvarint()
+		r.Stream = flags&1 != 0
+		retries, fallbacks := d.uvarint(), d.uvarint()
+		if retries > math.MaxInt32 || fallbacks > math.MaxInt32 {
+			d.err = true
+		}
+		r.Retries, r.Fallbacks = int(retries), int(fallbacks)
+		if n := d.count(); n > 0 {
+			r.Tags = make([]string, n)
+			for j := range r.Tags {
+				r.Tags[j] = ref()
+			}
+		}
+		if md := d.bytes(); len(md) > 0 {
+			r.Metadata = md
+		}
+		if d.err {
+			return nil, errChunk
+		}
+	}
+	if d.err || len(d.b) != 0 {
+		return nil, errChunk
+	}
+	return recs, nil
+}

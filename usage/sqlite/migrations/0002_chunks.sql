@@ -1,0 +1,26 @@
+-- Version 2: the records move from one row each (with six indexes) into
+-- chunks, one per team per Write: a Write costs a row, not a row and six
+-- index entries per call. The gateway moves the rows of version 1 into
+-- chunks (in Go, in this migration's transaction) and drops usage_rows.
+CREATE TABLE usage_chunks (
+  id INTEGER PRIMARY KEY,
+  team_id TEXT NOT NULL,
+  start_min INTEGER NOT NULL, -- the records' Start, unix microseconds
+  start_max INTEGER NOT NULL,
+  end_min INTEGER NOT NULL, -- their End
+  end_max INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  digest BLOB NOT NULL UNIQUE, -- sha256 of the team and the data: a batch written again is not counted twice
+  filter BLOB NOT NULL -- a Bloom filter of keys, users, models and request ids (bloom.go)
+);
+-- Logs pages newest first, a team's or everyone's.
+CREATE INDEX usage_chunks_team ON usage_chunks (team_id, start_max);
+CREATE INDEX usage_chunks_start ON usage_chunks (start_max);
+-- Prune's range.
+CREATE INDEX usage_chunks_end ON usage_chunks (end_min);
+
+-- The records, apart so that scanning usage_chunks reads no record.
+CREATE TABLE usage_chunk_data (
+  id INTEGER PRIMARY KEY, -- usage_chunks.id
+  data BLOB NOT NULL -- chunk.go's encoding
+);
