@@ -201,8 +201,7 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 			r.TTFT.Microseconds(), r.Stream, r.Retries, r.Fallbacks, tags, meta)
 	}
 	br := tx.SendBatch(ctx, b)
-	sums := map[rollKey]*usage.Agg{}
-	var keys []usage.RollupKey
+	var rs usage.Rollups
 	for i := range recs {
 		var ok bool
 		err := br.QueryRow().Scan(&ok)
@@ -213,28 +212,22 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 			_ = br.Close()
 			return fmt.Errorf("usage store: inserting records: %w", err)
 		}
-		r := &recs[i]
-		for _, g := range []struct {
-			gran   string
-			bucket time.Time
-			daily  bool
-		}{{"h", usage.HourOf(r.Start), false}, {"d", usage.DayOf(r.Start), true}} {
-			keys = usage.RollupKeys(keys[:0], r, g.daily)
-			for _, k := range keys {
-				rk := rollKey{g.gran, g.bucket, k}
-				a := sums[rk]
-				if a == nil {
-					a = &usage.Agg{}
-					sums[rk] = a
-				}
-				a.Add(r)
-			}
-		}
+		rs.Add(&recs[i])
 	}
 	if err := br.Close(); err != nil {
 		return fmt.Errorf("usage store: inserting records: %w", err)
 	}
 
+	sums := map[rollKey]*usage.Agg{}
+	hours, days := rs.Rows()
+	for _, g := range []struct {
+		gran string
+		m    map[usage.BucketKey]*usage.Agg
+	}{{"h", hours}, {"d", days}} {
+		for k, a := range g.m {
+			sums[rollKey{g.gran, time.Unix(k.Bucket, 0).UTC(), k.RollupKey}] = a
+		}
+	}
 	order := make([]rollKey, 0, len(sums))
 	for k := range sums {
 		order = append(order, k)
