@@ -26,6 +26,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -36,6 +37,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -415,11 +417,21 @@ func insertChunk(ctx context.Context, insChunk, insData *sql.Stmt, c *chunkWrite
 	return true, nil
 }
 
+// upsert adds m's sums to their rows, in key order (neighbouring rows
+// are written together).
 func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg) error {
+	keys := make([]usage.BucketKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b usage.BucketKey) int {
+		return cmp.Or(strings.Compare(string(a.Dimension), string(b.Dimension)), strings.Compare(a.Value, b.Value),
+			cmp.Compare(a.Bucket, b.Bucket), strings.Compare(a.TeamID, b.TeamID), strings.Compare(a.Detail, b.Detail))
+	})
 	args := make([]any, 5+len(aggCols))
-	for k, a := range m {
+	for _, k := range keys {
 		args[0], args[1], args[2], args[3], args[4] = string(k.Dimension), k.Bucket, k.Value, k.TeamID, k.Detail
-		aggArgs(args[5:], a)
+		aggArgs(args[5:], m[k])
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("usage store: rollup: %w", err)
 		}
