@@ -99,12 +99,39 @@ type WriterStats struct {
 func (s WriterStats) Dropped() uint64 { return s.DroppedFull + s.DroppedFailed + s.DroppedClosed }
 
 // Writer batches Records into a Store off the request path.
+//
+// Record copies the record into a pending slice under a mutex: no channel
+// send, no allocation (once the slice has grown to the traffic) and no
+// wake-up of the writer goroutine, except one non-blocking kick when the
+// pending records reach a batch. The writer goroutine wakes on that kick,
+// on a ticker (half FlushInterval), on the log ticker and on Close; it
+// swaps the pending slice with its spare one (double buffering: steady
+// state allocates nothing) and writes what it took in batches. A kick
+// takes whole batches only (the few records that arrived since stay
+// pending, so steady traffic is written in full batches); a tick takes
+// everything once records have waited a tick, and Close everything.
 type Writer struct {
 	store Store
 	opts  WriterOptions
-	q     chan *Record
 
-	closing   atomic.Bool
+	// Guarded by mu.
+	mu      sync.Mutex
+	pending []Record // not yet taken by the writer goroutine, oldest first
+	// taken are the records the writer goroutine took from pending but has
+	// not yet handed to Store.Write: they still count against QueueSize.
+	taken  int
+	closed bool // set by Close: Record drops and counts "closed"
+
+	// Set by NewWriter.
+	kickAt  int           // the pending count that kicks: BatchSize, or QueueSize when smaller
+	kick    chan struct{} // capacity 1: one wake-up per batch
+	initCap int           // the buffers' capacity at start, and after a spike
+
+	// The writer goroutine's own.
+	spare      []Record  // the other buffer, empty
+	lastBig    time.Time // when it last took more than initCap records
+	takenTotal uint64    // records taken from pending so far
+
 	stop      chan struct{}   // closed by Close: drain and exit
 	abort     chan struct{}   // closed when Close's context ends: stop now
 	abortCtx  context.Context // done with abort: cancels a Write in flight
@@ -124,12 +151,18 @@ func NewWriter(store Store, opts WriterOptions) *Writer {
 	w := &Writer{
 		store:     store,
 		opts:      opts,
-		q:         make(chan *Record, opts.QueueSize),
+		kickAt:    min(opts.BatchSize, opts.QueueSize),
+		kick:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
 		pruneDone: make(chan struct{}),
 	}
+	// Room for a batch and the records that arrive before the writer
+	// goroutine takes it.
+	w.initCap = min(opts.QueueSize, 2*opts.BatchSize)
+	w.pending = make([]Record, 0, w.initCap)
+	w.spare = make([]Record, 0, w.initCap)
 	var cancel context.CancelFunc
 	w.abortCtx, cancel = context.WithCancel(context.Background())
 	go func() {
@@ -149,28 +182,44 @@ func NewWriter(store Store, opts WriterOptions) *Writer {
 	return w
 }
 
-// Record queues r for the store and returns at once: it never blocks and
-// never fails. The Writer owns r from then on (the caller must not change
-// it). When the queue is full, or after Close, r is dropped and counted.
+// Record queues a copy of *r for the store and returns at once: it never
+// blocks and never fails. r itself is not kept: the caller may build it on
+// its stack or reuse it once Record returns, but the Tags and Metadata it
+// refers to are kept (their contents must not change). When the queue is
+// full, or after Close, the record is dropped and counted.
 func (w *Writer) Record(r *Record) {
 	if r == nil {
 		return
 	}
-	if w.closing.Load() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
 		w.droppedClosed.Add(1)
 		return
 	}
-	select {
-	case w.q <- r:
-	default:
+	if len(w.pending)+w.taken >= w.opts.QueueSize {
+		w.mu.Unlock()
 		w.droppedFull.Add(1)
+		return
+	}
+	w.pending = append(w.pending, *r)
+	n := len(w.pending)
+	w.mu.Unlock()
+	if n == w.kickAt {
+		select {
+		case w.kick <- struct{}{}:
+		default: // a kick is already waiting
+		}
 	}
 }
 
 // Stats are the counters now.
 func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	queued := len(w.pending) + w.taken
+	w.mu.Unlock()
 	return WriterStats{
-		Queued:        len(w.q),
+		Queued:        queued,
 		Written:       w.written.Load(),
 		DroppedFull:   w.droppedFull.Load(),
 		DroppedFailed: w.droppedFailed.Load(),
@@ -185,7 +234,11 @@ func (w *Writer) Stats() WriterStats {
 // is cancelled. Close does not close the store.
 func (w *Writer) Close(ctx context.Context) error {
 	w.once.Do(func() {
-		w.closing.Store(true)
+		// Under mu: a Record either landed in pending before this (and the
+		// drain takes it) or sees closed.
+		w.mu.Lock()
+		w.closed = true
+		w.mu.Unlock()
 		close(w.stop)
 	})
 	select {
@@ -206,73 +259,119 @@ func (w *Writer) Close(ctx context.Context) error {
 
 func (w *Writer) run() {
 	defer close(w.done)
-	batch := make([]Record, 0, w.opts.BatchSize)
-	flush := time.NewTimer(time.Hour)
-	flush.Stop()
+	// Every half FlushInterval, records that were already pending at the
+	// previous tick are written (full batch or not): none waits longer
+	// than FlushInterval, and under steady traffic, where kicks take
+	// everything in time, no partial batch is written.
+	tick := time.NewTicker(max(w.opts.FlushInterval/2, 1))
+	defer tick.Stop()
 	logTick := time.NewTicker(w.opts.LogInterval)
 	defer logTick.Stop()
-	armed := false
-	write := func() {
-		if len(batch) > 0 {
-			w.write(batch)
-			clear(batch) // drop references (tags, metadata) for the GC
-			batch = batch[:0]
-		}
-		if armed {
-			flush.Stop()
-			armed = false
-		}
-		w.reportDrops()
-	}
+	var tickTaken uint64 // w.takenTotal at the previous tick
+	tickPending := 0     // len(w.pending) at the previous tick
 	for {
 		select {
-		case r := <-w.q:
-			batch = append(batch, *r)
-			if len(batch) >= w.opts.BatchSize {
-				write()
-			} else if !armed {
-				flush.Reset(w.opts.FlushInterval)
-				armed = true
+		case <-w.kick:
+			w.flush(false)
+		case <-tick.C:
+			// pending is first in, first out: the records pending at the
+			// previous tick are gone once that many have been taken since.
+			if w.takenTotal-tickTaken < uint64(tickPending) {
+				w.flush(true)
 			}
-		case <-flush.C:
-			armed = false
-			write()
+			tickTaken = w.takenTotal
+			w.mu.Lock()
+			tickPending = len(w.pending)
+			w.mu.Unlock()
+			w.reportDrops()
 		case <-logTick.C:
 			w.reportDrops()
 		case <-w.stop:
-			// Drain: everything queued before Close, in full batches,
-			// unless Close's context ends first.
-			for {
-				select {
-				case <-w.abort:
-					n := len(batch)
-					for range len(w.q) {
-						<-w.q
-						n++
-					}
-					clear(batch)
-					w.droppedClosed.Add(uint64(n))
-					w.reportDrops()
-					return
-				default:
-				}
-				select {
-				case r := <-w.q:
-					batch = append(batch, *r)
-					if len(batch) >= w.opts.BatchSize {
-						write()
-					}
-					continue
-				default:
-				}
-				break
-			}
-			write()
+			// Close set closed before stop: this takes the last records
+			// (in batches of at most BatchSize, unless Close's context ends
+			// first).
+			w.flush(true)
 			w.reportDrops()
 			return
 		}
 	}
 }
+
+// take takes records from pending, oldest first, swapping the pending
+// slice with the spare one: every record when all is set (a tick, Close),
+// else only whole batches (a kick); what is left (fewer than BatchSize
+// records, the newest) is copied to the front of the new pending slice.
+// It returns the old pending slice and how many records of it were taken.
+func (w *Writer) take(all bool) ([]Record, int) {
+	w.mu.Lock()
+	recs := w.pending
+	n := len(recs)
+	if !all {
+		switch {
+		case n >= w.opts.BatchSize:
+			n -= n % w.opts.BatchSize
+		case n < w.kickAt:
+			n = 0 // a kick for records a tick already took
+		}
+		// else QueueSize < BatchSize: the queue's worth, all of it
+	}
+	if n == 0 {
+		w.mu.Unlock()
+		return nil, 0
+	}
+	w.pending = append(w.spare[:0], recs[n:]...)
+	w.taken = n
+	w.mu.Unlock()
+	w.spare = nil
+	w.takenTotal += uint64(n)
+	return recs, n
+}
+
+// flush takes pending records (see take) and writes them in batches of at
+// most BatchSize. Once Close's context has ended, what is left is dropped
+// and counted "closed". Only the writer goroutine calls it.
+func (w *Writer) flush(all bool) {
+	buf, n := w.take(all)
+	if n == 0 {
+		return
+	}
+	recs := buf[:n]
+	for i := 0; i < len(recs); {
+		select {
+		case <-w.abort:
+			w.mu.Lock()
+			w.taken = 0
+			w.mu.Unlock()
+			w.droppedClosed.Add(uint64(len(recs) - i))
+			i = len(recs)
+			continue
+		default:
+		}
+		batch := recs[i:min(i+w.opts.BatchSize, len(recs))]
+		i += len(batch)
+		w.mu.Lock()
+		w.taken -= len(batch)
+		w.mu.Unlock()
+		w.write(batch)
+		w.reportDrops()
+	}
+
+	clear(buf) // drop references (tags, metadata) for the GC, the copied rest's too
+	now := time.Now()
+	if len(buf) > w.initCap {
+		w.lastBig = now
+	}
+	if cap(buf) > 4*w.initCap && now.Sub(w.lastBig) >= shrinkAfter {
+		// A spike is long over: give its memory back.
+		w.spare = make([]Record, 0, w.initCap)
+	} else {
+		w.spare = buf[:0]
+	}
+}
+
+// shrinkAfter is how long the writer goroutine takes no more than the
+// buffers' initial capacity before it lets a grown buffer go.
+const shrinkAfter = time.Minute
 
 // write stores one batch, trying again on failure.
 func (w *Writer) write(batch []Record) {
