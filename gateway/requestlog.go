@@ -231,7 +231,7 @@ func (s *Server) record(info *requestInfo, end time.Time, status int, in, out, c
 	if w == nil || !info.hasRequest {
 		return
 	}
-	r := &usage.Record{RequestID: info.id, Start: info.start, End: end, TeamID: info.team, Route: info.route,
+	r := usage.Record{RequestID: info.id, Start: info.start, End: end, TeamID: info.team, Route: info.route,
 		Model: info.model, DeploymentID: info.deployment, Status: status, ErrorType: info.errType,
 		PromptTokens: in, CompletionTokens: out, CachedTokens: cached, Cost: cost,
 		Latency: info.latency, Stream: info.stream, User: info.user, Metadata: info.metadata, Tags: info.tags}
@@ -260,7 +260,7 @@ func (s *Server) record(info *requestInfo, end time.Time, status int, in, out, c
 			r.Tags = configs.MergedTags(team, key, r.Tags)
 		}
 	}
-	w.Record(r)
+	w.Record(&r)
 }
 
 // setLogTokens records a unary call's usage (prompt = in, completion = out)

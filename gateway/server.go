@@ -34,8 +34,8 @@ type Options struct {
 	// AccessLog writes one line per request (default: through Log).
 	AccessLog *accesslog.Logger
 	// Usage receives one record per LLM call (the usage log); nil: none.
-	// Record must never block.
-	Usage interface{ Record(*usage.Record) }
+	// A concrete type, so the record built on the stack stays there.
+	Usage *usage.Writer
 	// Reports is the usage log's store, for the report routes (/spend/logs,
 	// /team/daily/activity, ...); nil: they answer 503.
 	Reports usage.Store

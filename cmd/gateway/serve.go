@@ -452,7 +452,7 @@ func openUsage(ctx context.Context, st configs.Settings, stateDir string, pool *
 
 // usageRecorder is w, or nil when general_settings.disable_spend_logs
 // (LiteLLM's setting) turns the per-request log off.
-func usageRecorder(w *usagelog.Writer, st configs.Settings) interface{ Record(*usagelog.Record) } {
+func usageRecorder(w *usagelog.Writer, st configs.Settings) *usagelog.Writer {
 	if st.DisableSpendLogs {
 		return nil
 	}
