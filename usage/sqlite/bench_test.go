@@ -220,6 +220,18 @@ func BenchmarkReport10M(b *testing.B) {
 			b.Fatalf("page of %d", len(p.Records))
 		}
 	})
+	b.Run("LogsRequestID", func(b *testing.B) {
+		id := fmt.Sprintf("chatcmpl-%010d", 4_321_987)
+		for b.Loop() {
+			p, err := s.Logs(ctx, usage.LogQuery{RequestID: id})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(p.Records) != 1 {
+				b.Fatalf("%d records", len(p.Records))
+			}
+		}
+	})
 	b.Run("LogsUserStatusPage", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.Logs(ctx, usage.LogQuery{UserID: "user-0042", Status: "failure", Limit: 100}); err != nil {
