@@ -123,7 +123,7 @@ func generate(path string, n int) error {
 		var rs usage.Rollups
 		for i := 0; i < len(day); i += 1000 { // the Writer's batches
 			for _, c := range buildChunks(day[i:min(i+1000, len(day))]) {
-				if _, err := insertChunk(ctx, tx.Stmt(s.insChunk), tx.Stmt(s.insData), c); err != nil {
+				if _, err := insertChunk(ctx, tx.Stmt(s.insChunk), tx.Stmt(s.insData), tx.Stmt(s.insTerm), c); err != nil {
 					tx.Rollback()
 					return err
 				}

@@ -39,9 +39,13 @@ func termHash(kind byte, s string) uint64 {
 	return h
 }
 
-// bloomTerms collects a chunk's term hashes as records are added.
+// bloomTerms collects a chunk's term hashes as records are added: all of
+// them for the filter, and the distinct key, user and model ones for
+// usage_chunk_terms.
 type bloomTerms struct {
 	hashes                    []uint64
+	indexed                   []uint64
+	seen                      map[uint64]struct{}
 	any                       bool
 	lastKey, lastUser, lastMd string
 }
@@ -49,19 +53,32 @@ type bloomTerms struct {
 func (t *bloomTerms) add(r *usage.Record, rh uint64) {
 	user, model := usage.UserOf(r), usage.ModelOf(r)
 	if !t.any || r.KeyID != t.lastKey {
-		t.hashes = append(t.hashes, termHash(termKey, r.KeyID))
+		t.index(termHash(termKey, r.KeyID))
 		t.lastKey = r.KeyID
 	}
 	if !t.any || user != t.lastUser {
-		t.hashes = append(t.hashes, termHash(termUser, user))
+		t.index(termHash(termUser, user))
 		t.lastUser = user
 	}
 	if !t.any || model != t.lastMd {
-		t.hashes = append(t.hashes, termHash(termModel, model))
+		t.index(termHash(termModel, model))
 		t.lastMd = model
 	}
 	t.any = true
 	t.hashes = append(t.hashes, rh)
+}
+
+// index adds an indexed term (once).
+func (t *bloomTerms) index(h uint64) {
+	if t.seen == nil {
+		t.seen = make(map[uint64]struct{})
+	}
+	if _, ok := t.seen[h]; ok {
+		return
+	}
+	t.seen[h] = struct{}{}
+	t.hashes = append(t.hashes, h)
+	t.indexed = append(t.indexed, h)
 }
 
 // filter is the encoded Bloom filter of the collected terms.

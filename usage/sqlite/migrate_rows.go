@@ -36,6 +36,11 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	defer insData.Close()
+	insTerm, err := tx.PrepareContext(ctx, insertTermSQL)
+	if err != nil {
+		return err
+	}
+	defer insTerm.Close()
 	var lastTeam, lastID string
 	lastStart := int64(-1 << 63)
 	first := true
@@ -50,7 +55,7 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 			r := &page[i]
 			if c == nil || c.team != r.TeamID {
 				if c != nil {
-					if _, err := insertChunk(ctx, insChunk, insData, c); err != nil {
+					if _, err := insertChunk(ctx, insChunk, insData, insTerm, c); err != nil {
 						return err
 					}
 				}
@@ -59,7 +64,7 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 			c.add(r)
 		}
 		if c != nil {
-			if _, err := insertChunk(ctx, insChunk, insData, c); err != nil {
+			if _, err := insertChunk(ctx, insChunk, insData, insTerm, c); err != nil {
 				return err
 			}
 		}

@@ -29,26 +29,37 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	if err != nil {
 		return usage.LogPage{}, err
 	}
+	// The chunks to read, newest first: those of a key, user or model
+	// through usage_chunk_terms when the query names one, else a team's
+	// or everyone's.
 	var where []string
 	var args []any
+	from, order := "usage_chunks c", "c.start_max DESC, c.id DESC"
+	keyset := "(c.start_max, c.id) < (?, ?)"
+	if kind, v := drivingTerm(q); kind != 0 {
+		from = "usage_chunk_terms t JOIN usage_chunks c ON c.id = t.chunk_id"
+		where = append(where, "t.term = ?")
+		args = append(args, int64(termHash(kind, v)))
+		order, keyset = "t.start_max DESC, t.chunk_id DESC", "(t.start_max, t.chunk_id) < (?, ?)"
+	}
 	if q.TeamID != "" {
-		where = append(where, "team_id = ?")
+		where = append(where, "c.team_id = ?")
 		args = append(args, q.TeamID)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "start_max >= ?")
+		where = append(where, "c.start_max >= ?")
 		args = append(args, m.from)
 	}
 	if m.upper != math.MaxInt64 {
-		where = append(where, "start_min < ?")
+		where = append(where, "c.start_min < ?")
 		args = append(args, m.upper)
 	}
-	base := "SELECT id, team_id, start_max, filter FROM usage_chunks WHERE " + strings.Join(append(where, "1"), " AND ")
+	base := "SELECT c.id, c.team_id, c.start_max, c.filter FROM " + from + " WHERE " +
+		strings.Join(append(where, keyset), " AND ") + " ORDER BY " + order + " LIMIT ?"
 	var kept []usage.Record
 	cursorMax, cursorID := int64(math.MaxInt64), int64(math.MaxInt64)
 	for {
-		page, err := s.chunkPage(ctx, base+" AND (start_max, id) < (?, ?) ORDER BY start_max DESC, id DESC LIMIT ?",
-			append(args, cursorMax, cursorID, s.listPage)...)
+		page, err := s.chunkPage(ctx, base, append(args, cursorMax, cursorID, s.listPage)...)
 		if err != nil {
 			return usage.LogPage{}, err
 		}
@@ -80,6 +91,20 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 		last := page[len(page)-1]
 		cursorMax, cursorID = last.startMax, last.id
 	}
+}
+
+// drivingTerm is the indexed term (usage_chunk_terms) Logs reads chunks
+// by: the key, else the user, else the model; kind 0 for none.
+func drivingTerm(q usage.LogQuery) (kind byte, v string) {
+	switch {
+	case q.KeyID != "":
+		return termKey, q.KeyID
+	case q.UserID != "":
+		return termUser, q.UserID
+	case q.Model != "":
+		return termModel, q.Model
+	}
+	return 0, ""
 }
 
 // newestFirst is Logs' order: Start descending, then RequestID descending.
@@ -484,18 +509,18 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, team_id, end_max, records FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, team_id, start_max, end_max FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
 	if err != nil {
 		return 0, false, err
 	}
 	type victim struct {
-		id, endMax, records int64
-		team                string
+		id, startMax, endMax int64
+		team                 string
 	}
 	var vs []victim
 	for rows.Next() {
 		var v victim
-		if err := rows.Scan(&v.id, &v.team, &v.endMax, &v.records); err != nil {
+		if err := rows.Scan(&v.id, &v.team, &v.startMax, &v.endMax); err != nil {
 			rows.Close()
 			return 0, false, err
 		}
@@ -506,16 +531,6 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	for _, v := range vs {
-		if v.endMax < us {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunks WHERE id = ?`, v.id); err != nil {
-				return 0, false, err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunk_data WHERE id = ?`, v.id); err != nil {
-				return 0, false, err
-			}
-			deleted += v.records
-			continue
-		}
 		var data []byte
 		if err := tx.QueryRowContext(ctx, `SELECT data FROM usage_chunk_data WHERE id = ?`, v.id).Scan(&data); err != nil {
 			return 0, false, err
@@ -524,18 +539,44 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		if err != nil {
 			return 0, false, fmt.Errorf("%w (chunk %d)", err, v.id)
 		}
-		c := newChunkWriter(v.team)
+		// Its index entries go; a rewritten chunk gets its own again.
+		old, kept := newChunkWriter(v.team), newChunkWriter(v.team)
 		for i := range recs {
+			old.add(&recs[i])
 			if recs[i].End.UnixMicro() >= us {
-				c.add(&recs[i])
+				kept.add(&recs[i])
 			}
 		}
-		deleted += int64(len(recs) - c.n)
+		for _, h := range old.terms.indexed {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunk_terms WHERE term = ? AND start_max = ? AND chunk_id = ?`,
+				int64(h), v.startMax, v.id); err != nil {
+				return 0, false, err
+			}
+		}
+		deleted += int64(len(recs) - kept.n)
+		if kept.n == 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunks WHERE id = ?`, v.id); err != nil {
+				return 0, false, err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunk_data WHERE id = ?`, v.id); err != nil {
+				return 0, false, err
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunks SET start_min = ?, start_max = ?, end_min = ?, end_max = ?,
-			records = ?, filter = ? WHERE id = ?`, c.startMin, c.startMax, c.endMin, c.endMax, c.n, c.terms.filter(), v.id); err != nil {
+			records = ?, filter = ? WHERE id = ?`, kept.startMin, kept.startMax, kept.endMin, kept.endMax, kept.n, kept.terms.filter(), v.id); err != nil {
 			return 0, false, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunk_data SET data = ? WHERE id = ?`, c.encode(), v.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunk_data SET data = ? WHERE id = ?`, kept.encode(), v.id); err != nil {
+			return 0, false, err
+		}
+		ins, err := tx.PrepareContext(ctx, insertTermSQL)
+		if err != nil {
+			return 0, false, err
+		}
+		err = insertTerms(ctx, ins, v.id, kept)
+		ins.Close()
+		if err != nil {
 			return 0, false, err
 		}
 	}

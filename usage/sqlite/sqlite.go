@@ -69,6 +69,7 @@ type Store struct {
 	mu       sync.Mutex // serialises Write and Prune on w
 	insChunk *sql.Stmt
 	insData  *sql.Stmt
+	insTerm  *sql.Stmt
 	upHour   *sql.Stmt
 	upDay    *sql.Stmt
 	closed   bool
@@ -239,6 +240,9 @@ func (s *Store) prepare() error {
 	if s.insData, err = s.w.Prepare(insertDataSQL); err != nil {
 		return err
 	}
+	if s.insTerm, err = s.w.Prepare(insertTermSQL); err != nil {
+		return err
+	}
 	if s.upHour, err = s.w.Prepare(upsertSQL("usage_hourly")); err != nil {
 		return err
 	}
@@ -254,7 +258,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, st := range []*sql.Stmt{s.insChunk, s.insData, s.upHour, s.upDay} {
+	for _, st := range []*sql.Stmt{s.insChunk, s.insData, s.insTerm, s.upHour, s.upDay} {
 		if st != nil {
 			st.Close()
 		}
@@ -291,10 +295,10 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 		return fmt.Errorf("usage store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insChunk, insData := tx.StmtContext(ctx, s.insChunk), tx.StmtContext(ctx, s.insData)
+	insChunk, insData, insTerm := tx.StmtContext(ctx, s.insChunk), tx.StmtContext(ctx, s.insData), tx.StmtContext(ctx, s.insTerm)
 	upHour, upDay := tx.StmtContext(ctx, s.upHour), tx.StmtContext(ctx, s.upDay)
 	for _, c := range chunks {
-		stored, err := insertChunk(ctx, insChunk, insData, c)
+		stored, err := insertChunk(ctx, insChunk, insData, insTerm, c)
 		if err != nil {
 			return err
 		}
@@ -394,7 +398,7 @@ const insertDataSQL = `INSERT INTO usage_chunk_data (id, data) VALUES (?, ?)`
 
 // insertChunk stores c; stored is false when a chunk with the same
 // team and data is there already.
-func insertChunk(ctx context.Context, insChunk, insData *sql.Stmt, c *chunkWriter) (stored bool, err error) {
+func insertChunk(ctx context.Context, insChunk, insData, insTerm *sql.Stmt, c *chunkWriter) (stored bool, err error) {
 	data := c.encode()
 	h := sha256.New()
 	h.Write([]byte(c.team))
@@ -414,7 +418,22 @@ func insertChunk(ctx context.Context, insChunk, insData *sql.Stmt, c *chunkWrite
 	if _, err := insData.ExecContext(ctx, id, data); err != nil {
 		return false, fmt.Errorf("usage store: insert: %w", err)
 	}
+	if err := insertTerms(ctx, insTerm, id, c); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+const insertTermSQL = `INSERT OR IGNORE INTO usage_chunk_terms (term, start_max, chunk_id) VALUES (?, ?, ?)`
+
+// insertTerms indexes chunk id's keys, users and models.
+func insertTerms(ctx context.Context, insTerm *sql.Stmt, id int64, c *chunkWriter) error {
+	for _, h := range c.terms.indexed {
+		if _, err := insTerm.ExecContext(ctx, int64(h), c.startMax, id); err != nil {
+			return fmt.Errorf("usage store: insert: %w", err)
+		}
+	}
+	return nil
 }
 
 // upsert adds m's sums to their rows, in key order (neighbouring rows

@@ -24,3 +24,13 @@ CREATE TABLE usage_chunk_data (
   id INTEGER PRIMARY KEY, -- usage_chunks.id
   data BLOB NOT NULL -- chunk.go's encoding
 );
+
+-- The chunks that hold a key, a user (usage.UserOf) or a model
+-- (usage.ModelOf), by a hash of it (bloom.go's termHash), newest first:
+-- a /spend/logs filtered by one of them reads only those chunks.
+CREATE TABLE usage_chunk_terms (
+  term INTEGER NOT NULL,
+  start_max INTEGER NOT NULL, -- usage_chunks.start_max
+  chunk_id INTEGER NOT NULL, -- usage_chunks.id
+  PRIMARY KEY (term, start_max, chunk_id)
+) WITHOUT ROWID;
