@@ -121,23 +121,22 @@ func generate(path string, n int) error {
 			return err
 		}
 		var rs usage.Rollups
+		st := s.st.in(ctx, tx)
 		for i := 0; i < len(day); i += 1000 { // the Writer's batches
-			for _, c := range buildChunks(day[i:min(i+1000, len(day))]) {
-				if _, err := insertChunk(ctx, tx.Stmt(s.insChunk), tx.Stmt(s.insData), tx.Stmt(s.insTerm), c); err != nil {
-					tx.Rollback()
-					return err
-				}
+			if _, err := st.writeBatch(ctx, buildBatch(day[i:min(i+1000, len(day))])); err != nil {
+				tx.Rollback()
+				return err
 			}
 		}
 		for i := range day {
 			rs.Add(&day[i])
 		}
 		hours, days := rs.Rows()
-		if err := upsert(ctx, tx.Stmt(s.upHour), hours); err != nil {
+		if err := upsert(ctx, st.upHour, hours); err != nil {
 			tx.Rollback()
 			return err
 		}
-		if err := upsert(ctx, tx.Stmt(s.upDay), days); err != nil {
+		if err := upsert(ctx, st.upDay, days); err != nil {
 			tx.Rollback()
 			return err
 		}

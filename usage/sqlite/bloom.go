@@ -3,9 +3,9 @@ package sqlite
 import "github.com/llmgateway/gateway/usage"
 
 // A chunk's filter is a Bloom filter of the values Logs filters on (the
-// key, the user (usage.UserOf), the model (usage.ModelOf) and the
-// request id of each record), so a filtered /spend/logs reads only the
-// chunks that may hold a match. Encoding: one byte, the number of hash
+// key, the user (usage.UserOf) and the model (usage.ModelOf) of each
+// record), and a batch's the request ids of its records, so a filtered
+// /spend/logs reads only the chunks that may hold a match. Encoding: one byte, the number of hash
 // functions, then the bit array (10 bits per value: about 1% false
 // positives, which only cost a chunk read).
 const (
@@ -50,7 +50,7 @@ type bloomTerms struct {
 	lastKey, lastUser, lastMd string
 }
 
-func (t *bloomTerms) add(r *usage.Record, rh uint64) {
+func (t *bloomTerms) add(r *usage.Record) {
 	user, model := usage.UserOf(r), usage.ModelOf(r)
 	if !t.any || r.KeyID != t.lastKey {
 		t.index(termHash(termKey, r.KeyID))
@@ -65,7 +65,6 @@ func (t *bloomTerms) add(r *usage.Record, rh uint64) {
 		t.lastMd = model
 	}
 	t.any = true
-	t.hashes = append(t.hashes, rh)
 }
 
 // index adds an indexed term (once).

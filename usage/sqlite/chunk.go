@@ -80,10 +80,7 @@ func (c *chunkWriter) bytes(b string) {
 }
 
 // add encodes a (Bound) record.
-func (c *chunkWriter) add(r *usage.Record) { c.addHashed(r, termHash(termRequest, r.RequestID)) }
-
-// addHashed is add when the caller has rh, termHash(termRequest, r.RequestID).
-func (c *chunkWriter) addHashed(r *usage.Record, rh uint64) {
+func (c *chunkWriter) add(r *usage.Record) {
 	start, end := r.Start.UnixMicro(), r.End.UnixMicro()
 	if c.n == 0 {
 		c.startMin, c.startMax, c.endMin, c.endMax = start, start, end, end
@@ -119,7 +116,7 @@ func (c *chunkWriter) addHashed(r *usage.Record, rh uint64) {
 		c.ref(refSlots, t)
 	}
 	c.bytes(string(r.Metadata))
-	c.terms.add(r, rh)
+	c.terms.add(r)
 }
 
 // encode is the chunk's blob.

@@ -62,16 +62,23 @@ func TestChunkRoundTrip(t *testing.T) {
 	f := c.terms.filter()
 	for _, r := range rs {
 		for _, h := range []uint64{termHash(termKey, r.KeyID), termHash(termUser, usage.UserOf(&r)),
-			termHash(termModel, usage.ModelOf(&r)), termHash(termRequest, r.RequestID)} {
+			termHash(termModel, usage.ModelOf(&r))} {
 			if !mayContain(f, h) {
 				t.Fatalf("the filter misses a term of %s", r.RequestID)
 			}
 		}
 	}
-	// And few that are not (about 1%).
+	// The batch's filter holds every request id, and few others (about 1%).
+	b := buildBatch(rs)
+	bf := b.rids.filter()
+	for _, r := range rs {
+		if !mayContain(bf, termHash(termRequest, r.RequestID)) {
+			t.Fatalf("the batch's filter misses %s", r.RequestID)
+		}
+	}
 	fp := 0
 	for i := range 10000 {
-		if mayContain(f, termHash(termRequest, fmt.Sprint("other-", i))) {
+		if mayContain(bf, termHash(termRequest, fmt.Sprint("other-", i))) {
 			fp++
 		}
 	}
@@ -128,8 +135,8 @@ func FuzzBloomFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, filter []byte, s string) {
 		mayContain(filter, termHash(termKey, s)) // never panics
 		var terms bloomTerms
-		terms.add(&usage.Record{KeyID: s, RequestID: s}, termHash(termRequest, s))
-		if !mayContain(terms.filter(), termHash(termKey, s)) || !mayContain(terms.filter(), termHash(termRequest, s)) {
+		terms.add(&usage.Record{KeyID: s, ModelGroup: s})
+		if !mayContain(terms.filter(), termHash(termKey, s)) || !mayContain(terms.filter(), termHash(termModel, s)) {
 			t.Fatal("a term added is not found")
 		}
 	})
@@ -192,6 +199,12 @@ func TestLogsManyChunks(t *testing.T) {
 	}
 	if err := s.r.QueryRow(`SELECT COUNT(*), (SELECT COUNT(DISTINCT chunk_id) FROM usage_chunk_terms) FROM usage_chunks`).Scan(&chunks, &indexed); err != nil || chunks != indexed {
 		t.Fatalf("%d chunks, %d indexed (%v)", chunks, indexed, err)
+	}
+	var emptyBatches, orphans int
+	if err := s.r.QueryRow(`SELECT
+		(SELECT COUNT(*) FROM usage_batches b WHERE NOT EXISTS (SELECT 1 FROM usage_chunks c WHERE c.batch_id = b.id)),
+		(SELECT COUNT(*) FROM usage_chunks c WHERE NOT EXISTS (SELECT 1 FROM usage_batches b WHERE b.id = c.batch_id))`).Scan(&emptyBatches, &orphans); err != nil || emptyBatches+orphans != 0 {
+		t.Fatalf("after Prune: %d batches without chunks, %d chunks without a batch (%v)", emptyBatches, orphans, err)
 	}
 }
 
@@ -323,5 +336,29 @@ func TestMigrateRowsToChunks(t *testing.T) {
 		if g := got[w.RequestID]; !reflect.DeepEqual(g, w) {
 			t.Fatalf("after the migration:\n got %+v\nwant %+v", g, w)
 		}
+	}
+}
+
+// TestRetriedBatch: a batch written again stores nothing, not even its
+// batch row.
+func TestRetriedBatch(t *testing.T) {
+	t.Parallel()
+	s, err := Open(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rs := chunkRecords(50)
+	for range 3 {
+		if err := s.Write(t.Context(), rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batches, records int
+	if err := s.r.QueryRow(`SELECT (SELECT COUNT(*) FROM usage_batches), (SELECT SUM(records) FROM usage_chunks)`).Scan(&batches, &records); err != nil {
+		t.Fatal(err)
+	}
+	if batches != 1 || records != len(rs) {
+		t.Fatalf("after three writes of one batch: %d batches, %d records", batches, records)
 	}
 }

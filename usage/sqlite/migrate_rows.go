@@ -21,26 +21,17 @@ const v1Cols = `start_us, request_id, end_us, team_id, key_id, key_alias, key_us
 	route, model, model_group, deployment_id, provider, status, error_type,
 	prompt_tokens, completion_tokens, cached_tokens, cost, latency_us, ttft_us, stream, retries, fallbacks, tags, metadata`
 
-// moveRows is version 2's step: version 1's rows become chunks (per team,
-// in start order, chunkMax records each), then usage_rows is dropped.
+// moveRows is version 2's step: version 1's rows become batches of
+// chunks (chunkMax rows at a time, in team and start order), then
+// usage_rows is dropped.
 // The rollups were counted when the rows were written and stay as they
 // are.
 func moveRows(ctx context.Context, tx *sql.Tx) error {
-	insChunk, err := tx.PrepareContext(ctx, insertChunkSQL)
+	st, err := prepareWrites(ctx, tx)
 	if err != nil {
 		return err
 	}
-	defer insChunk.Close()
-	insData, err := tx.PrepareContext(ctx, insertDataSQL)
-	if err != nil {
-		return err
-	}
-	defer insData.Close()
-	insTerm, err := tx.PrepareContext(ctx, insertTermSQL)
-	if err != nil {
-		return err
-	}
-	defer insTerm.Close()
+	defer st.close()
 	var lastTeam, lastID string
 	lastStart := int64(-1 << 63)
 	first := true
@@ -50,21 +41,8 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		first = false
-		var c *chunkWriter
-		for i := range page {
-			r := &page[i]
-			if c == nil || c.team != r.TeamID {
-				if c != nil {
-					if _, err := insertChunk(ctx, insChunk, insData, insTerm, c); err != nil {
-						return err
-					}
-				}
-				c = newChunkWriter(r.TeamID)
-			}
-			c.add(r)
-		}
-		if c != nil {
-			if _, err := insertChunk(ctx, insChunk, insData, insTerm, c); err != nil {
+		if len(page) > 0 {
+			if _, err := st.writeBatch(ctx, buildBatch(page)); err != nil {
 				return err
 			}
 		}

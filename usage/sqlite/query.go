@@ -17,8 +17,10 @@ import (
 
 // Logs implements usage.Store. It reads the chunks that may hold the
 // page, newest first (by their latest start), a page of chunks at a
-// time; it stops once it holds limit+1 records newer than any record an
-// unread chunk can hold.
+// time, and stops once it holds limit+1 records newer than any record an
+// unread chunk can hold. The chunks come from usage_chunk_terms for a
+// key, user or model, from the batches' request-id filters for a request
+// id, else from a team's or everyone's chunks.
 func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -29,14 +31,101 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 	if err != nil {
 		return usage.LogPage{}, err
 	}
-	// The chunks to read, newest first: those of a key, user or model
-	// through usage_chunk_terms when the query names one, else a team's
-	// or everyone's.
+	p := &logPager{s: s, m: m, limit: limit}
+	if kind, _ := drivingTerm(q); kind == 0 && q.RequestID != "" {
+		err = p.byRequest(ctx)
+	} else {
+		err = p.byChunks(ctx)
+	}
+	if err != nil {
+		return usage.LogPage{}, err
+	}
+	return logPage(p.kept, limit), nil
+}
+
+// logPager gathers a Logs page.
+type logPager struct {
+	s     *Store
+	m     *logMatch
+	limit int
+	kept  []usage.Record // the newest matches, at most limit+1, newest first
+}
+
+// full reports whether no record that started at or before startMax can
+// enter the page.
+func (p *logPager) full(startMax int64) bool {
+	return len(p.kept) > p.limit && startMax < p.kept[p.limit].Start.UnixMicro()
+}
+
+// read adds a chunk's matching records.
+func (p *logPager) read(ctx context.Context, c chunkRef) error {
+	if !p.m.mayHold(c.filter) {
+		return nil
+	}
+	recs, err := p.s.chunkRecords(ctx, c.id, c.team)
+	if err != nil {
+		return err
+	}
+	n := len(p.kept)
+	for i := range recs {
+		if p.m.match(&recs[i]) {
+			p.kept = append(p.kept, recs[i])
+		}
+	}
+	if len(p.kept) > n {
+		slices.SortFunc(p.kept, newestFirst)
+		p.kept = p.kept[:min(len(p.kept), p.limit+1)]
+	}
+	return nil
+}
+
+// newest lists rows (id, team, start_max, filter) newest first, a page
+// of s.listPage at a time: query ends with a keyset condition on
+// (start_max, id) and its two arguments, and LIMIT ?. visit stops the
+// listing by returning true.
+func (p *logPager) newest(ctx context.Context, query string, args []any, visit func(chunkRef) (bool, error)) error {
+	cursorMax, cursorID := int64(math.MaxInt64), int64(math.MaxInt64)
+	for {
+		page, err := p.s.chunkPage(ctx, query, append(args, cursorMax, cursorID, p.s.listPage)...)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			if stop, err := visit(c); stop || err != nil {
+				return err
+			}
+		}
+		if len(page) < p.s.listPage {
+			return nil
+		}
+		last := page[len(page)-1]
+		cursorMax, cursorID = last.startMax, last.id
+	}
+}
+
+// bounds are the conditions on a table's start_min and start_max columns
+// (alias a) that the query's time range and cursor set.
+func (p *logPager) bounds(a string) (where []string, args []any) {
+	if p.m.from != math.MinInt64 {
+		where = append(where, a+".start_max >= ?")
+		args = append(args, p.m.from)
+	}
+	if p.m.upper != math.MaxInt64 {
+		where = append(where, a+".start_min < ?")
+		args = append(args, p.m.upper)
+	}
+	return where, args
+}
+
+// byChunks reads the chunks of the query's key, user or model (through
+// usage_chunk_terms), else of its team, else every chunk.
+func (p *logPager) byChunks(ctx context.Context) error {
+	q := &p.m.q
 	var where []string
 	var args []any
 	from, order := "usage_chunks c", "c.start_max DESC, c.id DESC"
 	keyset := "(c.start_max, c.id) < (?, ?)"
-	if kind, v := drivingTerm(q); kind != 0 {
+	if kind, v := drivingTerm(*q); kind != 0 {
 		from = "usage_chunk_terms t JOIN usage_chunks c ON c.id = t.chunk_id"
 		where = append(where, "t.term = ?")
 		args = append(args, int64(termHash(kind, v)))
@@ -46,51 +135,53 @@ func (s *Store) Logs(ctx context.Context, q usage.LogQuery) (usage.LogPage, erro
 		where = append(where, "c.team_id = ?")
 		args = append(args, q.TeamID)
 	}
-	if !q.From.IsZero() {
-		where = append(where, "c.start_max >= ?")
-		args = append(args, m.from)
-	}
-	if m.upper != math.MaxInt64 {
-		where = append(where, "c.start_min < ?")
-		args = append(args, m.upper)
-	}
-	base := "SELECT c.id, c.team_id, c.start_max, c.filter FROM " + from + " WHERE " +
+	w, a := p.bounds("c")
+	where, args = append(where, w...), append(args, a...)
+	query := "SELECT c.id, c.team_id, c.start_max, c.filter FROM " + from + " WHERE " +
 		strings.Join(append(where, keyset), " AND ") + " ORDER BY " + order + " LIMIT ?"
-	var kept []usage.Record
-	cursorMax, cursorID := int64(math.MaxInt64), int64(math.MaxInt64)
-	for {
-		page, err := s.chunkPage(ctx, base, append(args, cursorMax, cursorID, s.listPage)...)
+	return p.newest(ctx, query, args, func(c chunkRef) (bool, error) {
+		if p.full(c.startMax) {
+			return true, nil
+		}
+		return false, p.read(ctx, c)
+	})
+}
+
+// byRequest reads the chunks of the batches whose request-id filter may
+// hold the query's.
+func (p *logPager) byRequest(ctx context.Context) error {
+	where, args := p.bounds("b")
+	query := "SELECT b.id, '', b.start_max, b.filter FROM usage_batches b WHERE " +
+		strings.Join(append(where, "(b.start_max, b.id) < (?, ?)"), " AND ") + " ORDER BY b.start_max DESC, b.id DESC LIMIT ?"
+	rid := termHash(termRequest, p.m.q.RequestID)
+	return p.newest(ctx, query, args, func(b chunkRef) (bool, error) {
+		if p.full(b.startMax) {
+			return true, nil
+		}
+		if !mayContain(b.filter, rid) {
+			return false, nil
+		}
+		chunks, err := p.s.batchChunks(ctx, b.id, p.m.q.TeamID)
 		if err != nil {
-			return usage.LogPage{}, err
+			return false, err
 		}
-		for _, c := range page {
-			if len(kept) > limit && c.startMax < kept[limit].Start.UnixMicro() {
-				return logPage(kept, limit), nil
-			}
-			if !m.mayHold(c.filter) {
-				continue
-			}
-			recs, err := s.chunkRecords(ctx, c.id, c.team)
-			if err != nil {
-				return usage.LogPage{}, err
-			}
-			n := len(kept)
-			for i := range recs {
-				if m.match(&recs[i]) {
-					kept = append(kept, recs[i])
-				}
-			}
-			if len(kept) > n {
-				slices.SortFunc(kept, newestFirst)
-				kept = kept[:min(len(kept), limit+1)]
+		for _, c := range chunks {
+			if err := p.read(ctx, c); err != nil {
+				return false, err
 			}
 		}
-		if len(page) < s.listPage {
-			return logPage(kept, limit), nil
-		}
-		last := page[len(page)-1]
-		cursorMax, cursorID = last.startMax, last.id
+		return false, nil
+	})
+}
+
+// batchChunks are a batch's chunks (a team's only, when team is set).
+func (s *Store) batchChunks(ctx context.Context, batchID int64, team string) ([]chunkRef, error) {
+	query, args := `SELECT id, team_id, start_max, filter FROM usage_chunks WHERE batch_id = ?`, []any{batchID}
+	if team != "" {
+		query += ` AND team_id = ?`
+		args = append(args, team)
 	}
+	return s.chunkPage(ctx, query, args...)
 }
 
 // drivingTerm is the indexed term (usage_chunk_terms) Logs reads chunks
@@ -208,7 +299,7 @@ func newLogMatch(q usage.LogQuery) (*logMatch, error) {
 	for _, t := range []struct {
 		kind byte
 		v    string
-	}{{termKey, q.KeyID}, {termUser, q.UserID}, {termModel, q.Model}, {termRequest, q.RequestID}} {
+	}{{termKey, q.KeyID}, {termUser, q.UserID}, {termModel, q.Model}} {
 		if t.v != "" {
 			m.terms = append(m.terms, termHash(t.kind, t.v))
 		}
@@ -509,18 +600,18 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, team_id, start_max, end_max FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, batch_id, team_id, start_max, end_max FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
 	if err != nil {
 		return 0, false, err
 	}
 	type victim struct {
-		id, startMax, endMax int64
-		team                 string
+		id, batch, startMax, endMax int64
+		team                        string
 	}
 	var vs []victim
 	for rows.Next() {
 		var v victim
-		if err := rows.Scan(&v.id, &v.team, &v.startMax, &v.endMax); err != nil {
+		if err := rows.Scan(&v.id, &v.batch, &v.team, &v.startMax, &v.endMax); err != nil {
 			rows.Close()
 			return 0, false, err
 		}
@@ -559,6 +650,11 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 				return 0, false, err
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_chunk_data WHERE id = ?`, v.id); err != nil {
+				return 0, false, err
+			}
+			// The batch goes with its last chunk.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_batches WHERE id = ?
+				AND NOT EXISTS (SELECT 1 FROM usage_chunks WHERE batch_id = ?)`, v.batch, v.batch); err != nil {
 				return 0, false, err
 			}
 			continue

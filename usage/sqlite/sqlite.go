@@ -26,9 +26,7 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"errors"
@@ -37,7 +35,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,13 +63,9 @@ type Store struct {
 	w *sql.DB // the one writer
 	r *sql.DB // readers (query_only)
 
-	mu       sync.Mutex // serialises Write and Prune on w
-	insChunk *sql.Stmt
-	insData  *sql.Stmt
-	insTerm  *sql.Stmt
-	upHour   *sql.Stmt
-	upDay    *sql.Stmt
-	closed   bool
+	mu     sync.Mutex // serialises Write and Prune on w
+	st     writeStmts // prepared on w
+	closed bool
 
 	listPage int // the chunks Logs lists per query (defaultListPage; tests lower it)
 }
@@ -234,19 +227,7 @@ func upsertSQL(table string) string {
 
 func (s *Store) prepare() error {
 	var err error
-	if s.insChunk, err = s.w.Prepare(insertChunkSQL); err != nil {
-		return err
-	}
-	if s.insData, err = s.w.Prepare(insertDataSQL); err != nil {
-		return err
-	}
-	if s.insTerm, err = s.w.Prepare(insertTermSQL); err != nil {
-		return err
-	}
-	if s.upHour, err = s.w.Prepare(upsertSQL("usage_hourly")); err != nil {
-		return err
-	}
-	s.upDay, err = s.w.Prepare(upsertSQL("usage_daily"))
+	s.st, err = prepareWrites(context.Background(), s.w)
 	return err
 }
 
@@ -258,11 +239,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, st := range []*sql.Stmt{s.insChunk, s.insData, s.insTerm, s.upHour, s.upDay} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	s.st.close()
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -276,187 +253,6 @@ func (s *Store) Close() error {
 }
 
 var errClosed = errors.New("usage store: closed")
-
-// Write implements usage.Store: each team's records of the batch become
-// one chunk (more past chunkMax records), encoded before the lock is
-// taken; the chunks and their rollups are written in one transaction.
-func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	chunks := buildChunks(batch)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("usage store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	insChunk, insData, insTerm := tx.StmtContext(ctx, s.insChunk), tx.StmtContext(ctx, s.insData), tx.StmtContext(ctx, s.insTerm)
-	upHour, upDay := tx.StmtContext(ctx, s.upHour), tx.StmtContext(ctx, s.upDay)
-	for _, c := range chunks {
-		stored, err := insertChunk(ctx, insChunk, insData, insTerm, c)
-		if err != nil {
-			return err
-		}
-		if !stored {
-			continue // written before: its rollups are counted
-		}
-		hours, days := c.rollups.Rows()
-		if err := upsert(ctx, upHour, hours); err != nil {
-			return err
-		}
-		if err := upsert(ctx, upDay, days); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("usage store: commit: %w", err)
-	}
-	return nil
-}
-
-// chunkMax bounds the records of one chunk.
-const chunkMax = 4096
-
-// lateSpan is how long before a batch's latest start a record's start
-// must be for it to go to the team's chunk of late records.
-const lateSpan = 10 * time.Second
-
-// buildChunks encodes a batch: its records bound (usage.Bound), each
-// (RequestID, Start) once, one chunk per team (in order of first
-// appearance) and per chunkMax records.
-func buildChunks(batch []usage.Record) []*chunkWriter {
-	// Duplicates are found by a hash of (start, request id), checked
-	// exactly on a hit; the rare hash collisions go to an exact set.
-	seen := make(map[uint64]int, len(batch))
-	type recID struct {
-		start int64
-		id    string
-	}
-	var collided map[recID]bool
-	// Records that started long before the batch's latest (long streams)
-	// go to chunks of their own, so the main chunks span a short time and
-	// a page of Logs reads few of them.
-	var latest int64
-	for i := range batch {
-		latest = max(latest, batch[i].Start.UnixMicro())
-	}
-	lateBefore := latest - lateSpan.Microseconds()
-	type chunkKey struct {
-		team string
-		late bool
-	}
-	open := map[chunkKey]*chunkWriter{}
-	var chunks []*chunkWriter
-	var last *chunkWriter
-	for i := range batch {
-		start := batch[i].Start.UnixMicro()
-		rh := termHash(termRequest, batch[i].RequestID)
-		key := rh ^ uint64(start)*0x9e3779b97f4a7c15
-		if j, ok := seen[key]; ok {
-			if batch[j].RequestID == batch[i].RequestID && batch[j].Start.UnixMicro() == start {
-				continue
-			}
-			if collided == nil {
-				collided = map[recID]bool{}
-			}
-			if id := (recID{start, batch[i].RequestID}); collided[id] {
-				continue
-			} else {
-				collided[id] = true
-			}
-		} else {
-			seen[key] = i
-		}
-		r := batch[i] // a copy: Bound must not change the caller's
-		usage.Bound(&r)
-		k := chunkKey{r.TeamID, start < lateBefore}
-		c := last
-		if c == nil || c.team != k.team || (c.startMin < lateBefore) != k.late {
-			c = open[k]
-		}
-		if c == nil || c.n == chunkMax {
-			c = newChunkWriter(r.TeamID)
-			open[k] = c
-			chunks = append(chunks, c)
-		}
-		last = c
-		c.addHashed(&r, rh)
-		c.rollups.Add(&r)
-	}
-	return chunks
-}
-
-const insertChunkSQL = `INSERT INTO usage_chunks (team_id, start_min, start_max, end_min, end_max, records, digest, filter)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`
-
-const insertDataSQL = `INSERT INTO usage_chunk_data (id, data) VALUES (?, ?)`
-
-// insertChunk stores c; stored is false when a chunk with the same
-// team and data is there already.
-func insertChunk(ctx context.Context, insChunk, insData, insTerm *sql.Stmt, c *chunkWriter) (stored bool, err error) {
-	data := c.encode()
-	h := sha256.New()
-	h.Write([]byte(c.team))
-	h.Write([]byte{0})
-	h.Write(data)
-	res, err := insChunk.ExecContext(ctx, c.team, c.startMin, c.startMax, c.endMin, c.endMax, c.n, h.Sum(nil), c.terms.filter())
-	if err != nil {
-		return false, fmt.Errorf("usage store: insert: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return false, fmt.Errorf("usage store: insert: %w", err)
-	}
-	if _, err := insData.ExecContext(ctx, id, data); err != nil {
-		return false, fmt.Errorf("usage store: insert: %w", err)
-	}
-	if err := insertTerms(ctx, insTerm, id, c); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-const insertTermSQL = `INSERT OR IGNORE INTO usage_chunk_terms (term, start_max, chunk_id) VALUES (?, ?, ?)`
-
-// insertTerms indexes chunk id's keys, users and models.
-func insertTerms(ctx context.Context, insTerm *sql.Stmt, id int64, c *chunkWriter) error {
-	for _, h := range c.terms.indexed {
-		if _, err := insTerm.ExecContext(ctx, int64(h), c.startMax, id); err != nil {
-			return fmt.Errorf("usage store: insert: %w", err)
-		}
-	}
-	return nil
-}
-
-// upsert adds m's sums to their rows, in key order (neighbouring rows
-// are written together).
-func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg) error {
-	keys := make([]usage.BucketKey, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b usage.BucketKey) int {
-		return cmp.Or(strings.Compare(string(a.Dimension), string(b.Dimension)), strings.Compare(a.Value, b.Value),
-			cmp.Compare(a.Bucket, b.Bucket), strings.Compare(a.TeamID, b.TeamID), strings.Compare(a.Detail, b.Detail))
-	})
-	args := make([]any, 5+len(aggCols))
-	for _, k := range keys {
-		args[0], args[1], args[2], args[3], args[4] = string(k.Dimension), k.Bucket, k.Value, k.TeamID, k.Detail
-		aggArgs(args[5:], m[k])
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("usage store: rollup: %w", err)
-		}
-	}
-	return nil
-}
 
 func aggArgs(dst []any, a *usage.Agg) {
 	dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] =
