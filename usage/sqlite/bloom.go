@@ -5,12 +5,16 @@ import "github.com/llmgateway/gateway/usage"
 // A chunk's filter is a Bloom filter of the values Logs filters on (the
 // key, the user (usage.UserOf) and the model (usage.ModelOf) of each
 // record), and a batch's the request ids of its records, so a filtered
-// /spend/logs reads only the chunks that may hold a match. Encoding: one byte, the number of hash
-// functions, then the bit array (10 bits per value: about 1% false
-// positives, which only cost a chunk read).
-const (
-	bloomBitsPer = 10
-	bloomHashes  = 7
+// /spend/logs reads only the chunks that may hold a match. Encoding: one
+// byte, the number of hash functions, then the bit array. A chunk's
+// filter has 10 bits per value (about 1% false positives, each costing a
+// chunk read); a batch's 16 (about 0.05%: a false positive there costs
+// reading every chunk of the batch).
+type bloomShape struct{ bitsPer, hashes int }
+
+var (
+	chunkBloom = bloomShape{10, 7}
+	batchBloom = bloomShape{16, 11}
 )
 
 // Term kinds: a value is hashed after its kind, so a key id and a user
@@ -81,15 +85,15 @@ func (t *bloomTerms) index(h uint64) {
 }
 
 // filter is the encoded Bloom filter of the collected terms.
-func (t *bloomTerms) filter() []byte {
-	m := max(64, len(t.hashes)*bloomBitsPer)
+func (t *bloomTerms) filter(shape bloomShape) []byte {
+	m := max(64, len(t.hashes)*shape.bitsPer)
 	f := make([]byte, 1+(m+7)/8)
-	f[0] = bloomHashes
+	f[0] = byte(shape.hashes)
 	bits := f[1:]
 	nbits := uint64(len(bits)) * 8
 	for _, h := range t.hashes {
 		h1, h2 := h&0xffffffff, h>>32|1
-		for i := range uint64(bloomHashes) {
+		for i := range uint64(shape.hashes) {
 			b := (h1 + i*h2) % nbits
 			bits[b/8] |= 1 << (b % 8)
 		}

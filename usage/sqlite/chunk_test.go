@@ -59,7 +59,7 @@ func TestChunkRoundTrip(t *testing.T) {
 	}
 	t.Logf("%d records in %d bytes (%.0f per record)", len(rs), len(blob), float64(len(blob))/float64(len(rs)))
 	// Every value Logs filters on is in the filter (no false negatives).
-	f := c.terms.filter()
+	f := c.terms.filter(chunkBloom)
 	for _, r := range rs {
 		for _, h := range []uint64{termHash(termKey, r.KeyID), termHash(termUser, usage.UserOf(&r)),
 			termHash(termModel, usage.ModelOf(&r))} {
@@ -70,7 +70,7 @@ func TestChunkRoundTrip(t *testing.T) {
 	}
 	// The batch's filter holds every request id, and few others (about 1%).
 	b := buildBatch(rs)
-	bf := b.rids.filter()
+	bf := b.rids.filter(batchBloom)
 	for _, r := range rs {
 		if !mayContain(bf, termHash(termRequest, r.RequestID)) {
 			t.Fatalf("the batch's filter misses %s", r.RequestID)
@@ -82,7 +82,7 @@ func TestChunkRoundTrip(t *testing.T) {
 			fp++
 		}
 	}
-	if fp > 300 {
+	if fp > 30 {
 		t.Fatalf("%d false positives in 10,000", fp)
 	}
 	// Every truncation is an error, never a panic.
@@ -136,7 +136,7 @@ func FuzzBloomFilter(f *testing.F) {
 		mayContain(filter, termHash(termKey, s)) // never panics
 		var terms bloomTerms
 		terms.add(&usage.Record{KeyID: s, ModelGroup: s})
-		if !mayContain(terms.filter(), termHash(termKey, s)) || !mayContain(terms.filter(), termHash(termModel, s)) {
+		if !mayContain(terms.filter(chunkBloom), termHash(termKey, s)) || !mayContain(terms.filter(chunkBloom), termHash(termModel, s)) {
 			t.Fatal("a term added is not found")
 		}
 	})

@@ -660,7 +660,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunks SET start_min = ?, start_max = ?, end_min = ?, end_max = ?,
-			records = ?, filter = ? WHERE id = ?`, kept.startMin, kept.startMax, kept.endMin, kept.endMax, kept.n, kept.terms.filter(), v.id); err != nil {
+			records = ?, filter = ? WHERE id = ?`, kept.startMin, kept.startMax, kept.endMin, kept.endMax, kept.n, kept.terms.filter(chunkBloom), v.id); err != nil {
 			return 0, false, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_chunk_data SET data = ? WHERE id = ?`, kept.encode(), v.id); err != nil {

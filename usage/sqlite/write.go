@@ -190,7 +190,7 @@ func (st writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
 // rollups); stored are the chunks not stored before (a chunk with the
 // same team and data is the same batch written again).
 func (st writeStmts) writeBatch(ctx context.Context, b *batch) (stored []*chunkWriter, err error) {
-	res, err := st.batch.ExecContext(ctx, b.startMin, b.startMax, b.rids.filter())
+	res, err := st.batch.ExecContext(ctx, b.startMin, b.startMax, b.rids.filter(batchBloom))
 	if err != nil {
 		return nil, fmt.Errorf("usage store: insert: %w", err)
 	}
@@ -223,7 +223,7 @@ func (st writeStmts) writeChunk(ctx context.Context, batchID int64, c *chunkWrit
 	h.Write([]byte(c.team))
 	h.Write([]byte{0})
 	h.Write(data)
-	res, err := st.chunk.ExecContext(ctx, batchID, c.team, c.startMin, c.startMax, c.endMin, c.endMax, c.n, h.Sum(nil), c.terms.filter())
+	res, err := st.chunk.ExecContext(ctx, batchID, c.team, c.startMin, c.startMax, c.endMin, c.endMax, c.n, h.Sum(nil), c.terms.filter(chunkBloom))
 	if err != nil {
 		return false, fmt.Errorf("usage store: insert: %w", err)
 	}
