@@ -64,6 +64,12 @@ func (rs *Rollups) Add(r *Record) {
 	s.agg.Add(r)
 }
 
+// Reset empties rs, keeping its memory for the next batch.
+func (rs *Rollups) Reset() {
+	clear(rs.groups)
+	rs.last, rs.lastGroup = nil, rollupGroup{}
+}
+
 // Len is how many groups were counted (0 when nothing was added).
 func (rs *Rollups) Len() int { return len(rs.groups) }
 

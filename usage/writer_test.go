@@ -174,7 +174,7 @@ func TestWriterBatchesAndFlushInterval(t *testing.T) {
 func TestWriterCloseFlushes(t *testing.T) {
 	t.Parallel()
 	store := &fakeStore{}
-	w := NewWriter(store, WriterOptions{FlushInterval: time.Hour})
+	w := NewWriter(store, WriterOptions{FlushInterval: time.Hour, BatchSize: 1000})
 	for i := range 2500 {
 		w.Record(testRecord(i))
 	}

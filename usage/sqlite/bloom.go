@@ -71,6 +71,13 @@ func (t *bloomTerms) add(r *usage.Record) {
 	t.any = true
 }
 
+func (t *bloomTerms) reset() {
+	t.hashes, t.indexed = t.hashes[:0], t.indexed[:0]
+	clear(t.seen)
+	t.any = false
+	t.lastKey, t.lastUser, t.lastMd = "", "", ""
+}
+
 // index adds an indexed term (once).
 func (t *bloomTerms) index(h uint64) {
 	if t.seen == nil {

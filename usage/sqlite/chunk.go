@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/llmgateway/gateway/usage"
@@ -15,8 +16,7 @@ import (
 // (encoding/binary), unsigned unless said:
 //
 //	"gwc1"
-//	nstrings, then each string: length, bytes (the dictionary)
-//	nrecords, then each record:
+//	each record:
 //	  start (signed: microseconds after the previous record's start, the
 //	  first's after 0), end - start (signed, µs), the request id (length,
 //	  bytes), dictionary indexes of key id, key alias, key user, user, end
@@ -25,11 +25,17 @@ import (
 //	  754 bits, little endian), latency and time to first token (µs),
 //	  flags (1: stream), retries, fallbacks, the number of tags and their
 //	  dictionary indexes, the metadata (length, bytes)
+//	the dictionary: nstrings, then each string: length, bytes
+//	the trailer: the dictionary's offset and the number of records, each
+//	  4 bytes, little endian
 //
 // The team is the chunk's column, not in the blob. Strings repeat within
 // a chunk (a team's keys, models and routes), so the dictionary keeps a
-// chunk small without a compressor's CPU.
+// chunk small without a compressor's CPU; coming last, it is appended to
+// the records where they were encoded, without a copy.
 const chunkMagic = "gwc1"
+
+const chunkTrailer = 8
 
 // chunkWriter encodes one chunk.
 type chunkWriter struct {
@@ -39,7 +45,7 @@ type chunkWriter struct {
 	strs    []string
 	last    [refSlots]string // each slot's last value, and its index
 	lastIdx [refSlots]uint64
-	recs    []byte
+	recs    []byte // the magic, then the records
 	n       int
 	prev    int64 // the previous record's start (µs)
 	terms   bloomTerms
@@ -47,8 +53,33 @@ type chunkWriter struct {
 	startMin, startMax, endMin, endMax int64
 }
 
+// chunkWriters are reused: a Write's encoding then allocates almost
+// nothing (release puts them back).
+var chunkWriters = sync.Pool{New: func() any { return &chunkWriter{dict: make(map[string]uint64)} }}
+
 func newChunkWriter(team string) *chunkWriter {
-	return &chunkWriter{team: team, dict: make(map[string]uint64)}
+	c := chunkWriters.Get().(*chunkWriter)
+	c.team = team
+	c.recs = append(c.recs[:0], chunkMagic...)
+	return c
+}
+
+// release resets c and returns it to the pool; c (and what encode
+// returned) must not be used after.
+func (c *chunkWriter) release() {
+	if cap(c.recs) > 1<<20 {
+		return // an outsize chunk is left to the GC
+	}
+	c.rollups.Reset()
+	clear(c.dict)
+	clear(c.strs)
+	c.strs = c.strs[:0]
+	c.last, c.lastIdx = [refSlots]string{}, [refSlots]uint64{}
+	c.n, c.prev = 0, 0
+	c.terms.reset()
+	c.team = ""
+	c.startMin, c.startMax, c.endMin, c.endMax = 0, 0, 0, 0
+	chunkWriters.Put(c)
 }
 
 // refSlots are the record fields ref remembers the last value of.
@@ -119,21 +150,20 @@ func (c *chunkWriter) add(r *usage.Record) {
 	c.terms.add(r)
 }
 
-// encode is the chunk's blob.
+// encode is the chunk's blob: it appends the dictionary and the trailer
+// to the records; nothing may be added after.
 func (c *chunkWriter) encode() []byte {
-	size := len(chunkMagic) + 2*binary.MaxVarintLen64 + len(c.recs)
-	for _, s := range c.strs {
-		size += binary.MaxVarintLen64 + len(s)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, chunkMagic...)
+	b := c.recs
+	dictAt := len(b)
 	b = binary.AppendUvarint(b, uint64(len(c.strs)))
 	for _, s := range c.strs {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.AppendUvarint(b, uint64(c.n))
-	return append(b, c.recs...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(dictAt))
+	b = binary.LittleEndian.AppendUint32(b, uint32(c.n))
+	c.recs = b
+	return b
 }
 
 var errChunk = errors.New("usage store: a stored chunk is malformed")
@@ -187,14 +217,24 @@ func (d *chunkReader) bytes() []byte {
 
 // decodeChunk reads the records of a chunk of team's.
 func decodeChunk(team string, blob []byte) ([]usage.Record, error) {
-	if len(blob) < len(chunkMagic) || string(blob[:len(chunkMagic)]) != chunkMagic {
+	if len(blob) < len(chunkMagic)+chunkTrailer || string(blob[:len(chunkMagic)]) != chunkMagic {
 		return nil, errChunk
 	}
-	d := &chunkReader{b: blob[len(chunkMagic):]}
-	strs := make([]string, d.count())
-	for i := range strs {
-		strs[i] = string(d.bytes())
+	end := len(blob) - chunkTrailer
+	dictAt := uint64(binary.LittleEndian.Uint32(blob[end:]))
+	n := uint64(binary.LittleEndian.Uint32(blob[end+4:]))
+	if dictAt < uint64(len(chunkMagic)) || dictAt > uint64(end) || n > dictAt {
+		return nil, errChunk
 	}
+	dict := &chunkReader{b: blob[dictAt:end]}
+	strs := make([]string, dict.count())
+	for i := range strs {
+		strs[i] = string(dict.bytes())
+	}
+	if dict.err || len(dict.b) != 0 {
+		return nil, errChunk
+	}
+	d := &chunkReader{b: blob[len(chunkMagic):dictAt]}
 	ref := func() string {
 		i := d.uvarint()
 		if i >= uint64(len(strs)) {
@@ -203,7 +243,7 @@ func decodeChunk(team string, blob []byte) ([]usage.Record, error) {
 		}
 		return strs[i]
 	}
-	recs := make([]usage.Record, d.count())
+	recs := make([]usage.Record, n)
 	var prev int64
 	for i := range recs {
 		r := &recs[i]

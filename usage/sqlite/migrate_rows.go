@@ -42,7 +42,10 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 		}
 		first = false
 		if len(page) > 0 {
-			if _, err := st.writeBatch(ctx, buildBatch(page)); err != nil {
+			b := buildBatch(page)
+			_, err := st.writeBatch(ctx, b)
+			b.release()
+			if err != nil {
 				return err
 			}
 		}

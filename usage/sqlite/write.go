@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llmgateway/gateway/usage"
@@ -29,6 +30,7 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 		return nil
 	}
 	b := buildBatch(batch)
+	defer b.release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -65,6 +67,23 @@ type batch struct {
 	chunks             []*chunkWriter
 	rids               bloomTerms
 	startMin, startMax int64
+	seen               map[uint64]int // buildBatch's scratch
+}
+
+// batches are reused, as chunkWriters are.
+var batches = sync.Pool{New: func() any { return &batch{seen: make(map[uint64]int)} }}
+
+// release returns b and its chunks to their pools; none may be used after.
+func (b *batch) release() {
+	for _, c := range b.chunks {
+		c.release()
+	}
+	clear(b.chunks)
+	b.chunks = b.chunks[:0]
+	b.rids.reset()
+	clear(b.seen)
+	b.startMin, b.startMax = 0, 0
+	batches.Put(b)
 }
 
 // buildBatch encodes records: each bound (usage.Bound), each (RequestID,
@@ -72,10 +91,10 @@ type batch struct {
 // chunkMax records and for the records that started long before the
 // others.
 func buildBatch(records []usage.Record) *batch {
-	b := &batch{}
+	b := batches.Get().(*batch)
 	// Duplicates are found by a hash of (start, request id), checked
 	// exactly on a hit; the rare hash collisions go to an exact set.
-	seen := make(map[uint64]int, len(records))
+	seen := b.seen
 	type recID struct {
 		start int64
 		id    string
