@@ -39,7 +39,12 @@ func (rs *Rollups) Add(r *Record) {
 	if rs.groups == nil {
 		rs.groups = make(map[rollupGroup]*rollupSum)
 	}
-	g := rollupGroup{hour: HourOf(r.Start).Unix(), team: r.TeamID, key: r.KeyID, model: ModelOf(r), user: UserOf(r)}
+	hour := r.Start.Unix()
+	hour -= hour % 3600
+	if hour > r.Start.Unix() { // before 1970: % is negative
+		hour -= 3600
+	}
+	g := rollupGroup{hour: hour, team: r.TeamID, key: r.KeyID, model: ModelOf(r), user: UserOf(r)}
 	switch g.ntags = len(r.Tags); g.ntags {
 	case 0:
 	case 1:

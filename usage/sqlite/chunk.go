@@ -18,8 +18,9 @@ import (
 //	"gwc1"
 //	each record:
 //	  start (signed: microseconds after the previous record's start, the
-//	  first's after 0), end - start (signed, µs), the request id (length,
-//	  bytes), dictionary indexes of key id, key alias, key user, user, end
+//	  first's after 0), end - start (signed, µs), the request id (the
+//	  length of the prefix it shares with the previous record's, then
+//	  the rest: length, bytes), dictionary indexes of key id, key alias, key user, user, end
 //	  user, route, model, model group, deployment, provider and error type,
 //	  status, prompt, completion and cached tokens, the cost (8 bytes, IEEE
 //	  754 bits, little endian), latency and time to first token (µs),
@@ -47,7 +48,8 @@ type chunkWriter struct {
 	lastIdx [refSlots]uint64
 	recs    []byte // the magic, then the records
 	n       int
-	prev    int64 // the previous record's start (µs)
+	prev    int64  // the previous record's start (µs)
+	prevID  string // and its request id
 	terms   bloomTerms
 
 	startMin, startMax, endMin, endMax int64
@@ -75,7 +77,7 @@ func (c *chunkWriter) release() {
 	clear(c.strs)
 	c.strs = c.strs[:0]
 	c.last, c.lastIdx = [refSlots]string{}, [refSlots]uint64{}
-	c.n, c.prev = 0, 0
+	c.n, c.prev, c.prevID = 0, 0, ""
 	c.terms.reset()
 	c.team = ""
 	c.startMin, c.startMax, c.endMin, c.endMax = 0, 0, 0, 0
@@ -123,7 +125,15 @@ func (c *chunkWriter) add(r *usage.Record) {
 	c.recs = binary.AppendVarint(c.recs, start-c.prev)
 	c.prev = start
 	c.recs = binary.AppendVarint(c.recs, end-start)
-	c.bytes(r.RequestID)
+	// The request id after what it shares with the previous one (the
+	// gateway's ids share a prefix).
+	shared := 0
+	for shared < len(r.RequestID) && shared < len(c.prevID) && r.RequestID[shared] == c.prevID[shared] {
+		shared++
+	}
+	c.recs = binary.AppendUvarint(c.recs, uint64(shared))
+	c.bytes(r.RequestID[shared:])
+	c.prevID = r.RequestID
 	for slot, s := range [refSlots]string{r.KeyID, r.KeyAlias, r.KeyUserID, r.User, r.EndUser, r.Route, r.Model,
 		r.ModelGroup, r.DeploymentID, r.Provider, r.ErrorType} {
 		c.ref(slot, s)
@@ -245,6 +255,7 @@ func decodeChunk(team string, blob []byte) ([]usage.Record, error) {
 	}
 	recs := make([]usage.Record, n)
 	var prev int64
+	var prevID string
 	for i := range recs {
 		r := &recs[i]
 		r.TeamID = team
@@ -252,7 +263,13 @@ func decodeChunk(team string, blob []byte) ([]usage.Record, error) {
 		prev = start
 		end := start + d.varint()
 		r.Start, r.End = time.UnixMicro(start).UTC(), time.UnixMicro(end).UTC()
-		r.RequestID = string(d.bytes())
+		shared := d.uvarint()
+		suffix := d.bytes()
+		if shared > uint64(len(prevID)) {
+			return nil, errChunk
+		}
+		r.RequestID = prevID[:shared] + string(suffix)
+		prevID = r.RequestID
 		r.KeyID, r.KeyAlias, r.KeyUserID, r.User, r.EndUser = ref(), ref(), ref(), ref(), ref()
 		r.Route, r.Model, r.ModelGroup, r.DeploymentID, r.Provider, r.ErrorType = ref(), ref(), ref(), ref(), ref(), ref()
 		status := d.uvarint()
