@@ -75,9 +75,6 @@ func (rs *Rollups) Reset() {
 	rs.last, rs.lastGroup = nil, rollupGroup{}
 }
 
-// Len is how many groups were counted (0 when nothing was added).
-func (rs *Rollups) Len() int { return len(rs.groups) }
-
 // Rows are the sums per hourly and per daily rollup row (RollupKeys'
 // rows: the hourly ones for hours, all of them for days).
 func (rs *Rollups) Rows() (hours, days map[BucketKey]*Agg) {

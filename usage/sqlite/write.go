@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/llmgateway/gateway/usage"
 )
+
+// The writer yields the processor (runtime.Gosched) every yieldEvery
+// records it encodes and after each statement, so that on a gateway
+// with one core (GOMAXPROCS=1) a Write never holds up calls for more
+// than a few tens of microseconds.
+const yieldEvery = 128
 
 // chunkMax bounds the records of one chunk.
 const chunkMax = 4096
@@ -118,6 +125,9 @@ func buildBatch(records []usage.Record) *batch {
 	open := map[chunkKey]*chunkWriter{}
 	var last *chunkWriter
 	for i := range records {
+		if i%yieldEvery == yieldEvery-1 {
+			runtime.Gosched()
+		}
 		start := records[i].Start.UnixMicro()
 		rh := termHash(termRequest, records[i].RequestID)
 		key := rh ^ uint64(start)*0x9e3779b97f4a7c15
@@ -222,6 +232,7 @@ func (st writeStmts) writeBatch(ctx context.Context, b *batch) (stored []*chunkW
 		if err != nil {
 			return nil, err
 		}
+		runtime.Gosched()
 		if ok {
 			stored = append(stored, c)
 		}
@@ -292,6 +303,7 @@ func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg)
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("usage store: rollup: %w", err)
 		}
+		runtime.Gosched()
 	}
 	return nil
 }
