@@ -19,9 +19,7 @@ type WriterOptions struct {
 	// batches spread).
 	BatchSize int
 	// FlushInterval is the longest a record waits in a partial batch
-	// (2 s; LiteLLM writes its spend logs every 10 s). Fewer, larger
-	// writes cost less per record, and on a one-core gateway each write
-	// briefly delays the calls that arrive during it.
+	// (500 ms).
 	FlushInterval time.Duration
 	// Retries is how many times a failed Write is tried again (3) before
 	// its batch is counted as dropped; RetryBackoff is the first wait
@@ -59,7 +57,7 @@ func (o *WriterOptions) defaults() {
 		o.BatchSize = 4096
 	}
 	if o.FlushInterval <= 0 {
-		o.FlushInterval = 2 * time.Second
+		o.FlushInterval = 500 * time.Millisecond
 	}
 	if o.Retries < 0 {
 		o.Retries = 0
