@@ -83,6 +83,7 @@ type config struct {
 	body    []byte
 	headers [][2]string
 	timeout time.Duration
+	samples string // file for one line per measured request: start (Unix µs) and latency (µs)
 }
 
 type headerFlags [][2]string
@@ -115,6 +116,7 @@ func main() {
 	flag.Var(&headers, "H", "extra header `Name: value` (repeatable)")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "per-request timeout")
 	flag.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	flag.StringVar(&cfg.samples, "samples", "", "write each measured request's start (Unix µs) and latency (µs) to this `file`, to line slow calls up with a trace")
 	flag.Parse()
 
 	switch {
@@ -191,6 +193,7 @@ func printResult(r *Result) {
 
 // sample is one measured request.
 type sample struct {
+	at           time.Time // scheduled (open loop) or actual send time
 	first, total time.Duration
 }
 
@@ -234,6 +237,11 @@ func run(cfg config) (*Result, error) {
 	}
 	if len(samples) == 0 {
 		return res, nil
+	}
+	if cfg.samples != "" {
+		if err := writeSamples(cfg.samples, samples); err != nil {
+			return nil, err
+		}
 	}
 	first := make([]time.Duration, len(samples))
 	total := make([]time.Duration, len(samples))
@@ -385,6 +393,20 @@ var dataPrefix = []byte("data:")
 
 // do sends req and measures from t0: the full answer, or for streams the
 // first chunk and the last byte.
+// writeSamples writes one "start latency" line per sample, in start order.
+func writeSamples(path string, samples []sample) error {
+	sorted := slices.Clone(samples)
+	slices.SortFunc(sorted, func(a, b sample) int { return a.at.Compare(b.at) })
+	var b bytes.Buffer
+	for _, s := range sorted {
+		fmt.Fprintf(&b, "%d %d\n", s.at.UnixMicro(), s.first.Microseconds())
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("-samples: %w", err)
+	}
+	return nil
+}
+
 func (r *runner) do(req *fasthttp.Request, resp *fasthttp.Response, t0 time.Time) (sample, bool) {
 	resp.Reset()
 	if err := r.client.DoTimeout(req, resp, r.cfg.timeout); err != nil {
@@ -397,7 +419,7 @@ func (r *runner) do(req *fasthttp.Request, resp *fasthttp.Response, t0 time.Time
 			r.fail(fmt.Sprintf("status %d: %.200s", resp.StatusCode(), resp.Body()))
 			return sample{}, false
 		}
-		return sample{first: d, total: d}, true
+		return sample{at: t0, first: d, total: d}, true
 	}
 	defer func() { _ = resp.CloseBodyStream() }()
 	if resp.StatusCode() != 200 {
@@ -424,14 +446,14 @@ func (r *runner) do(req *fasthttp.Request, resp *fasthttp.Response, t0 time.Time
 				r.fail(fmt.Sprintf("stream ended before the first chunk: %v", err))
 				return sample{}, false
 			}
-			return sample{first: first, total: time.Since(t0)}, true
+			return sample{at: t0, first: first, total: time.Since(t0)}, true
 		}
 	}
 	if _, err := io.CopyBuffer(io.Discard, body, buf[:]); err != nil {
 		r.fail("stream: " + err.Error())
 		return sample{}, false
 	}
-	return sample{first: first, total: time.Since(t0)}, true
+	return sample{at: t0, first: first, total: time.Since(t0)}, true
 }
 
 func (r *runner) fail(msg string) {

@@ -123,7 +123,7 @@ func generate(path string, n int) error {
 		var rs usage.Rollups
 		st := s.st.in(ctx, tx)
 		for i := 0; i < len(day); i += 1000 { // the Writer's batches
-			if _, err := st.writeBatch(ctx, buildBatch(day[i:min(i+1000, len(day))])); err != nil {
+			if _, err := st.writeBatch(ctx, buildBatch(day[i:min(i+1000, len(day))], &pacer{}), &pacer{}); err != nil {
 				tx.Rollback()
 				return err
 			}
@@ -132,11 +132,11 @@ func generate(path string, n int) error {
 			rs.Add(&day[i])
 		}
 		hours, days := rs.Rows()
-		if err := upsert(ctx, st.upHour, hours); err != nil {
+		if err := upsert(ctx, st.upHour, hours, &pacer{}); err != nil {
 			tx.Rollback()
 			return err
 		}
-		if err := upsert(ctx, st.upDay, days); err != nil {
+		if err := upsert(ctx, st.upDay, days, &pacer{}); err != nil {
 			tx.Rollback()
 			return err
 		}

@@ -69,7 +69,7 @@ func TestChunkRoundTrip(t *testing.T) {
 		}
 	}
 	// The batch's filter holds every request id, and few others (about 1%).
-	b := buildBatch(rs)
+	b := buildBatch(rs, &pacer{})
 	bf := b.rids.filter(batchBloom)
 	for _, r := range rs {
 		if !mayContain(bf, termHash(termRequest, r.RequestID)) {

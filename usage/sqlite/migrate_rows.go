@@ -42,8 +42,8 @@ func moveRows(ctx context.Context, tx *sql.Tx) error {
 		}
 		first = false
 		if len(page) > 0 {
-			b := buildBatch(page)
-			_, err := st.writeBatch(ctx, b)
+			b := buildBatch(page, &pacer{}) // at start-up: nothing to pace
+			_, err := st.writeBatch(ctx, b, &pacer{})
 			b.release()
 			if err != nil {
 				return err

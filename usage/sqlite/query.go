@@ -600,6 +600,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	defer tx.Rollback()
+	pace := newPacer()
 	rows, err := tx.QueryContext(ctx, `SELECT id, batch_id, team_id, start_max, end_max FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
 	if err != nil {
 		return 0, false, err
@@ -622,6 +623,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	for _, v := range vs {
+		pace.step()
 		var data []byte
 		if err := tx.QueryRowContext(ctx, `SELECT data FROM usage_chunk_data WHERE id = ?`, v.id).Scan(&data); err != nil {
 			return 0, false, err
@@ -643,6 +645,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 				int64(h), v.startMax, v.id); err != nil {
 				return 0, false, err
 			}
+			pace.step()
 		}
 		deleted += int64(len(recs) - kept.n)
 		if kept.n == 0 {
@@ -670,7 +673,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		if err != nil {
 			return 0, false, err
 		}
-		err = insertTerms(ctx, ins, v.id, kept)
+		err = insertTerms(ctx, ins, v.id, kept, &pace)
 		ins.Close()
 		if err != nil {
 			return 0, false, err

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -15,11 +14,9 @@ import (
 	"github.com/llmgateway/gateway/usage"
 )
 
-// The writer yields the processor (runtime.Gosched) every yieldEvery
-// records it encodes and after each statement, so that on a gateway
-// with one core (GOMAXPROCS=1) a Write never holds up calls for more
-// than a few tens of microseconds.
-const yieldEvery = 128
+// paceEvery is how many records buildBatch encodes between two looks
+// at its pacer (which reads the clock).
+const paceEvery = 16
 
 // chunkMax bounds the records of one chunk.
 const chunkMax = 4096
@@ -36,7 +33,8 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	b := buildBatch(batch)
+	pace := newPacer()
+	b := buildBatch(batch, &pace)
 	defer b.release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -49,16 +47,16 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 	}
 	defer tx.Rollback()
 	st := s.st.in(ctx, tx)
-	stored, err := st.writeBatch(ctx, b)
+	stored, err := st.writeBatch(ctx, b, &pace)
 	if err != nil {
 		return err
 	}
 	for _, c := range stored {
 		hours, days := c.rollups.Rows()
-		if err := upsert(ctx, st.upHour, hours); err != nil {
+		if err := upsert(ctx, st.upHour, hours, &pace); err != nil {
 			return err
 		}
-		if err := upsert(ctx, st.upDay, days); err != nil {
+		if err := upsert(ctx, st.upDay, days, &pace); err != nil {
 			return err
 		}
 	}
@@ -97,7 +95,7 @@ func (b *batch) release() {
 // Start) once, one chunk per team (in order of first appearance), per
 // chunkMax records and for the records that started long before the
 // others.
-func buildBatch(records []usage.Record) *batch {
+func buildBatch(records []usage.Record, pace *pacer) *batch {
 	b := batches.Get().(*batch)
 	// Duplicates are found by a hash of (start, request id), checked
 	// exactly on a hit; the rare hash collisions go to an exact set.
@@ -125,8 +123,8 @@ func buildBatch(records []usage.Record) *batch {
 	open := map[chunkKey]*chunkWriter{}
 	var last *chunkWriter
 	for i := range records {
-		if i%yieldEvery == yieldEvery-1 {
-			runtime.Gosched()
+		if i%paceEvery == paceEvery-1 {
+			pace.step()
 		}
 		start := records[i].Start.UnixMicro()
 		rh := termHash(termRequest, records[i].RequestID)
@@ -218,7 +216,7 @@ func (st writeStmts) in(ctx context.Context, tx *sql.Tx) writeStmts {
 // writeBatch stores a batch's row, chunks and index entries (not its
 // rollups); stored are the chunks not stored before (a chunk with the
 // same team and data is the same batch written again).
-func (st writeStmts) writeBatch(ctx context.Context, b *batch) (stored []*chunkWriter, err error) {
+func (st writeStmts) writeBatch(ctx context.Context, b *batch, pace *pacer) (stored []*chunkWriter, err error) {
 	res, err := st.batch.ExecContext(ctx, b.startMin, b.startMax, b.rids.filter(batchBloom))
 	if err != nil {
 		return nil, fmt.Errorf("usage store: insert: %w", err)
@@ -228,11 +226,10 @@ func (st writeStmts) writeBatch(ctx context.Context, b *batch) (stored []*chunkW
 		return nil, fmt.Errorf("usage store: insert: %w", err)
 	}
 	for _, c := range b.chunks {
-		ok, err := st.writeChunk(ctx, batchID, c)
+		ok, err := st.writeChunk(ctx, batchID, c, pace)
 		if err != nil {
 			return nil, err
 		}
-		runtime.Gosched()
 		if ok {
 			stored = append(stored, c)
 		}
@@ -247,8 +244,9 @@ func (st writeStmts) writeBatch(ctx context.Context, b *batch) (stored []*chunkW
 
 // writeChunk stores c; ok is false when a chunk with the same team and
 // data is there already.
-func (st writeStmts) writeChunk(ctx context.Context, batchID int64, c *chunkWriter) (ok bool, err error) {
+func (st writeStmts) writeChunk(ctx context.Context, batchID int64, c *chunkWriter, pace *pacer) (ok bool, err error) {
 	data := c.encode()
+	pace.step()
 	h := sha256.New()
 	h.Write([]byte(c.team))
 	h.Write([]byte{0})
@@ -264,10 +262,12 @@ func (st writeStmts) writeChunk(ctx context.Context, batchID int64, c *chunkWrit
 	if err != nil {
 		return false, fmt.Errorf("usage store: insert: %w", err)
 	}
+	pace.step()
 	if _, err := st.data.ExecContext(ctx, id, data); err != nil {
 		return false, fmt.Errorf("usage store: insert: %w", err)
 	}
-	if err := insertTerms(ctx, st.term, id, c); err != nil {
+	pace.step()
+	if err := insertTerms(ctx, st.term, id, c, pace); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -276,18 +276,19 @@ func (st writeStmts) writeChunk(ctx context.Context, batchID int64, c *chunkWrit
 const insertTermSQL = `INSERT OR IGNORE INTO usage_chunk_terms (term, start_max, chunk_id) VALUES (?, ?, ?)`
 
 // insertTerms indexes chunk id's keys, users and models.
-func insertTerms(ctx context.Context, insTerm *sql.Stmt, id int64, c *chunkWriter) error {
+func insertTerms(ctx context.Context, insTerm *sql.Stmt, id int64, c *chunkWriter, pace *pacer) error {
 	for _, h := range c.terms.indexed {
 		if _, err := insTerm.ExecContext(ctx, int64(h), c.startMax, id); err != nil {
 			return fmt.Errorf("usage store: insert: %w", err)
 		}
+		pace.step()
 	}
 	return nil
 }
 
 // upsert adds m's sums to their rows, in key order (neighbouring rows
 // are written together).
-func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg) error {
+func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg, pace *pacer) error {
 	keys := make([]usage.BucketKey, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -303,7 +304,7 @@ func upsert(ctx context.Context, st *sql.Stmt, m map[usage.BucketKey]*usage.Agg)
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("usage store: rollup: %w", err)
 		}
-		runtime.Gosched()
+		pace.step()
 	}
 	return nil
 }
