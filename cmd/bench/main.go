@@ -103,7 +103,7 @@ func main() {
 	flag.BoolVar(&o.large, "large", true, "also run the large configuration")
 	flag.IntVar(&o.teams, "teams", 10000, "teams in the large configuration")
 	flag.IntVar(&o.deps, "deployments", 5, "deployments per team in the large configuration")
-	flag.StringVar(&o.profile, "profile", "", "directory for pprof profiles of the gateway under load (cpu, allocs, heap)")
+	flag.StringVar(&o.profile, "profile", "", "directory for pprof profiles of the gateway under load (cpu, allocs, heap; cpu-baseline with -baseline)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs, binaries)")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs")
 	flag.BoolVar(&o.verbose, "v", false, "print each run")
@@ -361,8 +361,13 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 				before = cpuTime(pids[i])
 			}
 			var prof func() error
-			if i == tGW && round == 1 && b.o.profile != "" {
-				prof = b.profileCPU(gw.addr)
+			if round == 1 && b.o.profile != "" {
+				switch i {
+				case tGW:
+					prof = b.profileCPU(gw.addr, "cpu")
+				case tBase:
+					prof = b.profileCPU(base.addr, "cpu-baseline")
+				}
 			}
 			r, err := load(i, "-c", c)
 			if err != nil {
@@ -416,7 +421,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	}
 	if b.o.profile != "" {
 		for _, p := range []string{"allocs", "heap"} {
-			if err := b.fetchProfile(gw.addr, p, ""); err != nil {
+			if err := b.fetchProfile(gw.addr, p, "", p); err != nil {
 				b.logf("%s profile: %v", p, err)
 			}
 		}
@@ -904,14 +909,15 @@ func (b *bench) load(url string, args ...string) (*result, error) {
 
 // profileCPU starts fetching a CPU profile of the gateway for the coming
 // load run; the returned function waits for it.
-func (b *bench) profileCPU(addr string) func() error {
+// It is saved as file.pprof.
+func (b *bench) profileCPU(addr, file string) func() error {
 	secs := max(1, int((b.o.warmup+b.o.dur).Seconds())-1)
 	done := make(chan error, 1)
-	go func() { done <- b.fetchProfile(addr, "profile", "seconds="+strconv.Itoa(secs)) }()
+	go func() { done <- b.fetchProfile(addr, "profile", "seconds="+strconv.Itoa(secs), file) }()
 	return func() error { return <-done }
 }
 
-func (b *bench) fetchProfile(addr, name, query string) error {
+func (b *bench) fetchProfile(addr, name, query, file string) error {
 	if err := os.MkdirAll(b.o.profile, 0o755); err != nil {
 		return err
 	}
@@ -929,10 +935,6 @@ func (b *bench) fetchProfile(addr, name, query string) error {
 	if resp.StatusCode != 200 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, msg)
-	}
-	file := name
-	if name == "profile" {
-		file = "cpu"
 	}
 	f, err := os.Create(filepath.Join(b.o.profile, file+".pprof"))
 	if err != nil {
