@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,24 @@ func TestSmallConfigLoads(t *testing.T) {
 				t.Errorf("without the anthropic provider, want the unknown-provider error, got:\n%s", all)
 			}
 		}
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	t.Parallel()
+	// Round 2 ran on a slow machine: both builds took twice as long. The
+	// ratio of the medians sees the drift, each round's ratio does not.
+	nw, base := []float64{10.5, 21, 10.5}, []float64{10, 20, 10}
+	if got := pairedRatio(nw, base); math.Abs(got-1.05) > 1e-9 {
+		t.Errorf("pairedRatio = %v, want 1.05", got)
+	}
+	if got := pairedRatio([]float64{1, 2, 3, 4}, []float64{1, 1, 1, 1}); got != 2.5 {
+		t.Errorf("pairedRatio (even) = %v, want 2.5", got)
+	}
+	if got := pairedRatio(nil, []float64{1}); !math.IsNaN(got) {
+		t.Errorf("pairedRatio (no rounds) = %v, want NaN", got)
+	}
+	if got := pctPaired(math.NaN()); got != "n/a" {
+		t.Errorf("pctPaired(NaN) = %q", got)
 	}
 }

@@ -26,7 +26,8 @@
 // upstream and load, alternating which of the two goes first in each
 // round, and prints a second table: requests/s, CPU per request and
 // added latency of both, with the ratio new / baseline (target: within
-// 5%). Build the baseline from the commit to compare with:
+// 5%), both of the medians over rounds and paired (the median of each
+// round's ratio, which the drift between rounds does not move). Build the baseline from the commit to compare with:
 //
 //	git worktree add /tmp/base <commit>
 //	(cd /tmp/base && go build -o /tmp/gw-base ./cmd/gateway)
@@ -53,6 +54,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -216,6 +218,7 @@ func (b *bench) run() error {
 	if b.baseTable != nil {
 		fmt.Printf("\nnew build vs baseline (%s), same run, alternating order:\n\n", b.baseInfo)
 		b.baseTable.print(os.Stdout)
+		fmt.Println("new / baseline: ratio of the medians over rounds (CPU: of the totals); paired: the median over rounds of each round's ratio")
 	}
 	for _, n := range b.notes {
 		fmt.Printf("\nnote: %s\n", n)
@@ -329,6 +332,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		metricsOnOff    [2][]*result
 		cpuTicks        [nTargets]int64
 		cpuReqs         [nTargets]float64
+		cpuRound        [nTargets][]float64 // µs per request, each round's
 	)
 	for round := 1; round <= b.o.rounds; round++ {
 		b.logf("round %d/%d", round, b.o.rounds)
@@ -379,8 +383,12 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 				}
 			}
 			if pids[i] != 0 {
-				cpuTicks[i] += cpuTime(pids[i]) - before
-				cpuReqs[i] += float64(r.Requests) + r.RPS*b.o.warmup.Seconds()
+				ticks, reqs := cpuTime(pids[i])-before, float64(r.Requests)+r.RPS*b.o.warmup.Seconds()
+				cpuTicks[i] += ticks
+				cpuReqs[i] += reqs
+				if reqs > 0 {
+					cpuRound[i] = append(cpuRound[i], float64(ticks)*1e6/clkTck/reqs)
+				}
 			}
 			tput[i] = append(tput[i], r)
 		}
@@ -497,16 +505,18 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 
 	if base != nil {
 		bt := &table{}
-		bt.head("measurement", "baseline", "new", "new / baseline", "target")
+		bt.head("measurement", "baseline", "new", "new / baseline", "paired", "target")
 		br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
-		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br), ">= 95%")
+		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br),
+			pctPaired(pairedRatio(values(tput[tGW], rps), values(tput[tBase], rps))), ">= 95%")
 		bc, nc := cpuPer(tBase), cpuPer(tGW)
-		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc), "<= 105%")
+		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc),
+			pctPaired(pairedRatio(cpuRound[tGW], cpuRound[tBase])), "<= 105%")
 		bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
 		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
 		bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
 		bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
-		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "")
+		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "", "")
 		b.baseTable = bt
 		base.stop(b)
 	}
@@ -1125,13 +1135,65 @@ func (t *table) latRows(name string, rs [2][]*result, target string) {
 }
 
 // addedRows adds the added latency (p50 / p99 over direct) of the
-// baseline and the new build, with the ratio of the p50s.
+// baseline and the new build, with the ratios of the p50s and the p99s:
+// of the medians over rounds, and paired (the median over rounds of
+// each round's ratio, each build's added latency over that round's
+// direct run).
 func (t *table) addedRows(name string, direct, base, nw []*result) {
 	d50, d99 := med(direct, p50), med(direct, p99)
 	b50, b99 := med(base, p50)-d50, med(base, p99)-d99
 	n50, n99 := med(nw, p50)-d50, med(nw, p99)-d99
+	added := func(rs []*result, f func(*result) float64) []float64 {
+		v := make([]float64, 0, len(rs))
+		for i, r := range rs {
+			if i < len(direct) {
+				v = append(v, f(r)-f(direct[i]))
+			}
+		}
+		return v
+	}
 	t.row(name+" p50 / p99", fmt.Sprintf("%+.0f / %+.0fµs", b50, b99), fmt.Sprintf("%+.0f / %+.0fµs", n50, n99),
-		ratio(n50, b50)+" / "+ratio(n99, b99), "<= 105%")
+		ratio(n50, b50)+" / "+ratio(n99, b99),
+		pctPaired(pairedRatio(added(nw, p50), added(base, p50)))+" / "+pctPaired(pairedRatio(added(nw, p99), added(base, p99))),
+		"<= 105%")
+}
+
+// values is one figure of each round.
+func values(rs []*result, f func(*result) float64) []float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	return v
+}
+
+// pairedRatio is the median over rounds of nw[k] / base[k]: the two
+// builds run back to back in each round, so a round's ratio is free of
+// the drift between rounds that a shared machine shows (the same build's
+// CPU time per request has moved by a third from one round to the next),
+// which the ratio of the two medians is not. NaN when no round has both.
+func pairedRatio(nw, base []float64) float64 {
+	var r []float64
+	for k := range min(len(nw), len(base)) {
+		if base[k] > 0 {
+			r = append(r, nw[k]/base[k])
+		}
+	}
+	if len(r) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(r)
+	if len(r)%2 == 1 {
+		return r[len(r)/2]
+	}
+	return (r[len(r)/2-1] + r[len(r)/2]) / 2
+}
+
+func pctPaired(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", v*100)
 }
 
 func (t *table) print(w io.Writer) {
