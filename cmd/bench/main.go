@@ -77,21 +77,22 @@ const (
 )
 
 type options struct {
-	dur      time.Duration
-	warmup   time.Duration
-	rounds   int
-	conns    int
-	rate     float64
-	small    bool
-	large    bool
-	teams    int
-	deps     int
-	profile  string
-	keep     bool
-	noPin    bool
-	verbose  bool
-	reloadTO time.Duration
-	baseline string
+	dur       time.Duration
+	warmup    time.Duration
+	rounds    int
+	conns     int
+	rate      float64
+	small     bool
+	large     bool
+	teams     int
+	deps      int
+	profile   string
+	keep      bool
+	noPin     bool
+	verbose   bool
+	profRound int
+	reloadTO  time.Duration
+	baseline  string
 }
 
 func main() {
@@ -108,7 +109,8 @@ func main() {
 	flag.StringVar(&o.profile, "profile", "", "directory for pprof profiles of the gateway under load (cpu, allocs, heap; cpu-baseline with -baseline)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs, binaries)")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin processes to CPUs")
-	flag.BoolVar(&o.verbose, "v", false, "print each run")
+	flag.BoolVar(&o.verbose, "v", false, "print each run (and the CPU time per request of each throughput run)")
+	flag.IntVar(&o.profRound, "profile-round", 1, "the round whose throughput runs -profile profiles")
 	flag.DurationVar(&o.reloadTO, "reload-timeout", 5*time.Second, "how long to wait for a changed team file to go live")
 	flag.StringVar(&o.baseline, "baseline", "", "an older gateway binary to measure in the same run, interleaved with the new build (one-team runs only)")
 	flag.Parse()
@@ -365,7 +367,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 				before = cpuTime(pids[i])
 			}
 			var prof func() error
-			if round == 1 && b.o.profile != "" {
+			if round == b.o.profRound && b.o.profile != "" {
 				switch i {
 				case tGW:
 					prof = b.profileCPU(gw.addr, "cpu")
@@ -388,6 +390,9 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 				cpuReqs[i] += reqs
 				if reqs > 0 {
 					cpuRound[i] = append(cpuRound[i], float64(ticks)*1e6/clkTck/reqs)
+					if b.o.verbose {
+						b.logf("  round %d target %d: %.1fµs CPU per request", round, i, cpuRound[i][len(cpuRound[i])-1])
+					}
 				}
 			}
 			tput[i] = append(tput[i], r)
