@@ -72,3 +72,18 @@ func TestPairedRatio(t *testing.T) {
 		t.Errorf("pctPaired(NaN) = %q", got)
 	}
 }
+
+func TestMiddleHalf(t *testing.T) {
+	t.Parallel()
+	// Ratios 0.9, 1.0, 1.1, 1.2, 1.3: quartiles 1.0 and 1.2.
+	nw, base := []float64{13, 9, 12, 10, 11}, []float64{10, 10, 10, 10, 10}
+	if got := middleHalf(nw, base); got != "100–120%" {
+		t.Errorf("middleHalf = %q, want 100–120%%", got)
+	}
+	if got := middleHalf(nw[:3], base[:3]); got != "n/a" {
+		t.Errorf("middleHalf (3 rounds) = %q, want n/a", got)
+	}
+	if got := quantile([]float64{1, 2}, 0.5); got != 1.5 {
+		t.Errorf("quantile = %v, want 1.5", got)
+	}
+}

@@ -33,6 +33,15 @@
 //	(cd /tmp/base && go build -o /tmp/gw-base ./cmd/gateway)
 //	go run ./cmd/bench -baseline /tmp/gw-base -large=false
 //
+// Each round's ratio moves a lot on a shared machine (the same build
+// against itself: by 10-20% from round to round), so the table also
+// gives the middle half of the rounds' ratios, and -compare runs only
+// the rows of that table (direct, the new build and the baseline; no
+// Anthropic, bare proxy, router or large runs), which fits about four
+// times as many rounds in the same time:
+//
+//	go run ./cmd/bench -baseline /tmp/gw-base -compare -rounds 24 -dur 2s
+//
 // The baseline is started with the command line every build since the
 // bench exists understands (serve --config --teams-dir --models-dir
 // --state-dir --addr) and the one-team configuration of this file
@@ -93,6 +102,7 @@ type options struct {
 	profRound int
 	reloadTO  time.Duration
 	baseline  string
+	compare   bool // -compare: only the rows of the baseline table
 }
 
 func main() {
@@ -113,7 +123,15 @@ func main() {
 	flag.IntVar(&o.profRound, "profile-round", 1, "the round whose throughput runs -profile profiles")
 	flag.DurationVar(&o.reloadTO, "reload-timeout", 5*time.Second, "how long to wait for a changed team file to go live")
 	flag.StringVar(&o.baseline, "baseline", "", "an older gateway binary to measure in the same run, interleaved with the new build (one-team runs only)")
+	flag.BoolVar(&o.compare, "compare", false, "with -baseline: each round runs only direct, the new build and the baseline (the baseline table's rows), so that many more rounds fit in the same time")
 	flag.Parse()
+	if o.compare && o.baseline == "" {
+		fmt.Fprintln(os.Stderr, "bench: -compare needs -baseline")
+		os.Exit(2)
+	}
+	if o.compare {
+		o.large = false
+	}
 	if o.baseline != "" && !o.small {
 		fmt.Fprintln(os.Stderr, "bench: -baseline compares the one-team runs; it needs -small (the default)")
 		os.Exit(2)
@@ -215,12 +233,15 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	fmt.Println()
-	t.print(os.Stdout)
+	if !b.o.compare {
+		fmt.Println()
+		t.print(os.Stdout)
+	}
 	if b.baseTable != nil {
 		fmt.Printf("\nnew build vs baseline (%s), same run, alternating order:\n\n", b.baseInfo)
 		b.baseTable.print(os.Stdout)
-		fmt.Println("new / baseline: ratio of the medians over rounds (CPU: of the totals); paired: the median over rounds of each round's ratio")
+		fmt.Println("new / baseline: ratio of the medians over rounds (CPU: of the totals); paired: the median over rounds of each round's ratio;")
+		fmt.Println("middle half: the 25th to 75th percentile of the rounds' ratios (their spread)")
 	}
 	for _, n := range b.notes {
 		fmt.Printf("\nnote: %s\n", n)
@@ -280,18 +301,21 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		skipAnthropic, skipNative = probeAnthropic(b.upstream+"/v1/messages", "http://"+gw.addr)
 	}
 	anthropic, native := skipAnthropic == "", skipNative == ""
-	if !anthropic {
+	if b.o.compare {
+		anthropic, native = false, false // -compare: the baseline table's rows only
+	} else if !anthropic {
 		b.logf("bench: SKIPPING the anthropic-translated rows: %s (is the anthropic provider in this build?)", skipAnthropic)
 	} else if !native {
 		b.logf("bench: SKIPPING the /v1/messages pass-through rows: %s", skipNative)
 	}
-	gwOff, _, err := b.startGateway(small, "gw-nometrics", "gateway", false)
-	if err != nil {
-		return nil, err
-	}
-	bare, err := b.startBareProxy()
-	if err != nil {
-		return nil, err
+	var gwOff, bare *proc // not with -compare
+	if !b.o.compare {
+		if gwOff, _, err = b.startGateway(small, "gw-nometrics", "gateway", false); err != nil {
+			return nil, err
+		}
+		if bare, err = b.startBareProxy(); err != nil {
+			return nil, err
+		}
 	}
 	var base *proc // -baseline: the older build
 	if b.o.baseline != "" {
@@ -302,7 +326,6 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 
 	gwBase := "http://" + gw.addr
 	gwURL := gwBase + "/v1/chat/completions"
-	offURL := "http://" + gwOff.addr + "/v1/chat/completions"
 	c := strconv.Itoa(b.o.conns)
 	rate := strconv.FormatFloat(b.o.rate, 'f', -1, 64)
 
@@ -316,7 +339,11 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	)
 	urls[tDirect] = b.upstream + "/v1/chat/completions"
 	urls[tGW], pids[tGW] = gwURL, gw.cmd.Process.Pid
-	urls[tBare] = bare.addr + "/v1/chat/completions"
+	offURL := ""
+	if !b.o.compare {
+		urls[tBare] = bare.addr + "/v1/chat/completions"
+		offURL = "http://" + gwOff.addr + "/v1/chat/completions"
+	}
 	if base != nil {
 		urls[tBase], pids[tBase] = "http://"+base.addr+"/v1/chat/completions", base.cmd.Process.Pid
 	}
@@ -347,6 +374,9 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 			order = []int{tDirect, tGW, tBase, tBare}
 			if round%2 == 0 {
 				order = []int{tDirect, tBase, tGW, tBare}
+			}
+			if b.o.compare {
+				order = order[:3]
 			}
 		}
 		if anthropic {
@@ -425,6 +455,9 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 			stream[i] = append(stream[i], r)
 		}
 		for i, url := range []string{gwURL, offURL} {
+			if b.o.compare {
+				break
+			}
 			r, err := b.load(url, "-c", c)
 			if err != nil {
 				return nil, err
@@ -440,6 +473,39 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		}
 	}
 	hwm := procStatusKB(gw.cmd.Process.Pid, "VmHWM")
+	cpuPer := func(i int) float64 {
+		if cpuReqs[i] <= 0 {
+			return 0
+		}
+		return float64(cpuTicks[i]) * 1e6 / clkTck / cpuReqs[i]
+	}
+	// baseRows fills the baseline table (with -baseline) and stops the
+	// baseline.
+	baseRows := func() {
+		if base != nil {
+			bt := &table{}
+			bt.head("measurement", "baseline", "new", "new / baseline", "paired", "middle half", "target")
+			br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
+			bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br),
+				pctPaired(pairedRatio(values(tput[tGW], rps), values(tput[tBase], rps))),
+				middleHalf(values(tput[tGW], rps), values(tput[tBase], rps)), ">= 95%")
+			bc, nc := cpuPer(tBase), cpuPer(tGW)
+			bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc),
+				pctPaired(pairedRatio(cpuRound[tGW], cpuRound[tBase])), middleHalf(cpuRound[tGW], cpuRound[tBase]), "<= 105%")
+			bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
+			bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
+			bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
+			bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
+			bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "", "", "")
+			b.baseTable = bt
+			base.stop(b)
+		}
+	}
+	if b.o.compare {
+		baseRows()
+		gw.stop(b)
+		return c1[tGW], nil
+	}
 	hwmOff := procStatusKB(gwOff.cmd.Process.Pid, "VmHWM")
 
 	dr, gr := med(tput[tDirect], rps), med(tput[tGW], rps)
@@ -448,12 +514,6 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	t.latRows(fmt.Sprintf("latency at fixed %s req/s", rate), [2][]*result{fixed[tDirect], fixed[tGW]}, "+100µs / +1000µs")
 	t.latRows("stream: first chunk at 1 connection", [2][]*result{stream[tDirect], stream[tGW]}, "+1000µs")
 	t.row("peak RSS of the gateway (VmHWM)", "", mb(hwm), fmt.Sprintf("metrics off: %s", mb(hwmOff)), "<= 64 MB")
-	cpuPer := func(i int) float64 {
-		if cpuReqs[i] <= 0 {
-			return 0
-		}
-		return float64(cpuTicks[i]) * 1e6 / clkTck / cpuReqs[i]
-	}
 	t.row(fmt.Sprintf("CPU time per request at %s connections", c), "", us1(cpuPer(tGW)), "utime+stime / requests", "")
 	on, off := med(metricsOnOff[0], rps), med(metricsOnOff[1], rps)
 	t.row(fmt.Sprintf("requests/s at %s conns, metrics on / off", c), "", f0(on)+" / "+f0(off), pctS(on/off)+" with metrics", ">= ~95%")
@@ -508,23 +568,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	t.latRows("floor: bare proxy latency at 1 connection", [2][]*result{c1[tDirect], c1[tBare]}, "")
 	t.latRows(fmt.Sprintf("floor: bare proxy latency at fixed %s req/s", rate), [2][]*result{fixed[tDirect], fixed[tBare]}, "")
 
-	if base != nil {
-		bt := &table{}
-		bt.head("measurement", "baseline", "new", "new / baseline", "paired", "target")
-		br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
-		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br),
-			pctPaired(pairedRatio(values(tput[tGW], rps), values(tput[tBase], rps))), ">= 95%")
-		bc, nc := cpuPer(tBase), cpuPer(tGW)
-		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc),
-			pctPaired(pairedRatio(cpuRound[tGW], cpuRound[tBase])), "<= 105%")
-		bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
-		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
-		bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
-		bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
-		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "", "")
-		b.baseTable = bt
-		base.stop(b)
-	}
+	baseRows()
 	gw.stop(b)
 	gwOff.stop(b)
 	bare.stop(b)
@@ -1160,6 +1204,7 @@ func (t *table) addedRows(name string, direct, base, nw []*result) {
 	t.row(name+" p50 / p99", fmt.Sprintf("%+.0f / %+.0fµs", b50, b99), fmt.Sprintf("%+.0f / %+.0fµs", n50, n99),
 		ratio(n50, b50)+" / "+ratio(n99, b99),
 		pctPaired(pairedRatio(added(nw, p50), added(base, p50)))+" / "+pctPaired(pairedRatio(added(nw, p99), added(base, p99))),
+		middleHalf(added(nw, p50), added(base, p50))+" / "+middleHalf(added(nw, p99), added(base, p99)),
 		"<= 105%")
 }
 
@@ -1178,20 +1223,46 @@ func values(rs []*result, f func(*result) float64) []float64 {
 // CPU time per request has moved by a third from one round to the next),
 // which the ratio of the two medians is not. NaN when no round has both.
 func pairedRatio(nw, base []float64) float64 {
+	return quantile(roundRatios(nw, base), 0.5)
+}
+
+// roundRatios are nw[k] / base[k] of the rounds where base[k] > 0,
+// sorted.
+func roundRatios(nw, base []float64) []float64 {
 	var r []float64
 	for k := range min(len(nw), len(base)) {
 		if base[k] > 0 {
 			r = append(r, nw[k]/base[k])
 		}
 	}
-	if len(r) == 0 {
+	slices.Sort(r)
+	return r
+}
+
+// quantile is the q-quantile of sorted (linear between neighbours; the
+// median of an even count is the mean of the middle two); NaN when
+// sorted is empty.
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
 		return math.NaN()
 	}
-	slices.Sort(r)
-	if len(r)%2 == 1 {
-		return r[len(r)/2]
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
 	}
-	return (r[len(r)/2-1] + r[len(r)/2]) / 2
+	return sorted[i] + (pos-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+// middleHalf is the spread of the rounds' ratios nw[k] / base[k]: their
+// 25th to 75th percentile, as percentages ("n/a" with fewer than four
+// rounds).
+func middleHalf(nw, base []float64) string {
+	r := roundRatios(nw, base)
+	if len(r) < 4 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f–%.0f%%", quantile(r, 0.25)*100, quantile(r, 0.75)*100)
 }
 
 func pctPaired(v float64) string {
