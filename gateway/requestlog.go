@@ -120,7 +120,9 @@ func (s *Server) withRequestLog(next fasthttp.RequestHandler) fasthttp.RequestHa
 		info := &requestInfo{id: requestID(ctx), start: time.Now()}
 		ctx.SetUserValue(requestInfoKey, info)
 		metrics.RequestStarted()
+		s.inFlight.Add(1)
 		next(ctx)
+		s.inFlight.Add(-1)
 		// Set after the handler: writeError resets the headers. fasthttp
 		// writes them (a stream's too) only once the handler returned.
 		ctx.Response.Header.Set("x-request-id", info.id)

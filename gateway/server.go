@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -65,7 +66,14 @@ type Server struct {
 	opts   Options
 	srv    *fasthttp.Server
 	codecs codecCache // response ids (endpoints.go)
+
+	inFlight atomic.Int64 // requests in the handler now (withRequestLog)
 }
+
+// Busy reports whether a request is in the handler now. The usage store
+// works between requests on a one-core gateway while none is
+// (usage/sqlite's SetBusy).
+func (s *Server) Busy() bool { return s.inFlight.Load() > 0 }
 
 // New builds a server with its routes and limits.
 func New(opts Options) *Server {

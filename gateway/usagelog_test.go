@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/llmgateway/gateway/accesslog"
 )
 
 // The usage log keeps a call's user (else metadata.user_id), its metadata
@@ -42,5 +45,26 @@ func TestSetLogRequest(t *testing.T) {
 	setLogRequest(ctx, &req)
 	if string(info.metadata) != `{"truncated":true}` {
 		t.Errorf("large metadata kept: %d bytes", len(info.metadata))
+	}
+}
+
+// TestBusyWhileInHandler: Busy (the usage store's cue on one core) is
+// true exactly while a request is in the handler.
+func TestBusyWhileInHandler(t *testing.T) {
+	t.Parallel()
+	s := &Server{opts: Options{AccessLog: accesslog.Slog(slog.New(slog.DiscardHandler))}}
+	inside := false
+	h := s.withRequestLog(func(ctx *fasthttp.RequestCtx) { inside = s.Busy() })
+	if s.Busy() {
+		t.Fatal("busy before any request")
+	}
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/v1/chat/completions")
+	h(&ctx)
+	if !inside {
+		t.Error("not busy inside the handler")
+	}
+	if s.Busy() {
+		t.Error("still busy after the handler returned")
 	}
 }

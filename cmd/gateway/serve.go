@@ -347,6 +347,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready func(addr
 		Usage:          usageRecorder(usageLog, snap.Settings),
 		Reports:        usageStore,
 	})
+	if b, ok := usageStore.(interface{ SetBusy(func() bool) }); ok {
+		b.SetBusy(srv.Busy) // SQLite: on one core, write between calls
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		log.Error("listening", "addr", f.addr, "err", err)

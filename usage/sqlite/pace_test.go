@@ -41,7 +41,7 @@ func TestPacerLetsNetworkIn(t *testing.T) {
 	if _, err := send.Write([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	pace := newPacer()
+	pace := newPacer(nil)
 	if !pace.on {
 		t.Fatal("pacer off with GOMAXPROCS=1")
 	}
@@ -60,7 +60,7 @@ func TestPacerOffWithMoreProcessors(t *testing.T) {
 		t.Skip("GOMAXPROCS=1")
 	}
 	t.Parallel()
-	p := newPacer()
+	p := newPacer(func() bool { return true })
 	if p.on {
 		t.Fatal("pacer on with more than one processor")
 	}
@@ -70,6 +70,54 @@ func TestPacerOffWithMoreProcessors(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Millisecond {
 		t.Errorf("1,000 steps of an idle pacer took %v", d)
+	}
+}
+
+// TestPacerWaitsForCalls: on one processor, a pacer whose slice is done
+// does not go on while calls are in flight, and then gives the next slice
+// its usual length. Not parallel: it sets GOMAXPROCS.
+func TestPacerWaitsForCalls(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var busy atomic.Bool
+	busy.Store(true)
+	p := newPacer(busy.Load)
+	p.next = time.Now() // the slice is done
+	go func() {
+		time.Sleep(busyPoll) // the call ends
+		busy.Store(false)
+	}()
+	start := time.Now()
+	p.step()
+	if busy.Load() {
+		t.Fatalf("step returned after %v with a call in flight (it waits up to %v)", time.Since(start), busyWait)
+	}
+	if left := time.Until(p.next); left > paceSlice {
+		t.Errorf("next slice %v, want at most %v once the calls ended", left, paceSlice)
+	}
+}
+
+// TestPacerSaturated: when calls never stop, a pacer waits busyWait, then
+// works for a longer slice, so a Write still ends.
+func TestPacerSaturated(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := newPacer(func() bool { return true })
+	p.next = time.Now()
+	start := time.Now()
+	p.step()
+	if d := time.Since(start); d < busyWait {
+		t.Errorf("step returned after %v while busy, want about %v", d, busyWait)
+	}
+	if left := time.Until(p.next); left <= paceSlice {
+		t.Errorf("next slice %v, want the longer %v after waiting in vain", left, busySlice)
+	}
+	// A pacer on a store without SetBusy only pauses.
+	s := &Store{}
+	if q := s.newPacer(); q.busy != nil {
+		t.Error("a store without SetBusy has a busy function")
+	}
+	s.SetBusy(func() bool { return true })
+	if q := s.newPacer(); q.busy == nil || !q.busy() {
+		t.Error("SetBusy's function not used")
 	}
 }
 

@@ -600,7 +600,7 @@ func (s *Store) pruneChunks(ctx context.Context, us int64) (deleted int64, more 
 		return 0, false, err
 	}
 	defer tx.Rollback()
-	pace := newPacer()
+	pace := s.newPacer()
 	rows, err := tx.QueryContext(ctx, `SELECT id, batch_id, team_id, start_max, end_max FROM usage_chunks WHERE end_min < ? LIMIT ?`, us, pruneBatch)
 	if err != nil {
 		return 0, false, err

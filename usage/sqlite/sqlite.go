@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmgateway/gateway/usage"
@@ -68,6 +69,29 @@ type Store struct {
 	closed bool
 
 	listPage int // the chunks Logs lists per query (defaultListPage; tests lower it)
+
+	busy atomic.Pointer[func() bool] // SetBusy's; read by each Write's and Prune's pacer
+}
+
+// SetBusy gives the store a function that says whether calls are in
+// flight (the gateway's): on one processor, a Write or Prune then works
+// while none is (see pacer). It must be cheap and safe for concurrent
+// use; nil removes it.
+func (s *Store) SetBusy(busy func() bool) {
+	if busy == nil {
+		s.busy.Store(nil)
+		return
+	}
+	s.busy.Store(&busy)
+}
+
+// newPacer is a pacer for a Write or Prune of s.
+func (s *Store) newPacer() pacer {
+	var busy func() bool
+	if f := s.busy.Load(); f != nil {
+		busy = *f
+	}
+	return newPacer(busy)
 }
 
 // defaultListPage is how many chunks Logs lists per query.

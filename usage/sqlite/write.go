@@ -33,7 +33,7 @@ func (s *Store) Write(ctx context.Context, batch []usage.Record) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	pace := newPacer()
+	pace := s.newPacer()
 	b := buildBatch(batch, &pace)
 	defer b.release()
 	s.mu.Lock()
