@@ -26,8 +26,10 @@
 // upstream and load, alternating which of the two goes first in each
 // round, and prints a second table: requests/s, CPU per request and
 // added latency of both, with the ratio new / baseline (target: within
-// 5%), both of the medians over rounds and paired (the median of each
-// round's ratio, which the drift between rounds does not move). Build the baseline from the commit to compare with:
+// 5%), both of the medians over rounds and paired (the geometric mean
+// of each round's ratio, which the drift between rounds does not move,
+// and which cancels the order within a round: see pairedRatio). Build
+// the baseline from the commit to compare with:
 //
 //	git worktree add /tmp/base <commit>
 //	(cd /tmp/base && go build -o /tmp/gw-base ./cmd/gateway)
@@ -240,7 +242,7 @@ func (b *bench) run() error {
 	if b.baseTable != nil {
 		fmt.Printf("\nnew build vs baseline (%s), same run, alternating order:\n\n", b.baseInfo)
 		b.baseTable.print(os.Stdout)
-		fmt.Println("new / baseline: ratio of the medians over rounds (CPU: of the totals); paired: the median over rounds of each round's ratio;")
+		fmt.Println("new / baseline: ratio of the medians over rounds (CPU: of the totals); paired: the geometric mean over rounds of each round's ratio;")
 		fmt.Println("middle half: the 25th to 75th percentile of the rounds' ratios (their spread)")
 	}
 	for _, n := range b.notes {
@@ -1217,21 +1219,33 @@ func values(rs []*result, f func(*result) float64) []float64 {
 	return v
 }
 
-// pairedRatio is the median over rounds of nw[k] / base[k]: the two
-// builds run back to back in each round, so a round's ratio is free of
-// the drift between rounds that a shared machine shows (the same build's
-// CPU time per request has moved by a third from one round to the next),
-// which the ratio of the two medians is not. NaN when no round has both.
+// pairedRatio is the geometric mean over rounds of nw[k] / base[k]: the
+// two builds run back to back in each round, so a round's ratio is free
+// of the drift between rounds that a shared machine shows (the same
+// build's CPU time per request has moved by a third from one round to
+// the next), which the ratio of the two medians is not. The rounds take
+// turns at which build goes first, and the second of a pair measures
+// 3-4% slower on this machine, so the ratios of odd and even rounds
+// form two groups: their mean cancels the order, a median picks one of
+// them. NaN when no round has both.
 func pairedRatio(nw, base []float64) float64 {
-	return quantile(roundRatios(nw, base), 0.5)
+	r := roundRatios(nw, base)
+	if len(r) == 0 {
+		return math.NaN()
+	}
+	sum := 0.0
+	for _, v := range r {
+		sum += math.Log(v)
+	}
+	return math.Exp(sum / float64(len(r)))
 }
 
-// roundRatios are nw[k] / base[k] of the rounds where base[k] > 0,
-// sorted.
+// roundRatios are nw[k] / base[k] of the rounds where both are
+// positive, sorted.
 func roundRatios(nw, base []float64) []float64 {
 	var r []float64
 	for k := range min(len(nw), len(base)) {
-		if base[k] > 0 {
+		if base[k] > 0 && nw[k] > 0 {
 			r = append(r, nw[k]/base[k])
 		}
 	}
