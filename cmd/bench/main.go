@@ -458,7 +458,7 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 		}
 		for i, url := range []string{gwURL, offURL} {
 			if b.o.compare {
-				break
+				break // no metrics-off gateway with -compare
 			}
 			r, err := b.load(url, "-c", c)
 			if err != nil {
@@ -484,24 +484,25 @@ func (b *bench) smallRun(t *table) ([]*result, error) {
 	// baseRows fills the baseline table (with -baseline) and stops the
 	// baseline.
 	baseRows := func() {
-		if base != nil {
-			bt := &table{}
-			bt.head("measurement", "baseline", "new", "new / baseline", "paired", "middle half", "target")
-			br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
-			bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br),
-				pctPaired(pairedRatio(values(tput[tGW], rps), values(tput[tBase], rps))),
-				middleHalf(values(tput[tGW], rps), values(tput[tBase], rps)), ">= 95%")
-			bc, nc := cpuPer(tBase), cpuPer(tGW)
-			bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc),
-				pctPaired(pairedRatio(cpuRound[tGW], cpuRound[tBase])), middleHalf(cpuRound[tGW], cpuRound[tBase]), "<= 105%")
-			bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
-			bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
-			bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
-			bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
-			bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "", "", "")
-			b.baseTable = bt
-			base.stop(b)
+		if base == nil {
+			return
 		}
+		bt := &table{}
+		bt.head("measurement", "baseline", "new", "new / baseline", "paired", "middle half", "target")
+		br, nr := med(tput[tBase], rps), med(tput[tGW], rps)
+		bt.row(fmt.Sprintf("requests/s at %s connections", c), f0(br), f0(nr), ratio(nr, br),
+			pctPaired(pairedRatio(values(tput[tGW], rps), values(tput[tBase], rps))),
+			middleHalf(values(tput[tGW], rps), values(tput[tBase], rps)), ">= 95%")
+		bc, nc := cpuPer(tBase), cpuPer(tGW)
+		bt.row(fmt.Sprintf("CPU time per request at %s connections", c), us1(bc), us1(nc), ratio(nc, bc),
+			pctPaired(pairedRatio(cpuRound[tGW], cpuRound[tBase])), middleHalf(cpuRound[tGW], cpuRound[tBase]), "<= 105%")
+		bt.addedRows("added latency at 1 connection", c1[tDirect], c1[tBase], c1[tGW])
+		bt.addedRows(fmt.Sprintf("added latency at fixed %s req/s", rate), fixed[tDirect], fixed[tBase], fixed[tGW])
+		bt.addedRows("stream: added time to the first chunk", stream[tDirect], stream[tBase], stream[tGW])
+		bh := procStatusKB(base.cmd.Process.Pid, "VmHWM")
+		bt.row("peak RSS (VmHWM)", mb(bh), mb(hwm), ratio(float64(hwm), float64(bh)), "", "", "")
+		b.baseTable = bt
+		base.stop(b)
 	}
 	if b.o.compare {
 		baseRows()
