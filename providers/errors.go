@@ -107,7 +107,11 @@ func (t *target) transportError(err error) error {
 		return t.fail(t.upstream()+" sent an event that is not JSON; the stream was ended", detail)
 	case errors.Is(err, errEventTooBig):
 		return t.fail(t.upstream()+" sent an event larger than 16 MiB; the stream was ended", detail)
-	case errors.Is(err, fasthttp.ErrDialTimeout):
+	case errors.Is(err, fasthttp.ErrDialTimeout) && time.Now().Before(t.deadline):
+		// The dial has the call's remaining time: a dial that ran out of
+		// it is the call's timeout (504, below), not an unreachable
+		// upstream, so that a caller's short timeout never cools down a
+		// deployment.
 		return t.fail(t.upstream()+" could not be reached: connecting timed out", detail)
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout(), !time.Now().Before(t.deadline):
